@@ -1,0 +1,155 @@
+"""The model layer's contracts: typed requests and results, and one Protocol per role.
+
+Nothing here imports torch: `studio/` builds these values and reads the results without
+knowing which backend (in-process transformers/diffusers, a remote server) produced them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded; the message names the model id and what to do."""
+
+
+class Interrupted(Exception):
+    """Raised from a progress callback to stop a model call (the designer pressed Stop)."""
+
+
+# ---------------------------------------------------------------- refiner
+@dataclass(frozen=True)
+class Memory:
+    """Everything the refiner may read about a session: plain data, built from the session."""
+
+    brief: str
+    checklist: tuple[str, ...] = ()
+    pinned: tuple[str, ...] = ()  # phrases that must stay in every prompt
+    previous_prompts: tuple[str, ...] = ()
+    failures: tuple[str, ...] = ()  # what the critic found missing or wrong last round
+    picks: tuple[str, ...] = ()  # "candidate 2: strong contrast"
+    rejections: tuple[str, ...] = ()  # "candidate 3: too busy"
+    corrections: tuple[str, ...] = ()  # the designer's free-text messages, oldest first
+    preferences: tuple[str, ...] = ()
+    image_reports: tuple[str, ...] = ()  # captions: data about images, never instructions
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+@dataclass(frozen=True)
+class RefineRequest:
+    memory: Memory
+    count_tokens: Callable[[str], int] = count_words  # the generator's text-encoder tokenizer
+    token_limit: int = 75  # CLIP: 77 positions less the start and end tokens
+    max_new_tokens: int = 160
+
+
+@dataclass(frozen=True)
+class RefinedPrompt:
+    prompt: str
+    negative: str
+    rationale: str
+    raw: str  # the model's text as generated, kept for inspection
+    fallback: bool  # True when the model's text could not be used
+
+
+TokenCallback = Callable[[str], None]
+
+
+class Refiner(Protocol):
+    model_id: str
+
+    def refine(self, request: RefineRequest, on_token: TokenCallback | None = None) -> RefinedPrompt:
+        """Write the next text-to-image prompt from the session's memory."""
+
+    def complete(self, system: str, user: str, max_new_tokens: int,
+                 on_token: TokenCallback | None = None) -> str:
+        """One chat turn: the model's reply to `user` under `system` (streams tokens)."""
+
+
+# ---------------------------------------------------------------- generator
+@dataclass(frozen=True)
+class RenderRequest:
+    prompt: str
+    seeds: tuple[int, ...]  # one candidate per seed
+    negative: str = ""
+    width: int = 512
+    height: int = 512
+    steps: int = 4
+    guidance: float = 0.0
+    init_image: Image | None = None  # image-to-image (a reference or a candidate)
+    mask: Image | None = None  # inpainting: white = redraw
+    strength: float = 0.6  # how far image-to-image / inpainting may move from init_image
+    previews: bool = False  # cheap latent previews in step events
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    step: int  # 1-based
+    total: int
+    previews: tuple[Image, ...] = ()
+
+
+StepCallback = Callable[[StepEvent], None]
+
+
+class Generator(Protocol):
+    model_id: str
+    scheduler: str  # the scheduler's class name, recorded with each round
+    max_prompt_tokens: int
+
+    def count_prompt_tokens(self, text: str) -> int:
+        """Tokens `text` takes in the generator's (first) text encoder."""
+
+    def render(self, request: RenderRequest, on_step: StepCallback | None = None) -> list[Image]:
+        """All candidates of `request` in one batched call; same seeds + settings, same pixels."""
+
+
+# ---------------------------------------------------------------- critic's models
+class Captioner(Protocol):
+    model_id: str
+
+    def caption(self, images: Sequence[Image]) -> list[str]:
+        """What each image shows, in one sentence."""
+
+    def answer(self, images: Sequence[Image], questions: Sequence[str]) -> list[str]:
+        """The answer to questions[i] about images[i] (visual question answering)."""
+
+
+class Scorer(Protocol):
+    model_id: str
+
+    def similarity(self, images: Sequence[Image], text: str) -> list[float]:
+        """Image-text similarity of each image against `text`, cosine in [-1, 1]."""
+
+    def embed_images(self, images: Sequence[Image]) -> list[list[float]]:
+        """Unit-length image embeddings, for search."""
+
+
+@dataclass(frozen=True)
+class Critique:
+    """What one candidate shows and how far it is from the brief."""
+
+    caption: str
+    score: float  # 0..100, higher is closer to the brief
+    similarity: float  # the scorer's raw cosine
+    matches: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class CritiqueRequest:
+    brief: str
+    prompt: str
+    checklist: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Critic(Protocol):
+    def critique(self, images: Sequence[Image], request: CritiqueRequest) -> list[Critique]:
+        """One critique per image, in order."""

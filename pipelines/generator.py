@@ -1,0 +1,103 @@
+"""The generator: one diffusers pipeline for text-to-image, image-to-image and inpainting."""
+from __future__ import annotations
+
+import inspect
+import math
+
+import diffusers
+import torch
+from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting
+from PIL import Image
+
+from pipelines.base import RenderRequest, StepCallback, StepEvent
+from pipelines.device import Placement
+
+diffusers.utils.logging.disable_progress_bar()  # pipelines made by from_pipe ignore the per-pipe setting
+
+# Latent -> RGB by a fixed linear map: a preview for free at every step, no decoder call.
+# The SD / SDXL latent space factors published by the community (e.g. ComfyUI's previewer).
+_SD_LATENT_RGB = torch.tensor([
+    [0.3512, 0.2297, 0.3227],
+    [0.3250, 0.4974, 0.2350],
+    [-0.2829, 0.1762, 0.2721],
+    [-0.2120, -0.2616, -0.7177],
+])
+
+
+class DiffusersGenerator:
+    def __init__(self, model_id: str, source: str, pipeline_class: str, placement: Placement):
+        self.model_id = model_id
+        cls = getattr(diffusers, pipeline_class)
+        self.pipe = cls.from_pretrained(source, dtype=placement.dtype).to(placement.device)
+        self.pipe.set_progress_bar_config(disable=True)
+        self.scheduler = type(self.pipe.scheduler).__name__
+        self._derived: dict[str, diffusers.DiffusionPipeline] = {}
+        tokenizer = self.pipe.tokenizer
+        self.max_prompt_tokens = tokenizer.model_max_length - 2  # start and end tokens
+
+    def count_prompt_tokens(self, text: str) -> int:
+        return len(self.pipe.tokenizer(text, add_special_tokens=False).input_ids)
+
+    def _pipeline_for(self, request: RenderRequest) -> diffusers.DiffusionPipeline:
+        if request.init_image is None:
+            return self.pipe
+        kind = "inpaint" if request.mask is not None else "img2img"
+        if kind not in self._derived:  # from_pipe shares the loaded modules: no second copy of the weights
+            auto = AutoPipelineForInpainting if kind == "inpaint" else AutoPipelineForImage2Image
+            self._derived[kind] = auto.from_pipe(self.pipe)
+            self._derived[kind].set_progress_bar_config(disable=True)
+        return self._derived[kind]
+
+    def check_inputs(self, request: RenderRequest) -> None:
+        if not request.seeds:
+            raise ValueError("`seeds` must name at least one seed: one candidate is rendered per seed.")
+        if request.width % 8 or request.height % 8:
+            raise ValueError(f"`width` and `height` have to be divisible by 8, got {request.width}x{request.height}.")
+        if request.mask is not None and request.init_image is None:
+            raise ValueError("Inpainting needs `init_image`: the mask marks a region of an image.")
+        if request.init_image is not None and math.floor(request.steps * request.strength) < 1:
+            raise ValueError(f"{request.steps} step(s) at strength {request.strength} leave no denoising step; "
+                             f"use at least {math.ceil(1 / request.strength)} steps or a higher strength.")
+
+    def render(self, request: RenderRequest, on_step: StepCallback | None = None) -> list[Image.Image]:
+        self.check_inputs(request)
+        pipe = self._pipeline_for(request)
+        # One CPU generator per candidate: a seed gives the same image whatever its place in the batch
+        # and whatever the device.
+        generators = [torch.Generator("cpu").manual_seed(seed) for seed in request.seeds]
+        kwargs = dict(prompt=request.prompt, num_images_per_prompt=len(request.seeds), generator=generators,
+                      num_inference_steps=request.steps, guidance_scale=request.guidance)
+        accepted = inspect.signature(pipe.__call__).parameters
+        if request.guidance > 1 and "negative_prompt" in accepted:  # only classifier-free guidance reads it
+            kwargs["negative_prompt"] = request.negative
+        if request.init_image is None or request.mask is not None:
+            kwargs.update(width=request.width, height=request.height)
+        if request.init_image is not None:
+            kwargs.update(image=request.init_image.convert("RGB").resize((request.width, request.height)),
+                          strength=request.strength)
+        if request.mask is not None:
+            kwargs["mask_image"] = request.mask.convert("L").resize((request.width, request.height))
+        if on_step is not None:
+            kwargs["callback_on_step_end"] = self._step_callback(on_step, request.previews)
+        with torch.inference_mode():
+            return list(pipe(**kwargs).images)
+
+    @staticmethod
+    def _step_callback(on_step: StepCallback, previews: bool):
+        def callback(pipe, step: int, timestep, tensors: dict) -> dict:
+            total = getattr(pipe, "num_timesteps", None) or step + 1
+            latents = tensors.get("latents")
+            images = latent_previews(latents) if previews and latents is not None else ()
+            on_step(StepEvent(step=step + 1, total=total, previews=images))  # may raise Interrupted
+            return tensors
+
+        return callback
+
+
+def latent_previews(latents: torch.Tensor) -> tuple[Image.Image, ...]:
+    """Cheap RGB previews of 4-channel SD/SDXL latents; none for other latent spaces (e.g. Flux)."""
+    if latents.ndim != 4 or latents.shape[1] != 4:
+        return ()
+    rgb = torch.einsum("bchw,cr->bhwr", latents.float().cpu(), _SD_LATENT_RGB)
+    pixels = ((rgb + 1) * 127.5).clamp(0, 255).to(torch.uint8).numpy()
+    return tuple(Image.fromarray(p) for p in pixels)

@@ -1,0 +1,129 @@
+"""Named model sets: one published checkpoint per role, its license, and what it needs.
+
+Each model names a `family`: the classes it loads with. `pipelines/tiny.py` builds a random-weight
+model of every family, so the `tiny` preset (and the tests) run the very same classes offline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The classes each family loads with; tiny models of a family are built from the same classes.
+FAMILY_CLASSES: dict[str, tuple[str, ...]] = {
+    "sd": ("StableDiffusionPipeline",),
+    "sdxl": ("StableDiffusionXLPipeline",),
+    "flux": ("FluxPipeline",),
+    "qwen2": ("Qwen2ForCausalLM", "Qwen2Tokenizer"),
+    "blip-caption": ("BlipForConditionalGeneration", "BlipProcessor"),
+    "blip-vqa": ("BlipForQuestionAnswering", "BlipProcessor"),
+    "clip": ("CLIPModel", "CLIPProcessor"),
+}
+
+TINY_PREFIX = "tiny/"  # model ids under this prefix are built locally by pipelines/tiny.py
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    model_id: str  # published id on the Hugging Face hub, or tiny/<family>
+    family: str
+    license: str
+    processor_id: str | None = None  # where the processor lives when the repo has none
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return FAMILY_CLASSES[self.family]
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.model_id.startswith(TINY_PREFIX)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    summary: str
+    refiner: ModelSpec
+    generator: ModelSpec
+    captioner: ModelSpec
+    vqa: ModelSpec
+    scorer: ModelSpec
+    memory_gb: float  # GPU memory (or RAM for cpu/tiny) the whole set needs, loaded together
+    speed: str
+    steps: int  # the generator's sensible defaults
+    guidance: float
+    size: int
+    max_size: int
+
+    @property
+    def models(self) -> dict[str, ModelSpec]:
+        return {"refiner": self.refiner, "generator": self.generator, "captioner": self.captioner,
+                "vqa": self.vqa, "scorer": self.scorer}
+
+
+def _tiny(family: str) -> ModelSpec:
+    return ModelSpec(TINY_PREFIX + family, family, "random weights, built locally (no license needed)")
+
+
+APACHE = "Apache-2.0"
+BSD3 = "BSD-3-Clause"
+SAI = "Stability AI Community License (free below $1M yearly revenue; read the model card)"
+
+PRESETS: dict[str, Preset] = {p.name: p for p in [
+    Preset(
+        "tiny", "Random-weight models of the real classes, built offline in seconds. Plumbing only: "
+        "the images are noise and the text is gibberish.",
+        refiner=_tiny("qwen2"), generator=_tiny("sd"), captioner=_tiny("blip-caption"),
+        vqa=_tiny("blip-vqa"), scorer=_tiny("clip"),
+        memory_gb=0.2, speed="plumbing", steps=2, guidance=0.0, size=64, max_size=256),
+    # SD-Turbo is distilled for 1-4 steps without guidance: the only diffusion model that gives a
+    # round in seconds on a laptop CPU. Qwen2.5-0.5B-Instruct follows the prompt format reliably.
+    Preset(
+        "cpu", "Runs on a laptop CPU: SD-Turbo in one step at 512 px, a 0.5B refiner, BLIP base.",
+        refiner=ModelSpec("Qwen/Qwen2.5-0.5B-Instruct", "qwen2", APACHE),
+        generator=ModelSpec("stabilityai/sd-turbo", "sd", SAI),
+        captioner=ModelSpec("Salesforce/blip-image-captioning-base", "blip-caption", BSD3),
+        vqa=ModelSpec("Salesforce/blip-vqa-base", "blip-vqa", BSD3),
+        scorer=ModelSpec("openai/clip-vit-base-patch32", "clip", "MIT"),
+        memory_gb=9.0, speed="~10-20 s a round on 8 CPU cores", steps=1, guidance=0.0, size=512, max_size=768),
+    # SDXL-Turbo: SDXL quality at 1-4 steps, 512 px; fits a 16 GB card with the rest in bf16.
+    Preset(
+        "turbo", "One consumer GPU: SDXL-Turbo in 4 steps at 512 px, a 1.5B refiner, BLIP large, CLIP-L.",
+        refiner=ModelSpec("Qwen/Qwen2.5-1.5B-Instruct", "qwen2", APACHE),
+        generator=ModelSpec("stabilityai/sdxl-turbo", "sdxl", SAI),
+        captioner=ModelSpec("Salesforce/blip-image-captioning-large", "blip-caption", BSD3),
+        vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
+        scorer=ModelSpec("openai/clip-vit-large-patch14", "clip", "MIT"),
+        memory_gb=14.0, speed="about a second a round on an H100", steps=4, guidance=0.0, size=512,
+        max_size=1024),
+    # FLUX.1-schnell is the best open model that renders legible text in 4 steps, and it is
+    # Apache-2.0 (FLUX.1-dev is not). Qwen2.5-7B writes and critiques far better than the small ones.
+    Preset(
+        "quality", "A 48 GB+ GPU: FLUX.1-schnell in 4 steps at 1024 px, a 7B refiner, CLIP-H.",
+        refiner=ModelSpec("Qwen/Qwen2.5-7B-Instruct", "qwen2", APACHE),
+        generator=ModelSpec("black-forest-labs/FLUX.1-schnell", "flux", APACHE),
+        captioner=ModelSpec("Salesforce/blip-image-captioning-large", "blip-caption", BSD3),
+        vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
+        scorer=ModelSpec("laion/CLIP-ViT-H-14-laion2B-s32B-b79K", "clip", "MIT"),
+        memory_gb=48.0, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
+        max_size=1024),
+]}
+
+
+def auto_preset_name(cuda_memory_gb: float | None) -> str:
+    """The preset `auto` means on this hardware: the best one that fits."""
+    if cuda_memory_gb is None:
+        return "cpu"
+    if cuda_memory_gb >= PRESETS["quality"].memory_gb + 8:  # headroom for activations
+        return "quality"
+    if cuda_memory_gb >= PRESETS["turbo"].memory_gb:
+        return "turbo"
+    return "cpu"
+
+
+def get_preset(name: str) -> Preset:
+    if name == "auto":
+        from pipelines.device import cuda_memory_gb
+
+        name = auto_preset_name(cuda_memory_gb())
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name!r}. Choose one of: auto, {', '.join(PRESETS)}.")
+    return PRESETS[name]

@@ -1,0 +1,47 @@
+"""The refiner: a transformers chat LLM that writes the next text-to-image prompt."""
+from __future__ import annotations
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, TextStreamer
+
+from pipelines.base import RefinedPrompt, RefineRequest, TokenCallback
+from pipelines.device import Placement
+from pipelines.prompting import SYSTEM_PROMPT, refined, user_message
+
+
+class _CallbackStreamer(TextStreamer):
+    """Hands each decoded piece of text to a callback as `generate` produces it."""
+
+    def __init__(self, tokenizer, on_token: TokenCallback):
+        super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        self.on_token = on_token
+
+    def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+        if text:
+            self.on_token(text)
+
+
+class ChatRefiner:
+    def __init__(self, model_id: str, source: str, placement: Placement):
+        self.model_id = model_id
+        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        self.model = AutoModelForCausalLM.from_pretrained(source, dtype=placement.dtype).to(placement.device)
+        self.model.eval()
+
+    def complete(self, system: str, user: str, max_new_tokens: int,
+                 on_token: TokenCallback | None = None) -> str:
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        inputs = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True,
+                                                    return_tensors="pt").to(self.model.device)
+        streamer = _CallbackStreamer(self.tokenizer, on_token) if on_token else None
+        with torch.inference_mode():
+            # Greedy with a light repetition penalty: the same memory gives the same prompt,
+            # so a round can be re-run and compared.
+            output = self.model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
+                                         repetition_penalty=1.1, streamer=streamer, use_cache=True)
+        new_tokens = output[0, inputs["input_ids"].shape[1]:]
+        return self.tokenizer.decode(new_tokens, skip_special_tokens=True)
+
+    def refine(self, request: RefineRequest, on_token: TokenCallback | None = None) -> RefinedPrompt:
+        reply = self.complete(SYSTEM_PROMPT, user_message(request.memory), request.max_new_tokens, on_token)
+        return refined(reply, request.memory, request.count_tokens, request.token_limit)

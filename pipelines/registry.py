@@ -1,0 +1,131 @@
+"""Loads each model of a preset once per process, lazily, and shares it across sessions."""
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from pipelines import tiny
+from pipelines.base import Captioner, Generator, ModelLoadError, Refiner, Scorer
+from pipelines.critic import ModelCritic
+from pipelines.device import Placement, best_placement
+from pipelines.presets import ModelSpec, Preset
+
+ROLES = ("refiner", "generator", "captioner", "scorer")
+
+
+@dataclass(frozen=True)
+class LoadEvent:
+    role: str
+    model_id: str
+    state: str  # "loading" | "loaded" | "failed"
+    seconds: float = 0.0
+    message: str = ""
+
+
+def source(spec: ModelSpec) -> str:
+    """Where `from_pretrained` reads `spec` from: the hub id, or the local folder of a tiny model."""
+    return str(tiny.ensure(spec.family)) if spec.is_tiny else spec.model_id
+
+
+class ModelRegistry:
+    def __init__(self, preset: Preset, placement: Placement | None = None):
+        self.preset = preset
+        self.placement = placement or best_placement()
+        self.load_counts: Counter[str] = Counter()
+        self._models: dict[str, object] = {}
+        self._locks = {role: threading.Lock() for role in ROLES}
+        self._listeners: list[Callable[[LoadEvent], None]] = []
+
+    # ------------------------------------------------------------ progress
+    def add_listener(self, listener: Callable[[LoadEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[LoadEvent], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, event: LoadEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ------------------------------------------------------------ models
+    def refiner(self) -> Refiner:
+        from pipelines.refiner import ChatRefiner
+
+        spec = self.preset.refiner
+        return self._get("refiner", spec, lambda: ChatRefiner(spec.model_id, source(spec), self.placement))
+
+    def generator(self) -> Generator:
+        from pipelines.generator import DiffusersGenerator
+
+        spec = self.preset.generator
+        return self._get("generator", spec, lambda: DiffusersGenerator(
+            spec.model_id, source(spec), spec.classes[0], self.placement))
+
+    def captioner(self) -> Captioner:
+        from pipelines.captioner import BlipCaptioner
+
+        cap, vqa = self.preset.captioner, self.preset.vqa
+        return self._get("captioner", cap, lambda: BlipCaptioner(
+            (cap.model_id, source(cap), cap.classes[0]), (vqa.model_id, source(vqa), vqa.classes[0]),
+            self.placement))
+
+    def scorer(self) -> Scorer:
+        from pipelines.scorer import ClipScorer
+
+        spec = self.preset.scorer
+        return self._get("scorer", spec, lambda: ClipScorer(spec.model_id, source(spec), self.placement))
+
+    def critic(self) -> ModelCritic:
+        return ModelCritic(self.captioner(), self.scorer(), self.refiner())
+
+    def loaded(self) -> tuple[str, ...]:
+        return tuple(role for role in ROLES if role in self._models)
+
+    def _get(self, role: str, spec: ModelSpec, build: Callable[[], object]):
+        if role in self._models:
+            return self._models[role]
+        with self._locks[role]:  # per role: loading the generator never waits on the refiner
+            if role not in self._models:
+                self._models[role] = self._load(role, spec, build)
+        return self._models[role]
+
+    def _load(self, role: str, spec: ModelSpec, build: Callable[[], object]):
+        self._emit(LoadEvent(role, spec.model_id, "loading"))
+        started = time.perf_counter()
+        try:
+            model = build()
+        except torch.OutOfMemoryError as err:
+            error = ModelLoadError(
+                f"Not enough {self.placement.device} memory to load {spec.model_id} ({role}): the "
+                f"'{self.preset.name}' preset needs about {self.preset.memory_gb:g} GB. Choose a smaller "
+                f"preset (--preset cpu, or --preset tiny for the offline demo) or close what else uses memory.")
+            self._emit(LoadEvent(role, spec.model_id, "failed", message=str(error)))
+            raise error from err
+        except (OSError, ValueError, ImportError, RuntimeError) as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            error = ModelLoadError(
+                f"Could not load {spec.model_id} ({role}): {reason} "
+                f"If this machine is offline, download the weights where the Hugging Face hub is reachable "
+                f"(`hf download {spec.model_id}`) and point HF_HOME at that cache, or start with "
+                f"`--preset tiny` for the offline demo.")
+            self._emit(LoadEvent(role, spec.model_id, "failed", message=str(error)))
+            raise error from err
+        self.load_counts[role] += 1
+        self._emit(LoadEvent(role, spec.model_id, "loaded", time.perf_counter() - started))
+        return model
+
+    def unload(self, role: str | None = None) -> None:
+        """Free one role's model (or all): the next use loads it again."""
+        for name in ([role] if role else ROLES):
+            with self._locks[name]:
+                self._models.pop(name, None)
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

@@ -1,0 +1,43 @@
+"""The scorer: CLIP-style image-text similarity and image embeddings."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from PIL.Image import Image
+from transformers import CLIPModel, CLIPProcessor
+
+from pipelines.device import Placement
+
+
+class ClipScorer:
+    def __init__(self, model_id: str, source: str, placement: Placement):
+        self.model_id = model_id
+        self.placement = placement
+        self.processor = CLIPProcessor.from_pretrained(source)
+        self.model = CLIPModel.from_pretrained(source, dtype=placement.dtype).to(placement.device).eval()
+
+    def _image_features(self, images: Sequence[Image]) -> torch.Tensor:
+        inputs = self.processor(images=[im.convert("RGB") for im in images], return_tensors="pt")
+        pixels = inputs["pixel_values"].to(self.model.device, self.placement.dtype)
+        with torch.inference_mode():
+            # transformers 5: an output object; the projected embedding is its pooler_output
+            features = self.model.get_image_features(pixel_values=pixels).pooler_output
+        return torch.nn.functional.normalize(features.float(), dim=-1)
+
+    def _text_features(self, text: str) -> torch.Tensor:
+        inputs = self.processor(text=[text], return_tensors="pt", padding=True, truncation=True,
+                                max_length=self.processor.tokenizer.model_max_length).to(self.model.device)
+        with torch.inference_mode():
+            features = self.model.get_text_features(**inputs).pooler_output
+        return torch.nn.functional.normalize(features.float(), dim=-1)
+
+    def similarity(self, images: Sequence[Image], text: str) -> list[float]:
+        if not images:
+            return []
+        return (self._image_features(images) @ self._text_features(text).T).squeeze(1).cpu().tolist()
+
+    def embed_images(self, images: Sequence[Image]) -> list[list[float]]:
+        if not images:
+            return []
+        return self._image_features(images).cpu().tolist()

@@ -1,0 +1,247 @@
+"""The only door to the models and the store: every action a designer can take, checked here.
+
+Each public method takes plain values (the caller's owner id first), validates all of them
+before anything changes, and raises `StudioError` with a message meant for a person.
+`run_round` is a generator of typed events (studio/events.py); the models run on a worker
+thread (studio/rounds.py) so events stream while they work.
+"""
+from __future__ import annotations
+
+import math
+import queue
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
+
+from PIL import Image
+
+from pipelines.base import Critic, Generator, Refiner, RenderRequest
+from pipelines.presets import Preset
+from studio import checks, limits
+from studio.checks import StudioError, open_upload
+from studio.events import Finished, RoundEvent, Started
+from studio.rounds import RoundJob, RoundWorker
+from studio.session import (Feedback, FeedbackKind, RenderParams, Round, RoundStatus, Session, apply_feedback,
+                            find_round, last_done_round, with_round)
+from studio.store import SessionSummary, Store
+
+
+class Models(Protocol):
+    """What the engine needs of the model layer (pipelines.registry.ModelRegistry, or a fake)."""
+
+    preset: Preset
+
+    def refiner(self) -> Refiner: ...
+    def generator(self) -> Generator: ...
+    def critic(self) -> Critic: ...
+    def add_listener(self, listener: Callable) -> None: ...
+    def remove_listener(self, listener: Callable) -> None: ...
+
+
+@dataclass(frozen=True)
+class RoundParams:
+    """The designer's settings for one round; None means the preset's default."""
+
+    count: int = 4
+    steps: int | None = None
+    guidance: float | None = None
+    width: int | None = None
+    height: int | None = None
+    seed: int | None = None  # first seed; None draws a random one
+    negative: str = ""  # added to the refiner's negative prompt
+    reference: str | None = None  # an uploaded image file to start from (image-to-image)
+    mask: str | None = None  # an uploaded mask, white = redraw (inpainting; needs a start image)
+    from_candidate: tuple[int, int] | None = None  # (round, candidate) to start from
+    strength: float = 0.6
+
+
+class Studio:
+    def __init__(self, store: Store, models: Models, clock: Callable[[], float] = time.time):
+        self.store = store
+        self.models = models
+        self.preset = models.preset
+        self.clock = clock
+        self._jobs: dict[str, RoundJob] = {}
+        self._jobs_lock = threading.Lock()
+        # One model call at a time: a diffusers pipeline and its scheduler are not thread-safe.
+        self._worker = RoundWorker(store, models, threading.Lock(), clock)
+
+    # ------------------------------------------------------------ sessions
+    def start_session(self, owner: str, brief: str, title: str = "") -> Session:
+        owner = checks.owner(owner)
+        brief = checks.text("The brief", brief, limits.MAX_BRIEF_CHARS, required=True)
+        title = checks.text("The title", title, limits.MAX_TITLE_CHARS) or title_from(brief)
+        now = self.clock()
+        session = Session(id=uuid.uuid4().hex, owner=owner, title=title, brief=brief,
+                          preset=self.preset.name, created=now, updated=now)
+        self.store.save_session(session)
+        return session
+
+    def list_sessions(self, owner: str) -> list[SessionSummary]:
+        return self.store.list_sessions(checks.owner(owner))
+
+    def open_session(self, owner: str, session_id: str) -> Session:
+        owner = checks.owner(owner)
+        session = self.store.load_session(checks.session_id(session_id))
+        if session is None or session.owner != owner:  # another owner's session looks just like a missing one
+            raise StudioError("No such session. It may have been deleted; pick one from your list.")
+        return session
+
+    def rename(self, owner: str, session_id: str, title: str) -> Session:
+        session = self.open_session(owner, session_id)
+        title = checks.text("The title", title, limits.MAX_TITLE_CHARS, required=True)
+        return self.store.update_session(session.id, lambda s: replace(s, title=title, updated=self.clock()))
+
+    def delete(self, owner: str, session_id: str) -> None:
+        session = self.open_session(owner, session_id)
+        if session.id in self._jobs:
+            raise StudioError("A round is running in this session. Stop it first, then delete.")
+        self.store.delete_session(session.id)
+
+    def give_feedback(self, owner: str, session_id: str, round_index: int, kind: str,
+                      candidate: int | None = None, text: str = "") -> Session:
+        """Pick or reject a candidate (with a reason), or add a correction for the next round."""
+        session = self.open_session(owner, session_id)
+        if kind not in {k.value for k in FeedbackKind}:
+            raise StudioError(f"Feedback is one of pick, reject or correction, not {kind!r}.")
+        round_ = find_round(session, checks.whole("The round", round_index, 0, 10**6))
+        if round_ is None:
+            raise StudioError(f"There is no round {round_index + 1} in this session.")
+        text = checks.text("Your note", text, limits.MAX_MESSAGE_CHARS, required=kind == FeedbackKind.CORRECTION)
+        if kind == FeedbackKind.CORRECTION:
+            candidate = None
+        elif candidate is None:
+            raise StudioError(f"Say which candidate to {kind}.")
+        elif checks.whole("The candidate", candidate, 0, 10**6) not in {c.index for c in round_.candidates}:
+            raise StudioError(f"Round {round_.index + 1} has no candidate {candidate + 1}.")
+        fb = Feedback(round_index=round_.index, kind=FeedbackKind(kind), text=text, candidate=candidate,
+                      created=self.clock())
+        return self.store.update_session(session.id, lambda s: replace(apply_feedback(s, fb), updated=self.clock()))
+
+    def image_file(self, owner: str, session_id: str, relative: str) -> Path:
+        """The file of an image of the caller's own session."""
+        session = self.open_session(owner, session_id)
+        if not isinstance(relative, str) or not relative.startswith(f"images/{session.id}/"):
+            raise StudioError("That image is not part of this session.")
+        return self.store.image_path(relative)
+
+    # ------------------------------------------------------------ rounds
+    def cancel(self, owner: str, session_id: str) -> bool:
+        """Stop the caller's running round in this session; True if one was running."""
+        session = self.open_session(owner, session_id)  # refuses another owner's session
+        with self._jobs_lock:
+            job = self._jobs.get(session.id)
+        if job is None:
+            return False
+        job.cancel.set()
+        return True
+
+    def run_round(self, owner: str, session_id: str, message: str = "",
+                  params: RoundParams = RoundParams()) -> Iterator[RoundEvent]:
+        """Refine, render, critique. Yields events; the last is `Finished` with the stored round.
+
+        Everything is checked before the first event, so bad input raises and changes nothing.
+        """
+        session = self.open_session(owner, session_id)
+        message = checks.text("Your message", message, limits.MAX_MESSAGE_CHARS)
+        if not isinstance(params, RoundParams):
+            raise StudioError("Round settings must be a RoundParams.")
+        request = self._render_request(params)
+        init_image, mask = self._start_images(session, params)
+        return self._stream(RoundJob(session, Round(index=-1, message=""), request, threading.Event()),
+                            message, init_image, mask)
+
+    def _stream(self, job: RoundJob, message: str, init_image, mask) -> Iterator[RoundEvent]:
+        with self._jobs_lock:
+            if job.session.id in self._jobs:
+                raise StudioError("A round is already running in this session. Wait for it, or press Stop.")
+            self._jobs[job.session.id] = job
+        try:
+            self._save_running_round(job, message, init_image, mask)
+            yield Started(job.session.id, job.round.index, job.round)
+            events: queue.Queue = queue.Queue()
+            threading.Thread(target=self._worker.run, args=(job, events.put), daemon=True,
+                             name=f"round-{job.session.id[:8]}-{job.round.index}").start()
+            while True:
+                event = events.get()
+                yield event
+                if isinstance(event, Finished):
+                    return
+        finally:
+            job.cancel.set()  # the caller went away (closed page, Stop): the worker stops at its next step
+            with self._jobs_lock:
+                self._jobs.pop(job.session.id, None)
+
+    def _save_running_round(self, job: RoundJob, message: str, init_image, mask) -> None:
+        """The round is stored as running before any work: a crash from here on leaves it 'interrupted'."""
+        session = job.session
+        index = max((r.index for r in session.rounds), default=-1) + 1
+        request = job.request
+        if init_image is not None and math.floor(request.steps * request.strength) < 1:
+            # A distilled model's 1 step at strength 0.6 would denoise nothing: take the fewest that do.
+            request = replace(request, steps=math.ceil(1 / request.strength))
+        reference = mask_file = None
+        if init_image is not None:
+            reference = self.store.save_image(session.id, f"r{index}-start", init_image)
+            request = replace(request, init_image=init_image)
+        if mask is not None:
+            mask_file = self.store.save_image(session.id, f"r{index}-mask", mask)
+            request = replace(request, mask=mask)
+        parent = last_done_round(session)
+        round_ = Round(index=index, message=message if session.rounds else (message or session.brief),
+                       status=RoundStatus.RUNNING, parent=parent.index if parent else None,
+                       params=self._params(request, reference, mask_file), created=self.clock())
+        job.session = self.store.update_session(session.id, lambda s: with_round(replace(s, updated=self.clock()),
+                                                                                 round_))
+        job.round, job.request = round_, request
+
+    def _render_request(self, p: RoundParams) -> RenderRequest:
+        preset = self.preset
+        count = checks.whole("The number of candidates", p.count, limits.MIN_CANDIDATES, limits.MAX_CANDIDATES)
+        steps = checks.whole("Steps", preset.steps if p.steps is None else p.steps, limits.MIN_STEPS, limits.MAX_STEPS)
+        guidance = checks.number("Guidance", preset.guidance if p.guidance is None else p.guidance,
+                                 limits.MIN_GUIDANCE, limits.MAX_GUIDANCE)
+        width = checks.size("Width", preset.size if p.width is None else p.width, preset.max_size)
+        height = checks.size("Height", preset.size if p.height is None else p.height, preset.max_size)
+        seed = random.randrange(limits.MAX_SEED - count) if p.seed is None else \
+            checks.whole("The seed", p.seed, 0, limits.MAX_SEED - count)
+        return RenderRequest(
+            prompt="", seeds=tuple(range(seed, seed + count)), width=width, height=height, steps=steps,
+            guidance=guidance, negative=checks.text("The negative prompt", p.negative, limits.MAX_MESSAGE_CHARS),
+            strength=checks.number("Strength", p.strength, limits.MIN_STRENGTH, limits.MAX_STRENGTH))
+
+    def _start_images(self, session: Session, p: RoundParams) -> tuple[Image.Image | None, Image.Image | None]:
+        init = None
+        if p.from_candidate is not None:
+            if not isinstance(p.from_candidate, (tuple, list)) or len(p.from_candidate) != 2:
+                raise StudioError("Say which candidate to start from as (round, candidate).")
+            r, c = (checks.whole("The round", v, 0, 10**6) for v in p.from_candidate)
+            round_ = find_round(session, r)
+            chosen = next((x for x in round_.candidates if x.index == c), None) if round_ else None
+            if chosen is None:
+                raise StudioError(f"There is no candidate {c + 1} in round {r + 1} to start from.")
+            init = Image.open(self.store.image_path(chosen.image)).convert("RGB")
+        if p.reference is not None:
+            if init is not None:
+                raise StudioError("Start from a candidate or from an uploaded reference, not both.")
+            init = open_upload(p.reference, "The reference").convert("RGB")
+        mask = open_upload(p.mask, "The mask").convert("L") if p.mask is not None else None
+        if mask is not None and init is None:
+            raise StudioError("A mask marks a region of an image: choose a candidate or upload a reference too.")
+        return init, mask
+
+    def _params(self, request: RenderRequest, reference: str | None, mask: str | None) -> RenderParams:
+        return RenderParams(
+            preset=self.preset.name, model_ids={role: spec.model_id for role, spec in self.preset.models.items()},
+            steps=request.steps, guidance=request.guidance, width=request.width, height=request.height,
+            seeds=request.seeds, scheduler="", negative_prompt=request.negative,
+            strength=request.strength if reference else None, reference=reference, mask=mask)
+
+
+def title_from(brief: str) -> str:
+    first_line = brief.splitlines()[0]
+    return first_line if len(first_line) <= 60 else first_line[:57].rsplit(" ", 1)[0] + "..."

@@ -1,0 +1,81 @@
+"""What a running round reports, in order: typed values the UI renders and the API streams."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from studio.session import Round
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+
+@dataclass(frozen=True)
+class RoundEvent:
+    session_id: str
+    round_index: int
+
+    @property
+    def message(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Started(RoundEvent):
+    round: Round
+
+    @property
+    def message(self) -> str:
+        return f"Round {self.round_index + 1} started."
+
+
+@dataclass(frozen=True)
+class Loading(RoundEvent):
+    role: str
+    model_id: str
+    done: bool
+
+    @property
+    def message(self) -> str:
+        return f"{'Loaded' if self.done else 'Loading'} the {self.role} ({self.model_id})" + ("." if self.done else "...")
+
+
+@dataclass(frozen=True)
+class Refining(RoundEvent):
+    text: str  # the refiner's reply so far, streamed
+
+    @property
+    def message(self) -> str:
+        return "Writing the prompt..."
+
+
+@dataclass(frozen=True)
+class Rendering(RoundEvent):
+    step: int
+    total: int
+    previews: tuple[Image, ...] = ()
+
+    @property
+    def message(self) -> str:
+        return f"Rendering: step {self.step}/{self.total}"
+
+
+@dataclass(frozen=True)
+class Critiquing(RoundEvent):
+    count: int
+
+    @property
+    def message(self) -> str:
+        return f"Critiquing {self.count} candidates..."
+
+
+@dataclass(frozen=True)
+class Finished(RoundEvent):
+    """The round ended: done, failed or interrupted. `round` is what the store now holds."""
+
+    round: Round
+
+    @property
+    def message(self) -> str:
+        status = self.round.status.value
+        return f"Round {self.round_index + 1} {status}" + (f": {self.round.error}" if self.round.error else ".")

@@ -1,0 +1,22 @@
+"""One home for every limit. The engine enforces them; the UI only mirrors them in its controls."""
+from __future__ import annotations
+
+import re
+
+MAX_BRIEF_CHARS = 2_000
+MAX_MESSAGE_CHARS = 1_000  # a correction, a reason for a pick or a rejection
+MAX_TITLE_CHARS = 120
+MAX_OWNER_CHARS = 128
+
+MIN_CANDIDATES, MAX_CANDIDATES = 1, 8
+MIN_STEPS, MAX_STEPS = 1, 50
+MIN_SIZE, SIZE_MULTIPLE = 64, 64  # the upper bound is the preset's max_size
+MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 20.0
+MAX_SEED = 2**32 - 1
+MIN_STRENGTH, MAX_STRENGTH = 0.05, 1.0
+
+MAX_UPLOAD_BYTES = 10 * 2**20
+MAX_UPLOAD_PIXELS = 4096 * 4096  # larger is a decompression bomb, or at least not a reference image
+
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+OWNER_ID = re.compile(r"^[\w.@+-]{1,%d}$" % MAX_OWNER_CHARS)

@@ -1,0 +1,220 @@
+"""A design session as plain data: the brief, every round, every candidate, every reaction.
+
+Pure: dataclasses and functions over them. No I/O, no torch, no gradio. A session is its
+full history, and it round-trips through JSON without loss (`session_to_dict` /
+`session_from_dict`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+from pipelines.base import Critique, Memory
+
+
+class RoundStatus(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class Mark(str, Enum):
+    NONE = ""
+    PICKED = "picked"
+    REJECTED = "rejected"
+
+
+class FeedbackKind(str, Enum):
+    PICK = "pick"
+    REJECT = "reject"
+    CORRECTION = "correction"
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    preset: str
+    model_ids: dict[str, str]  # role -> published id (or local tiny folder)
+    steps: int
+    guidance: float
+    width: int
+    height: int
+    seeds: tuple[int, ...]
+    scheduler: str
+    negative_prompt: str = ""
+    strength: float | None = None  # set for image-to-image and inpainting
+    reference: str | None = None  # image file (relative to the data folder) the round started from
+    mask: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    index: int
+    image: str  # file path relative to the data folder
+    seed: int
+    caption: str = ""
+    score: float | None = None
+    critique: Critique | None = None
+    mark: Mark = Mark.NONE
+    mark_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Round:
+    index: int
+    message: str  # what the designer said to start this round (the brief for round 0)
+    status: RoundStatus = RoundStatus.PENDING
+    parent: int | None = None  # the round this one continues from
+    prompt: str = ""
+    negative_prompt: str = ""
+    rationale: str = ""
+    fallback: bool = False  # the refiner's text was unusable; the prompt was composed
+    params: RenderParams | None = None
+    candidates: tuple[Candidate, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class Feedback:
+    round_index: int
+    kind: FeedbackKind
+    text: str = ""
+    candidate: int | None = None
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    owner: str
+    title: str
+    brief: str
+    preset: str
+    created: float
+    updated: float = 0.0
+    rounds: tuple[Round, ...] = ()
+    feedback: tuple[Feedback, ...] = ()
+    parent_session: str | None = None  # branched from this session ...
+    parent_round: int | None = None  # ... at this round
+
+
+# ---------------------------------------------------------------- queries
+def last_round(session: Session) -> Round | None:
+    return session.rounds[-1] if session.rounds else None
+
+
+def last_done_round(session: Session) -> Round | None:
+    done = [r for r in session.rounds if r.status is RoundStatus.DONE]
+    return done[-1] if done else None
+
+
+def find_round(session: Session, index: int) -> Round | None:
+    return next((r for r in session.rounds if r.index == index), None)
+
+
+def with_round(session: Session, round_: Round) -> Session:
+    """The session with `round_` added, or replacing the round of the same index."""
+    rounds = [r for r in session.rounds if r.index != round_.index] + [round_]
+    return replace(session, rounds=tuple(sorted(rounds, key=lambda r: r.index)))
+
+
+def apply_feedback(session: Session, fb: Feedback) -> Session:
+    """Record `fb`; a pick or reject also marks the candidate it names."""
+    round_ = find_round(session, fb.round_index)
+    if round_ is None:
+        raise ValueError(f"There is no round {fb.round_index + 1} in this session.")
+    if fb.candidate is not None and fb.candidate not in {c.index for c in round_.candidates}:
+        raise ValueError(f"Round {fb.round_index + 1} has no candidate {fb.candidate + 1}.")
+    session = replace(session, feedback=session.feedback + (fb,))
+    if fb.kind is FeedbackKind.CORRECTION or fb.candidate is None:
+        return session
+    mark = Mark.PICKED if fb.kind is FeedbackKind.PICK else Mark.REJECTED
+    candidates = tuple(
+        replace(c, mark=mark, mark_reason=fb.text) if c.index == fb.candidate else c
+        for c in round_.candidates
+    )
+    return with_round(session, replace(round_, candidates=candidates))
+
+
+def build_memory(session: Session) -> Memory:
+    """What the refiner reads for the next round: the brief and every reaction so far."""
+    picks, rejections = [], []
+    for r in session.rounds:
+        for c in r.candidates:
+            line = f"round {r.index + 1}, candidate {c.index + 1}" + (f": {c.mark_reason}" if c.mark_reason else "")
+            if c.mark is Mark.PICKED:
+                picks.append(line)
+            elif c.mark is Mark.REJECTED:
+                rejections.append(line)
+    said = [(f.created, f.text) for f in session.feedback if f.kind is FeedbackKind.CORRECTION and f.text]
+    said += [(r.created, r.message) for r in session.rounds[1:] if r.message]
+    corrections = [text for _, text in sorted(said, key=lambda pair: pair[0])]
+    last = last_done_round(session)
+    failures, reports = (), ()
+    if last is not None:
+        failures = tuple(m for c in last.candidates if c.critique for m in c.critique.missing)
+        reports = tuple(c.caption for c in last.candidates if c.caption)
+    return Memory(
+        brief=session.brief,
+        previous_prompts=tuple(r.prompt for r in session.rounds if r.prompt),
+        failures=tuple(dict.fromkeys(failures)),
+        picks=tuple(picks),
+        rejections=tuple(rejections),
+        corrections=tuple(dict.fromkeys(corrections)),
+        image_reports=tuple(dict.fromkeys(reports)),
+    )
+
+
+# ---------------------------------------------------------------- JSON
+def session_to_dict(session: Session) -> dict[str, Any]:
+    return _plain(dataclasses.asdict(session))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def critique_from_dict(d: dict | None) -> Critique | None:
+    if d is None:
+        return None
+    return Critique(**{**d, "matches": tuple(d["matches"]), "missing": tuple(d["missing"])})
+
+
+def candidate_from_dict(d: dict) -> Candidate:
+    return Candidate(**{**d, "mark": Mark(d["mark"]), "critique": critique_from_dict(d["critique"])})
+
+
+def params_from_dict(d: dict | None) -> RenderParams | None:
+    return None if d is None else RenderParams(**{**d, "seeds": tuple(d["seeds"])})
+
+
+def round_from_dict(d: dict) -> Round:
+    return Round(**{
+        **d,
+        "status": RoundStatus(d["status"]),
+        "params": params_from_dict(d["params"]),
+        "candidates": tuple(candidate_from_dict(c) for c in d["candidates"]),
+    })
+
+
+def feedback_from_dict(d: dict) -> Feedback:
+    return Feedback(**{**d, "kind": FeedbackKind(d["kind"])})
+
+
+def session_from_dict(d: dict) -> Session:
+    return Session(**{
+        **d,
+        "rounds": tuple(round_from_dict(r) for r in d["rounds"]),
+        "feedback": tuple(feedback_from_dict(f) for f in d["feedback"]),
+    })

@@ -1,0 +1,302 @@
+"""Persistence: sessions in SQLite, images as PNG files beside it.
+
+Order of writes is what keeps a crash harmless: image files are written atomically first,
+then the rows that point to them, in one transaction. `recover()` at start-up turns rounds
+that were running into `interrupted` and drops anything a crash left half-made.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+from PIL.Image import Image
+
+from studio.session import RoundStatus, Session, session_from_dict, session_to_dict
+
+SPACE_DATA_DIR = Path("/data")  # a Hugging Face Space's persistent storage, when attached
+BUSY_TIMEOUT_MS = 5000
+INTERRUPTED_ERROR = "interrupted: the studio stopped while this round ran"
+_SAFE_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_TMP_PREFIX = ".tmp-"
+
+# Forward only; never edit a shipped entry, append a new one (user_version = entries applied).
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
+        brief TEXT NOT NULL DEFAULT '', preset TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL, updated REAL NOT NULL,
+        parent_session TEXT,  -- no foreign key: deleting a session must not touch its branches
+        parent_round INTEGER,
+        feedback TEXT NOT NULL DEFAULT '[]'  -- json list of Feedback
+    );
+    CREATE INDEX sessions_owner_updated ON sessions(owner, updated);
+    CREATE TABLE rounds (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL, status TEXT NOT NULL,
+        data TEXT NOT NULL,  -- json of the full Round, candidates included: what loading reads
+        PRIMARY KEY (session_id, idx)
+    );
+    -- A queryable copy of each round's candidates, for search; rounds.data stays the truth.
+    CREATE TABLE candidates (
+        session_id TEXT NOT NULL, round_idx INTEGER NOT NULL, idx INTEGER NOT NULL,
+        image TEXT NOT NULL, seed INTEGER NOT NULL, caption TEXT NOT NULL DEFAULT '',
+        score REAL, mark TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (session_id, round_idx, idx),
+        FOREIGN KEY (session_id, round_idx) REFERENCES rounds(session_id, idx) ON DELETE CASCADE
+    );
+    """,
+]
+
+
+# The sessions row: these columns in Session field order, plus `feedback` as json.
+_SESSION_COLUMNS = ("id", "owner", "title", "brief", "preset", "created", "updated",
+                    "parent_session", "parent_round")
+_UPSERT_SESSION = (
+    f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, feedback)"
+    f" VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 1))}) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*_SESSION_COLUMNS[1:], "feedback")))
+_HINT = "Make it writable, or set DC_DATA_DIR to a folder that is."
+
+
+class StoreError(RuntimeError):
+    """The data folder or database cannot be used; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: str
+    title: str
+    brief: str
+    updated: float
+    rounds: int
+
+
+def default_data_dir() -> Path:
+    """$DC_DATA_DIR, else a Space's persistent /data, else ./data."""
+    if os.environ.get("DC_DATA_DIR"):
+        return Path(os.environ["DC_DATA_DIR"]).expanduser()
+    if SPACE_DATA_DIR.is_dir() and os.access(SPACE_DATA_DIR, os.W_OK):
+        return SPACE_DATA_DIR / "design-collaborator"
+    return Path.cwd() / "data"
+
+
+def _check_part(kind: str, value: str) -> str:
+    # These become folder and file names: only a plain, short name may reach the disk.
+    if not isinstance(value, str) or not _SAFE_PART.fullmatch(value):
+        raise ValueError(f"{kind} {value!r} is not allowed: use 1 to 64 letters, digits, '_' or '-'.")
+    return value
+
+
+def _fsync_dir(folder: Path) -> None:
+    # A rename or a new entry is durable only once its folder is synced.
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Store:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.images_dir = self.data_dir / "images"
+        self.db_path = self.data_dir / "studio.db"
+        try:
+            self.images_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"Cannot use the data folder {self.data_dir}: {e.strerror} ({e.filename}). {_HINT}") from e
+        for folder in (self.data_dir, self.images_dir):
+            if not os.access(folder, os.W_OK):
+                raise StoreError(f"The data folder {folder} is not writable. {_HINT}")
+        # Gradio calls in from several threads: one connection, serialized by this lock.
+        self._lock = threading.RLock()
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves (see transaction()).
+        self._conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._migrate()
+        except sqlite3.Error as e:
+            self._conn.close()
+            raise StoreError(f"Cannot open the database {self.db_path}: {e}. {_HINT}") from e
+        except StoreError:
+            self._conn.close()
+            raise
+
+    def _migrate(self) -> None:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"The database {self.db_path} is at schema version {version}, newer than this "
+                f"studio knows ({len(MIGRATIONS)}). Upgrade the studio, or set DC_DATA_DIR to another "
+                "folder.")
+        for number in range(version, len(MIGRATIONS)):
+            # The script and its version bump commit together, or not at all: on an error the
+            # caller closes the connection, which rolls back. (BEGIN goes inside the script
+            # because executescript commits any transaction opened before it.)
+            self._conn.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\n"
+                                     f"PRAGMA user_version = {number + 1};\nCOMMIT;")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error; nested use joins the outer one."""
+        with self._lock:
+            if self._conn.in_transaction:  # same thread, already inside (the lock is re-entrant)
+                yield self._conn
+                return
+            # IMMEDIATE takes the write lock up front, so a read-then-write cannot deadlock.
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    # ------------------------------------------------------------ sessions
+    def save_session(self, session: Session) -> None:
+        """Write the whole session. Image files it names must already exist."""
+        _check_part("session id", session.id)
+        with self.transaction() as db:
+            self._write_session(db, session)
+
+    def _write_session(self, db: sqlite3.Connection, session: Session) -> None:
+        d = session_to_dict(session)
+        db.execute(_UPSERT_SESSION, [d[c] for c in _SESSION_COLUMNS] + [json.dumps(d["feedback"])])
+        # Rewriting every round is simple and cheap at tens of rounds; the cascade clears candidates.
+        db.execute("DELETE FROM rounds WHERE session_id = ?", (session.id,))
+        for r in d["rounds"]:
+            db.execute("INSERT INTO rounds (session_id, idx, status, data) VALUES (?,?,?,?)",
+                       (session.id, r["index"], r["status"], json.dumps(r)))
+            db.executemany(
+                "INSERT INTO candidates (session_id, round_idx, idx, image, seed, caption, score, mark)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                [(session.id, r["index"], c["index"], c["image"], c["seed"], c["caption"], c["score"],
+                  c["mark"]) for c in r["candidates"]])
+
+    def update_session(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
+        """Read, change and write one session in one transaction, so concurrent writers (a round's
+        worker, the designer's feedback) never undo each other. None if the session is gone."""
+        with self.transaction() as db:
+            session = self._read_session(db, session_id)
+            if session is None:
+                return None
+            session = change(session)
+            self._write_session(db, session)
+            return session
+
+    def load_session(self, session_id: str) -> Session | None:
+        with self.transaction() as db:  # one snapshot for the session row and its rounds
+            return self._read_session(db, session_id)
+
+    def _read_session(self, db: sqlite3.Connection, session_id: str) -> Session | None:
+        row = db.execute(f"SELECT {', '.join(_SESSION_COLUMNS)}, feedback FROM sessions WHERE id = ?",
+                         (session_id,)).fetchone()
+        if row is None:
+            return None
+        d = dict(zip(_SESSION_COLUMNS, row), feedback=json.loads(row[-1]))
+        rounds = db.execute("SELECT data FROM rounds WHERE session_id = ? ORDER BY idx", (session_id,))
+        d["rounds"] = [json.loads(data) for (data,) in rounds]
+        return session_from_dict(d)
+
+    def list_sessions(self, owner: str) -> list[SessionSummary]:
+        """The owner's sessions, most recently updated first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT s.id, s.title, s.brief, s.updated,"
+                " (SELECT COUNT(*) FROM rounds r WHERE r.session_id = s.id)"
+                " FROM sessions s WHERE s.owner = ? ORDER BY s.updated DESC, s.id", (owner,)).fetchall()
+        return [SessionSummary(*row) for row in rows]
+
+    def delete_session(self, session_id: str) -> None:
+        """Rows first, then files: a crash in between leaves only unreferenced files."""
+        folder = self.images_dir / _check_part("session id", session_id)
+        with self.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        if folder.exists():
+            shutil.rmtree(folder)
+
+    # ------------------------------------------------------------ images
+    def save_image(self, session_id: str, name: str, image: Image) -> str:
+        """Write `image` as images/<session_id>/<name>.png, atomically; return its relative path."""
+        folder = self.images_dir / _check_part("session id", session_id)
+        target = folder / f"{_check_part('image name', name)}.png"
+        if not folder.is_dir():
+            folder.mkdir(exist_ok=True)
+            _fsync_dir(self.images_dir)
+        # A reader or a crash sees the old file or the whole new one, never a partial PNG.
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".png", dir=folder)
+        try:
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; an image is an ordinary file
+            with os.fdopen(fd, "wb") as f:
+                image.save(f, format="PNG")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(folder)
+        return target.relative_to(self.data_dir).as_posix()
+
+    def image_path(self, relative: str) -> Path:
+        """The absolute path of a stored image; refuses anything outside the images folder."""
+        path = (self.data_dir / relative).resolve()
+        if not path.is_relative_to(self.images_dir.resolve()):
+            raise ValueError(f"Image path {relative!r} is outside the studio's images folder.")
+        return path
+
+    def _image_exists(self, relative: str) -> bool:
+        try:
+            return self.image_path(relative).is_file()
+        except ValueError:  # a row pointing outside images/ is as good as missing
+            return False
+
+    # ------------------------------------------------------------ start-up
+    def recover(self) -> int:
+        """Repair what a crash left: returns how many rounds were marked interrupted."""
+        for tmp in self.images_dir.rglob(f"{_TMP_PREFIX}*"):
+            tmp.unlink(missing_ok=True)
+        interrupted = 0
+        with self.transaction() as db:
+            ids = [sid for (sid,) in db.execute("SELECT id FROM sessions").fetchall()]
+            for session_id in ids:
+                session = self._read_session(db, session_id)
+                rounds, changed = [], False
+                for r in session.rounds:
+                    # No row may point to a missing file. A done or failed round that lost one
+                    # keeps its status: what remains of it is still true.
+                    kept = tuple(c for c in r.candidates if self._image_exists(c.image))
+                    stopped = r.status in (RoundStatus.RUNNING, RoundStatus.PENDING)
+                    if stopped:
+                        r = replace(r, status=RoundStatus.INTERRUPTED, error=INTERRUPTED_ERROR)
+                        interrupted += 1
+                    if stopped or len(kept) < len(r.candidates):
+                        r, changed = replace(r, candidates=kept), True
+                    rounds.append(r)
+                if changed:
+                    self._write_session(db, replace(session, rounds=tuple(rounds)))
+        return interrupted
