@@ -127,3 +127,17 @@ def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"Unknown preset {name!r}. Choose one of: auto, {', '.join(PRESETS)}.")
     return PRESETS[name]
+
+
+def missing_weights(preset: Preset) -> list[str]:
+    """Model ids of `preset` whose weights are not in the local Hugging Face cache."""
+    from huggingface_hub import try_to_load_from_cache
+
+    missing = []
+    for spec in preset.models.values():
+        if spec.is_tiny:
+            continue
+        marker = "model_index.json" if spec.family in ("sd", "sdxl", "flux") else "config.json"
+        if not isinstance(try_to_load_from_cache(spec.model_id, marker), str):
+            missing.append(spec.model_id)
+    return list(dict.fromkeys(missing))

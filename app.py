@@ -1,0 +1,49 @@
+"""Design Collaborator: `python app.py` serves the studio at http://127.0.0.1:7860.
+
+settings -> store (recover what a crash left) -> models (lazy) -> engine -> page -> launch.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+from pipelines.registry import ModelRegistry  # noqa: E402
+from studio.engine import Studio  # noqa: E402
+from studio.settings import choose_preset, parse_settings, storage_notes  # noqa: E402
+from studio.store import Store, StoreError  # noqa: E402
+from studio.ui import CSS, build_ui  # noqa: E402
+
+log = logging.getLogger("design-collaborator")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = parse_settings(argv)
+    try:
+        store = Store(settings.data_dir)
+    except StoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    interrupted = store.recover()
+    if interrupted:
+        log.info("marked %d round(s) interrupted by the last stop", interrupted)
+    preset, notes = choose_preset(settings.preset)
+    notes += storage_notes(settings)
+    for note in notes:
+        log.warning(note.replace("**", ""))
+    log.info("preset %s, data in %s", preset.name, settings.data_dir)
+    studio = Studio(store, ModelRegistry(preset))
+    demo = build_ui(studio, banner="\n\n".join(notes), gpu_concurrency=settings.gpu_concurrency)
+    demo.queue(max_size=settings.queue_size, default_concurrency_limit=8)
+    demo.launch(server_name=settings.host, server_port=settings.port, share=settings.share,
+                auth=list(settings.auth) or None, css=CSS, show_error=True,
+                blocked_paths=[str(store.db_path), str(settings.data_dir), ".env"], footer_links=["api"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

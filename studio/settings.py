@@ -1,0 +1,97 @@
+"""How the studio is started: command-line flags, each with an environment variable behind it."""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.presets import PRESETS, Preset, get_preset, missing_weights
+from studio.store import SPACE_DATA_DIR, default_data_dir
+
+HUB_HOST = ("huggingface.co", 443)
+
+
+@dataclass(frozen=True)
+class Settings:
+    preset: str
+    data_dir: Path
+    host: str
+    port: int
+    auth: tuple[tuple[str, str], ...]
+    share: bool
+    queue_size: int
+    gpu_concurrency: int
+
+    @property
+    def on_space(self) -> bool:
+        return bool(os.environ.get("SPACE_ID"))
+
+
+def parse_settings(argv: list[str] | None = None) -> Settings:
+    env = os.environ.get
+    on_space = bool(env("SPACE_ID"))
+    parser = argparse.ArgumentParser(prog="python app.py", description="Design Collaborator: the studio.")
+    parser.add_argument("--preset", default=env("DC_PRESET", "auto"), choices=["auto", *PRESETS],
+                        help="model set (env DC_PRESET; default auto: the best that fits this hardware)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where sessions and images are kept (env DC_DATA_DIR; default ./data, /data on a Space)")
+    parser.add_argument("--host", default=env("DC_HOST", "0.0.0.0" if on_space else "127.0.0.1"),
+                        help="address to serve on (env DC_HOST; default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=int(env("DC_PORT", env("GRADIO_SERVER_PORT", "7860"))),
+                        help="port (env DC_PORT; default 7860)")
+    parser.add_argument("--auth", default=env("DC_AUTH", ""),
+                        help="sign-in: 'user:password[,user2:password2]' (env DC_AUTH; default off)")
+    parser.add_argument("--share", action="store_true", default=env("DC_SHARE") == "1",
+                        help="ask Gradio for a public share link (env DC_SHARE=1; default off)")
+    parser.add_argument("--queue-size", type=int, default=int(env("DC_QUEUE_SIZE", "64")),
+                        help="requests that may wait in line before 'queue full' (env DC_QUEUE_SIZE)")
+    parser.add_argument("--gpu-concurrency", type=int, default=int(env("DC_GPU_CONCURRENCY", "2")),
+                        help="rounds that may run at once; their model calls still take turns (env DC_GPU_CONCURRENCY)")
+    args = parser.parse_args(argv)
+    auth = []
+    for pair in filter(None, (p.strip() for p in args.auth.split(","))):
+        user, sep, password = pair.partition(":")
+        if not sep or not user or not password:
+            parser.error("--auth takes 'user:password' pairs separated by commas")
+        auth.append((user, password))
+    return Settings(preset=args.preset, data_dir=args.data_dir or default_data_dir(), host=args.host,
+                    port=args.port, auth=tuple(auth), share=args.share, queue_size=args.queue_size,
+                    gpu_concurrency=args.gpu_concurrency)
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return False
+    try:
+        socket.create_connection(HUB_HOST, timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def choose_preset(name: str) -> tuple[Preset, list[str]]:
+    """The preset to run and the warnings to show: a real preset whose weights can't be had falls back to tiny."""
+    preset = get_preset(name)
+    notes = []
+    missing = missing_weights(preset)
+    if missing and not hub_reachable():
+        notes.append(
+            f"The **{preset.name}** preset can't load here: {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not downloaded and the Hugging Face hub can't be reached. "
+            "Running the **tiny** demo preset instead: images come from random-weight models, not real designs. "
+            "Download the weights where the hub is reachable (`hf download <id>`), or start with `--preset tiny` "
+            "to silence this.")
+        preset = get_preset("tiny")
+    if preset.name == "tiny" and not notes:
+        notes.append("Demo preset **tiny**: images and captions come from random-weight models. They show "
+                     "the studio works, not what it can make.")
+    return preset, notes
+
+
+def storage_notes(settings: Settings) -> list[str]:
+    if settings.on_space and not Path(settings.data_dir).is_relative_to(SPACE_DATA_DIR):
+        return ["This Space has no persistent storage: sessions are lost when it restarts. Enable "
+                "persistent storage in the Space settings to keep them."]
+    return []

@@ -1,0 +1,272 @@
+"""The page: Gradio Blocks layout and event wiring only. Every action calls one engine function.
+
+Each event has a stable `api_name`, so `gradio_client` drives the same functions a designer
+clicks. Who the caller is comes from the request (signed-in user), the browser's own id
+(`gr.BrowserState`), or, for API clients, their connection.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import uuid
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image
+
+from studio import limits, views
+from studio.checks import StudioError
+from studio.engine import RoundParams, Studio
+from studio.events import Finished, Refining, Rendering, Started
+from studio.session import Round, last_round
+
+CSS = (Path(__file__).parent.parent / "assets" / "studio.css").read_text()
+GPU = "gpu"  # events that run models share one queue, so a GPU serves one or two rounds at a time
+
+
+def owner_of(request: gr.Request, browser_id: str) -> str:
+    if request is not None and request.username:
+        return f"user-{request.username}"
+    if browser_id:
+        return f"browser-{browser_id}"
+    # API clients carry no browser storage: their connection is who they are.
+    return f"client-{request.session_hash}" if request is not None and request.session_hash else ""
+
+
+def _errors_for_people(fn):
+    """Engine refusals become the page's error toast (and the API's error message)."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except StudioError as err:
+                raise gr.Error(str(err)) from err
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StudioError as err:
+            raise gr.Error(str(err)) from err
+    return wrapper
+
+
+def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.Blocks:
+    preset = studio.preset
+
+    def gallery_items(r: Round | None) -> list[tuple[Image.Image, str]]:
+        if r is None:
+            return []
+        return [(Image.open(studio.store.image_path(c.image)), views.candidate_caption(c)) for c in r.candidates]
+
+    def sessions_update(owner: str, selected: str | None = None):
+        return gr.Radio(choices=views.session_choices(studio.list_sessions(owner)), value=selected or None)
+
+    def show_session(owner: str, session_id: str):
+        """(session id, chat, gallery, details, round index) for a session the owner may open."""
+        session = studio.open_session(owner, session_id)
+        r = last_round(session)
+        return (session.id, views.conversation(session), gallery_items(r), views.round_details(r),
+                r.index if r else 0)
+
+    with gr.Blocks(title="Design Collaborator", fill_height=True) as demo:
+        # The browser remembers its id and last session across reloads; `who` holds the id server-side,
+        # where an API caller cannot set it (API callers are identified by their connection).
+        browser = gr.BrowserState({"id": "", "session": ""}, storage_key="design-collaborator")
+        who = gr.State("")
+        gr.Markdown(banner, visible=bool(banner), elem_id="banner")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=240, elem_id="sidebar"):
+                gr.Markdown("### Sessions")
+                with gr.Row():
+                    new = gr.Button("New session", variant="secondary", scale=3)
+                    refresh = gr.Button("↻", scale=1, min_width=40, elem_id="refresh")
+                sessions = gr.Radio(choices=[], label="Your sessions", elem_id="sessions")
+                sessions_data = gr.JSON(visible=False)
+                with gr.Accordion("Rename or delete", open=False):
+                    title = gr.Textbox(label="New title", max_length=limits.MAX_TITLE_CHARS)
+                    rename = gr.Button("Rename")
+                    delete = gr.Button("Delete this session", variant="stop")
+                session_id = gr.Textbox(label="Session id", interactive=False, elem_id="session-id")
+            with gr.Column(scale=4):
+                chat = gr.Chatbot(label="Conversation", height=380, elem_id="chat", buttons=["copy"])
+                status = gr.Markdown("Write a brief to start.", elem_id="status")
+                gallery = gr.Gallery(label="Candidates", columns=4, height=300, format="png",
+                                     object_fit="contain", elem_id="gallery", buttons=["download", "fullscreen"])
+                with gr.Row():
+                    message = gr.Textbox(
+                        label="Brief or correction", lines=2, scale=5, max_length=limits.MAX_BRIEF_CHARS,
+                        placeholder="A poster for a jazz night, art deco, navy and gold", elem_id="message")
+                    with gr.Column(scale=1, min_width=160):
+                        start = gr.Button("Start a session", variant="primary", elem_id="start")
+                        send = gr.Button("Next round", variant="primary", elem_id="send")
+                        stop = gr.Button("Stop", variant="stop", elem_id="stop")
+                with gr.Row():
+                    selected = gr.Number(label="Candidate #", value=1, precision=0, minimum=1,
+                                         maximum=limits.MAX_CANDIDATES, scale=1, elem_id="selected")
+                    reason = gr.Textbox(label="Why? (kept as a preference)", scale=4,
+                                        max_length=limits.MAX_MESSAGE_CHARS, placeholder="too busy / love the type")
+                    pick = gr.Button("Pick", scale=1, elem_id="pick")
+                    reject = gr.Button("Reject", scale=1, elem_id="reject")
+                round_index = gr.Number(label="Round shown", value=0, precision=0, visible=False)
+                with gr.Accordion("Settings", open=False):
+                    with gr.Row():
+                        count = gr.Slider(limits.MIN_CANDIDATES, limits.MAX_CANDIDATES, value=4, step=1,
+                                          label="Candidates")
+                        steps = gr.Slider(limits.MIN_STEPS, limits.MAX_STEPS, value=preset.steps, step=1,
+                                          label="Steps")
+                        size = gr.Slider(limits.MIN_SIZE, preset.max_size, value=preset.size,
+                                         step=limits.SIZE_MULTIPLE, label="Size (px)")
+                        guidance = gr.Slider(limits.MIN_GUIDANCE, limits.MAX_GUIDANCE, value=preset.guidance,
+                                             step=0.5, label="Guidance")
+                    with gr.Row():
+                        seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED)
+                        randomize = gr.Checkbox(label="Random seed", value=True)
+                        negative = gr.Textbox(label="Negative prompt (added)", max_length=limits.MAX_MESSAGE_CHARS)
+                    with gr.Row():
+                        reference = gr.Image(label="Reference image (optional)", type="filepath",
+                                             sources=["upload", "clipboard"], height=160)
+                        strength = gr.Slider(limits.MIN_STRENGTH, limits.MAX_STRENGTH, value=0.6, step=0.05,
+                                             label="How far to move from the reference / candidate")
+                        from_selected = gr.Checkbox(label="Start from the selected candidate", value=False)
+                with gr.Accordion("Round details (JSON)", open=False):
+                    details = gr.JSON(label="Round")
+                gr.Markdown(f"Preset **{preset.name}**: {preset.summary} "
+                            + " · ".join(f"{role}: `{spec.model_id}` ({spec.license})"
+                                         for role, spec in preset.models.items()), elem_id="models")
+
+        # ---------------------------------------------------------------- handlers
+        def remember(browser_id: str, sid: str) -> dict:
+            return {"id": browser_id, "session": sid} if browser_id else gr.skip()
+
+        @_errors_for_people
+        def on_page_load(browser_value, request: gr.Request):
+            browser_value = dict(browser_value or {})
+            if not browser_value.get("id"):
+                browser_value["id"] = uuid.uuid4().hex
+            owner = owner_of(request, browser_value["id"])
+            last = browser_value.get("session") or ""
+            try:
+                shown = show_session(owner, last) if last else ("", [], [], {}, 0)
+            except StudioError:  # the last session was deleted: start clean
+                shown, browser_value["session"] = ("", [], [], {}, 0), ""
+            return (browser_value, browser_value["id"], sessions_update(owner, shown[0]), *shown)
+
+        @_errors_for_people
+        def start_session(brief, browser_id, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            session = studio.start_session(owner, brief)
+            return (session.id, views.conversation(session), [], {}, 0, sessions_update(owner, session.id),
+                    remember(browser_id, session.id), "")
+
+        @_errors_for_people
+        def run_round(sid, text, n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file,
+                      strength_value, start_from_selected, selected_value, browser_id, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            if not sid:
+                raise StudioError("No session is open: write a brief and press 'Start a session', or pick one.")
+            session = studio.open_session(owner, sid)
+            last = last_round(session)
+            from_candidate = None
+            if start_from_selected and last is not None and selected_value is not None:
+                from_candidate = (last.index, int(selected_value) - 1)
+            params = RoundParams(
+                count=n, steps=n_steps, guidance=cfg, width=px, height=px,
+                seed=None if random_seed else seed_value, negative=negative_text or "",
+                reference=reference_file or None, strength=strength_value, from_candidate=from_candidate)
+            # Round 0 is the brief itself: the message box already went into start_session.
+            events = studio.run_round(owner, sid, text if session.rounds else "", params)
+            live: Round | None = None
+            for event in events:
+                if isinstance(event, Started):
+                    live = event.round
+                    session = studio.open_session(owner, sid)
+                    yield views.conversation(session, live), gr.skip(), event.message, gr.skip(), live.index, ""
+                elif isinstance(event, Refining):
+                    yield (views.conversation(session, live, event.text), gr.skip(), event.message, gr.skip(),
+                           gr.skip(), gr.skip())
+                elif isinstance(event, Rendering) and event.previews:
+                    yield (gr.skip(), [(p, f"#{i + 1} · step {event.step}/{event.total}")
+                                       for i, p in enumerate(event.previews)],
+                           views.progress_line(event), gr.skip(), gr.skip(), gr.skip())
+                elif isinstance(event, Finished):
+                    session = studio.open_session(owner, sid)
+                    yield (views.conversation(session), gallery_items(event.round), event.message,
+                           views.round_details(event.round), event.round.index, gr.skip())
+                else:
+                    yield gr.skip(), gr.skip(), views.progress_line(event), gr.skip(), gr.skip(), gr.skip()
+
+        def feedback_handler(kind: str):
+            @_errors_for_people
+            def give_feedback(sid, round_value, candidate_value, why, browser_id, request: gr.Request):
+                owner = owner_of(request, browser_id)
+                if candidate_value is None:
+                    raise StudioError("Choose a candidate number first.")
+                studio.give_feedback(owner, sid, int(round_value or 0), kind, int(candidate_value) - 1, why or "")
+                return (*show_session(owner, sid)[1:3], f"Noted: {kind} candidate {int(candidate_value)}.", "")
+            return give_feedback
+
+        @_errors_for_people
+        def open_session(sid, browser_id, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            shown = show_session(owner, sid)
+            return (*shown, remember(browser_id, shown[0]))
+
+        @_errors_for_people
+        def list_sessions(browser_id, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            summaries = studio.list_sessions(owner)
+            return (gr.Radio(choices=views.session_choices(summaries)),
+                    [{"id": s.id, "title": s.title, "rounds": s.rounds, "updated": s.updated} for s in summaries])
+
+        @_errors_for_people
+        def rename_session(sid, new_title, browser_id, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            studio.rename(owner, sid, new_title)
+            return sessions_update(owner, sid), ""
+
+        @_errors_for_people
+        def delete_session(sid, browser_id, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            studio.delete(owner, sid)
+            return ("", [], [], {}, 0, sessions_update(owner), remember(browser_id, ""),
+                    "Session deleted.")
+
+        @_errors_for_people
+        def cancel(sid, browser_id, request: gr.Request):
+            stopped = studio.cancel(owner_of(request, browser_id), sid)
+            return "Stopping..." if stopped else "Nothing is running."
+
+        def new_session():
+            return "", [], [], {}, 0, gr.Radio(value=None), "Write a brief, then press Start."
+
+        def select_candidate(evt: gr.SelectData):
+            return evt.index + 1
+
+        # ---------------------------------------------------------------- wiring
+        shown = [session_id, chat, gallery, details, round_index]
+        round_inputs = [session_id, message, count, steps, size, guidance, seed, randomize, negative, reference,
+                        strength, from_selected, selected, who]
+        round_outputs = [chat, gallery, status, details, round_index, message]
+        feedback_inputs = [session_id, round_index, selected, reason, who]
+
+        demo.load(on_page_load, [browser], [browser, who, sessions, *shown], api_visibility="private")
+        send.click(run_round, round_inputs, round_outputs, api_name="run_round", concurrency_id=GPU,
+                   concurrency_limit=gpu_concurrency)
+        start.click(start_session, [message, who], [*shown, sessions, browser, status],
+                    api_name="start_session").success(
+            run_round, round_inputs, round_outputs, concurrency_id=GPU, concurrency_limit=gpu_concurrency,
+            api_visibility="private")
+        stop.click(cancel, [session_id, who], [status], api_name="cancel")
+        pick.click(feedback_handler("pick"), feedback_inputs, [chat, gallery, status, reason], api_name="pick")
+        reject.click(feedback_handler("reject"), feedback_inputs, [chat, gallery, status, reason], api_name="reject")
+        sessions.input(lambda sid: sid, [sessions], [session_id], api_visibility="private").then(
+            open_session, [session_id, who], [*shown, browser], api_name="open_session")
+        refresh.click(list_sessions, [who], [sessions, sessions_data], api_name="list_sessions")
+        rename.click(rename_session, [session_id, title, who], [sessions, title], api_name="rename")
+        delete.click(delete_session, [session_id, who], [*shown, sessions, browser, status], api_name="delete")
+        new.click(new_session, None, [*shown, sessions, status], api_visibility="private")
+        gallery.select(select_candidate, None, [selected], api_visibility="private")
+    return demo
