@@ -79,8 +79,7 @@ def fallback_prompt(memory: Memory) -> tuple[str, str, str]:
     """A deterministic prompt from the brief and the designer's words: used when the model fails."""
     parts = [*memory.pinned, *reversed(memory.corrections[-3:]), memory.brief]
     negative = ", ".join([DEFAULT_NEGATIVE, *(_reason(r) for r in memory.rejections[-3:])])
-    why = ("Composed from the brief and your latest correction" if memory.corrections
-           else "Composed from the brief") + " (the refiner's reply was not usable)."
+    why = "Composed from the brief and your latest correction." if memory.corrections else "Composed from the brief."
     return ", ".join(p.strip() for p in parts if p.strip()), negative.strip(", "), why
 
 

@@ -101,7 +101,7 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                         placeholder="A poster for a jazz night, art deco, navy and gold", elem_id="message")
                     with gr.Column(scale=1, min_width=160):
                         start = gr.Button("Start a session", variant="primary", elem_id="start")
-                        send = gr.Button("Next round", variant="primary", elem_id="send")
+                        send = gr.Button("Next round", variant="secondary", elem_id="send")
                         stop = gr.Button("Stop", variant="stop", elem_id="stop")
                 with gr.Row():
                     selected = gr.Number(label="Candidate #", value=1, precision=0, minimum=1,
@@ -179,24 +179,26 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
             # Round 0 is the brief itself: the message box already went into start_session.
             events = studio.run_round(owner, sid, text if session.rounds else "", params)
             live: Round | None = None
+            # Updates are dicts keyed by component: what an event does not name stays as it is.
             for event in events:
                 if isinstance(event, Started):
                     live = event.round
                     session = studio.open_session(owner, sid)
-                    yield views.conversation(session, live), gr.skip(), event.message, gr.skip(), live.index, ""
+                    yield {chat: views.conversation(session, live), status: event.message, round_index: live.index,
+                           message: ""}
                 elif isinstance(event, Refining):
-                    yield (views.conversation(session, live, event.text), gr.skip(), event.message, gr.skip(),
-                           gr.skip(), gr.skip())
+                    yield {chat: views.conversation(session, live, event.text), status: event.message}
                 elif isinstance(event, Rendering) and event.previews:
-                    yield (gr.skip(), [(p, f"#{i + 1} · step {event.step}/{event.total}")
-                                       for i, p in enumerate(event.previews)],
-                           views.progress_line(event), gr.skip(), gr.skip(), gr.skip())
+                    yield {gallery: [(p, f"#{i + 1} · step {event.step}/{event.total}")
+                                     for i, p in enumerate(event.previews)],
+                           status: views.progress_line(event)}
                 elif isinstance(event, Finished):
                     session = studio.open_session(owner, sid)
-                    yield (views.conversation(session), gallery_items(event.round), event.message,
-                           views.round_details(event.round), event.round.index, gr.skip())
+                    yield {chat: views.conversation(session), gallery: gallery_items(event.round),
+                           status: event.message, details: views.round_details(event.round),
+                           round_index: event.round.index, sessions: sessions_update(owner, sid)}
                 else:
-                    yield gr.skip(), gr.skip(), views.progress_line(event), gr.skip(), gr.skip(), gr.skip()
+                    yield {status: views.progress_line(event)}
 
         def feedback_handler(kind: str):
             @_errors_for_people
@@ -249,7 +251,7 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
         shown = [session_id, chat, gallery, details, round_index]
         round_inputs = [session_id, message, count, steps, size, guidance, seed, randomize, negative, reference,
                         strength, from_selected, selected, who]
-        round_outputs = [chat, gallery, status, details, round_index, message]
+        round_outputs = [chat, gallery, status, details, round_index, message, sessions]
         feedback_inputs = [session_id, round_index, selected, reason, who]
 
         demo.load(on_page_load, [browser], [browser, who, sessions, *shown], api_visibility="private")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.events import Finished, Loading, Refining, Rendering, RoundEvent
+from studio.events import Rendering, RoundEvent
 from studio.session import FeedbackKind, Mark, Round, RoundStatus, Session
 from studio.store import SessionSummary
 
@@ -58,10 +58,11 @@ def round_reply(r: Round) -> str:
     return "\n\n".join(lines)
 
 
-def candidate_caption(c) -> str:
+def candidate_caption(c, max_chars: int = 70) -> str:
     mark = {Mark.PICKED: " ✓ picked", Mark.REJECTED: " ✗ rejected"}.get(c.mark, "")
     score = f"score {c.score:.0f} · " if c.score is not None else ""
-    return f"#{c.index + 1} · {score}{c.caption or 'seed ' + str(c.seed)}{mark}"
+    caption = c.caption if len(c.caption) <= max_chars else c.caption[:max_chars].rsplit(" ", 1)[0] + "…"
+    return f"#{c.index + 1} · {score}{caption or 'seed ' + str(c.seed)}{mark}"
 
 
 def session_choices(summaries: list[SessionSummary]) -> list[tuple[str, str]]:
@@ -72,8 +73,6 @@ def progress_line(event: RoundEvent) -> str:
     if isinstance(event, Rendering):
         filled = round(10 * event.step / max(event.total, 1))
         return f"Rendering {'▮' * filled}{'▯' * (10 - filled)} step {event.step}/{event.total}"
-    if isinstance(event, (Loading, Refining, Finished)):
-        return event.message
     return event.message
 
 

@@ -1,0 +1,104 @@
+"""Presets name real checkpoints; each real model family has a tiny twin built from the very
+classes the preset loads, so the offline tests exercise the code the real models run through."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from pipelines import tiny
+from pipelines.base import RenderRequest
+from pipelines.generator import DiffusersGenerator
+from pipelines.presets import FAMILY_CLASSES, PRESETS, auto_preset_name, get_preset
+
+REAL_PRESETS = [preset for name, preset in PRESETS.items() if name != "tiny"]
+REAL_SPECS = {(preset.name, role): spec for preset in REAL_PRESETS for role, spec in preset.models.items()}
+
+
+def test_every_real_family_has_a_tiny_builder():
+    families = {spec.family for spec in REAL_SPECS.values()}
+
+    assert families == {"sd", "sdxl", "flux", "qwen2", "blip-caption", "blip-vqa", "clip"}
+    assert families <= set(tiny.BUILDERS)
+    assert all(spec.is_tiny for spec in PRESETS["tiny"].models.values())
+    assert not any(spec.is_tiny for spec in REAL_SPECS.values())
+
+
+@pytest.fixture(scope="module")
+def tiny_generator_of(tiny_registry):
+    """The tiny generator of a family, loaded by the same loader and class a real preset uses."""
+    loaded: dict[str, DiffusersGenerator] = {}
+
+    def load(spec) -> DiffusersGenerator:
+        if spec.family not in loaded:
+            loaded[spec.family] = DiffusersGenerator(spec.model_id, str(tiny.ensure(spec.family)), spec.classes[0],
+                                                     tiny_registry.placement)
+        return loaded[spec.family]
+
+    return load
+
+
+@pytest.mark.parametrize("preset_name", [p.name for p in REAL_PRESETS])
+def test_the_tiny_twin_of_each_real_generator_loads_with_its_class_and_renders(preset_name, tiny_generator_of):
+    spec = PRESETS[preset_name].generator
+
+    generator = tiny_generator_of(spec)
+    [image] = generator.render(RenderRequest("a jazz poster, navy and gold", (1,), width=64, height=64, steps=2))
+
+    assert type(generator.pipe).__name__ == spec.classes[0]
+    assert generator.model_id == spec.model_id
+    assert image.size == (64, 64)
+    assert generator.count_prompt_tokens("a jazz poster") > 0
+
+
+def loaded_classes(registry, role: str) -> tuple[str, ...]:
+    """The model and tokenizer/processor classes the tiny registry loaded for `role`."""
+    if role == "refiner":
+        refiner = registry.refiner()
+        return type(refiner.model).__name__, type(refiner.tokenizer).__name__
+    if role in ("captioner", "vqa"):
+        captioner = registry.captioner()  # one object holds both heads
+        if role == "captioner":
+            return type(captioner._caption_model).__name__, type(captioner._caption_processor).__name__
+        return type(captioner._vqa_model).__name__, type(captioner._vqa_processor).__name__
+    scorer = registry.scorer()
+    return type(scorer.model).__name__, type(scorer.processor).__name__
+
+
+@pytest.mark.parametrize("preset_name, role", [key for key in REAL_SPECS if key[1] != "generator"],
+                         ids=[f"{p}-{r}" for p, r in REAL_SPECS if r != "generator"])
+def test_the_tiny_twin_of_each_real_text_model_loads_with_its_classes(tiny_registry, preset_name, role):
+    spec = REAL_SPECS[(preset_name, role)]
+    assert PRESETS["tiny"].models[role].family == spec.family  # the tiny preset stands in for this family
+
+    assert loaded_classes(tiny_registry, role) == spec.classes
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_shows_its_licenses_and_memory(name):
+    preset = PRESETS[name]
+
+    assert preset.summary and preset.speed
+    assert preset.memory_gb > 0
+    for spec in preset.models.values():
+        assert spec.license.strip(), f"{spec.model_id} has no license"
+        assert spec.family in FAMILY_CLASSES
+    assert preset.size <= preset.max_size and preset.size % 8 == 0 and preset.steps >= 1
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU machine `auto` picks by GPU memory")
+def test_auto_on_a_cpu_machine_is_the_cpu_preset():
+    assert get_preset("auto").name == "cpu"
+
+
+@pytest.mark.parametrize("gpu_gb, expected", [(None, "cpu"), (8.0, "cpu"), (16.0, "turbo"), (24.0, "turbo"),
+                                              (80.0, "quality")])
+def test_auto_picks_the_best_preset_that_fits(gpu_gb, expected):
+    assert auto_preset_name(gpu_gb) == expected
+
+
+def test_an_unknown_preset_names_the_choices():
+    with pytest.raises(ValueError, match="'gpu-xl'") as raised:
+        get_preset("gpu-xl")
+
+    for choice in ["auto", *PRESETS]:
+        assert choice in str(raised.value)

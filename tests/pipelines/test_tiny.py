@@ -1,0 +1,41 @@
+"""Tiny models build once into their cache and are reused from it afterwards."""
+from __future__ import annotations
+
+import json
+
+import diffusers
+import pytest
+import transformers
+
+from pipelines import tiny
+from pipelines.presets import FAMILY_CLASSES
+
+
+def test_building_into_an_empty_cache_makes_every_family_and_reloads_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("DC_TINY_DIR", str(tmp_path))
+    root = tmp_path / f"v{tiny.TINY_VERSION}"
+
+    folders = {family: tiny.ensure(family) for family in tiny.BUILDERS}
+
+    assert sorted(p.name for p in root.iterdir()) == sorted(tiny.BUILDERS)  # no half-built staging left
+    for family, folder in folders.items():
+        assert folder == root / family
+        assert json.loads((folder / "built.json").read_text()) == {"family": family, "version": tiny.TINY_VERSION}
+
+    def must_not_rebuild(folder):
+        raise AssertionError(f"rebuilt {folder} although it is cached")
+
+    monkeypatch.setattr(tiny, "BUILDERS", {family: must_not_rebuild for family in tiny.BUILDERS})
+    for family, folder in folders.items():
+        assert tiny.ensure(family) == folder
+        for class_name in FAMILY_CLASSES[family]:
+            library = diffusers if hasattr(diffusers, class_name) and "Pipeline" in class_name else transformers
+            loaded = getattr(library, class_name).from_pretrained(folder)
+            assert type(loaded).__name__ == class_name
+
+
+def test_an_unknown_family_names_the_known_ones():
+    with pytest.raises(ValueError, match="no tiny model for family 'sd3'") as raised:
+        tiny.ensure("sd3")
+
+    assert all(family in str(raised.value) for family in tiny.BUILDERS)
