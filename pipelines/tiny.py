@@ -56,6 +56,9 @@ def ensure(family: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Build into a temp folder and rename: two processes building at once never see half a model.
     staging = Path(tempfile.mkdtemp(prefix=f".{family}-", dir=target.parent))
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # "Writing model shards" for a model of kilobytes
     try:
         BUILDERS[family](staging)
         (staging / "built.json").write_text(json.dumps({"family": family, "version": TINY_VERSION}))
@@ -157,18 +160,23 @@ def _turbo_scheduler():
                                   timestep_spacing="trailing", steps_offset=1)
 
 
+def _tiny_unet(**kw):
+    from diffusers import UNet2DConditionModel
+
+    return UNet2DConditionModel(
+        block_out_channels=(16, 32), layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), norm_num_groups=8, **kw)
+
+
 def build_sd(folder: Path) -> None:
     import torch
-    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import StableDiffusionPipeline
     from transformers import CLIPTextModel
 
     torch.manual_seed(0)
     tokenizer = clip_tokenizer()
-    unet = UNet2DConditionModel(
-        block_out_channels=(16, 32), layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32, norm_num_groups=8,
-        attention_head_dim=4)
+    unet = _tiny_unet(cross_attention_dim=32, attention_head_dim=4)
     pipe = StableDiffusionPipeline(
         vae=_tiny_vae(), text_encoder=CLIPTextModel(_clip_text_config(len(tokenizer))), tokenizer=tokenizer,
         unet=unet, scheduler=_turbo_scheduler(), safety_checker=None, feature_extractor=None,
@@ -178,17 +186,15 @@ def build_sd(folder: Path) -> None:
 
 def build_sdxl(folder: Path) -> None:
     import torch
-    from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers import StableDiffusionXLPipeline
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     torch.manual_seed(0)
     tokenizer = clip_tokenizer()
-    unet = UNet2DConditionModel(
-        block_out_channels=(16, 32), layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=(2, 4),
-        use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
-        projection_class_embeddings_input_dim=6 * 8 + 32, cross_attention_dim=64, norm_num_groups=8)
+    # SDXL's UNet also reads pooled text + size/crop ids ("text_time"), and both encoders' states.
+    unet = _tiny_unet(attention_head_dim=(2, 4), use_linear_projection=True, addition_embed_type="text_time",
+                      addition_time_embed_dim=8, projection_class_embeddings_input_dim=6 * 8 + 32,
+                      cross_attention_dim=64)
     pipe = StableDiffusionXLPipeline(
         vae=_tiny_vae(), unet=unet, scheduler=_turbo_scheduler(),
         text_encoder=CLIPTextModel(_clip_text_config(len(tokenizer))), tokenizer=tokenizer,

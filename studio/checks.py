@@ -14,7 +14,7 @@ class StudioError(ValueError):
 
 
 def owner(value) -> str:
-    if not isinstance(value, str) or not limits.OWNER_ID.match(value):
+    if not isinstance(value, str) or not limits.OWNER_ID.fullmatch(value):
         raise StudioError("Unknown user. Reload the page to get a fresh browser id, or sign in again.")
     return value
 
@@ -58,7 +58,7 @@ def size(what: str, value, max_size: int) -> int:
 
 
 def session_id(value) -> str:
-    if not isinstance(value, str) or not limits.SESSION_ID.match(value):
+    if not isinstance(value, str) or not limits.SESSION_ID.fullmatch(value):
         raise StudioError("That is not a session id. Pick a session from your list.")
     return value
 

@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 from PIL import Image
@@ -112,6 +111,8 @@ class Studio:
         if round_ is None:
             raise StudioError(f"There is no round {round_index + 1} in this session.")
         text = checks.text("Your note", text, limits.MAX_MESSAGE_CHARS, required=kind == FeedbackKind.CORRECTION)
+        if kind != FeedbackKind.CORRECTION and round_.status is RoundStatus.RUNNING:
+            raise StudioError(f"Round {round_.index + 1} is still running; pick or reject once it is done.")
         if kind == FeedbackKind.CORRECTION:
             candidate = None
         elif candidate is None:
@@ -121,13 +122,6 @@ class Studio:
         fb = Feedback(round_index=round_.index, kind=FeedbackKind(kind), text=text, candidate=candidate,
                       created=self.clock())
         return self.store.update_session(session.id, lambda s: replace(apply_feedback(s, fb), updated=self.clock()))
-
-    def image_file(self, owner: str, session_id: str, relative: str) -> Path:
-        """The file of an image of the caller's own session."""
-        session = self.open_session(owner, session_id)
-        if not isinstance(relative, str) or not relative.startswith(f"images/{session.id}/"):
-            raise StudioError("That image is not part of this session.")
-        return self.store.image_path(relative)
 
     # ------------------------------------------------------------ rounds
     def cancel(self, owner: str, session_id: str) -> bool:
@@ -162,10 +156,11 @@ class Studio:
             self._jobs[job.session.id] = job
         try:
             self._save_running_round(job, message, init_image, mask)
-            yield Started(job.session.id, job.round.index, job.round)
+            # The worker starts before the first event: a caller that leaves at once still ends it.
             events: queue.Queue = queue.Queue()
             threading.Thread(target=self._worker.run, args=(job, events.put), daemon=True,
                              name=f"round-{job.session.id[:8]}-{job.round.index}").start()
+            yield Started(job.session.id, job.round.index, job.round)
             while True:
                 event = events.get()
                 yield event
@@ -178,7 +173,9 @@ class Studio:
 
     def _save_running_round(self, job: RoundJob, message: str, init_image, mask) -> None:
         """The round is stored as running before any work: a crash from here on leaves it 'interrupted'."""
-        session = job.session
+        session = self.store.load_session(job.session.id)  # as it is now, not as it was when asked
+        if session is None:
+            raise StudioError("No such session. It may have been deleted; pick one from your list.")
         index = max((r.index for r in session.rounds), default=-1) + 1
         request = job.request
         if init_image is not None and math.floor(request.steps * request.strength) < 1:

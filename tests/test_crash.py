@@ -1,0 +1,210 @@
+"""Kill the studio mid-round, at every stage of a round, and start it again: nothing is lost.
+
+A studio process runs real rounds with the tiny models and says what it is doing; the test kills
+it with SIGKILL a random moment after the stage it wants, then opens the data folder the way a
+restarted studio does, and starts a new studio process on it for the next kill.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from PIL import Image
+
+from studio.engine import Studio
+from studio.session import RoundStatus
+from studio.store import INTERRUPTED_ERROR, Store
+
+REPO = Path(__file__).resolve().parents[1]
+OWNER = "crash"
+LINE_TIMEOUT_S = 60  # a child that says nothing for this long is stuck, not slow
+
+# Loads the models once, then forks a fresh studio for each line it reads (a data folder): a
+# restart in a fraction of a second instead of the seconds that importing diffusers takes.
+STUDIOS = r'''
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from pipelines.presets import PRESETS
+from pipelines.registry import ModelRegistry
+from studio.engine import RoundParams, Studio
+from studio.store import Store
+
+
+def say(*words):
+    print(*words, flush=True)
+
+
+def run_studio(data_dir):
+    torch.set_num_threads(1)  # a forked process must not reuse its parent's thread pool
+    store = Store(data_dir)
+    store.recover()  # as the studio does at start-up
+    write_image = store.save_image
+
+    def save_image(*args):
+        say("Writing")  # from the worker thread, just before a file is written
+        return write_image(*args)
+
+    store.save_image = save_image
+    studio = Studio(store, registry)
+    ours = studio.list_sessions("crash")
+    session_id = ours[0].id if ours else studio.start_session("crash", "a jazz night poster, navy and gold").id
+    say("ready", os.getpid())
+    while True:
+        last = None
+        for event in studio.run_round("crash", session_id, params=RoundParams(count=2)):
+            name = type(event).__name__
+            if name != last:
+                say(event.round_index, name)
+            last = name
+
+
+registry = ModelRegistry(PRESETS["tiny"])
+registry.generator(), registry.refiner(), registry.critic()
+say("loaded")
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            run_studio(Path(line.strip()))
+        finally:
+            os._exit(1)
+    say("ended", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+'''
+
+# The stage to kill in, and the longest wait after the studio announces it. Each wait ends well
+# inside the round, so the round is still running when the kill lands -- except after Finished,
+# which kills between two rounds (the next one may just have been stored as running).
+LONGEST_WAIT_S = {
+    "Started": 0.05,  # the round's row says running; no model has run yet
+    "Refining": 0.15,  # the refiner is streaming its reply
+    "Rendering": 0.02,  # between denoising steps, or decoding
+    "Writing": 0.005,  # candidate image files are being written
+    "Critiquing": 0.15,  # files and rows are written; the critic is reading the images
+    "Finished": 0.05,
+}
+KILLS_PER_STAGE = 2
+
+
+class Studios:
+    """The forking process. Its lines arrive on a queue, so a silent studio cannot hang the test."""
+
+    def __init__(self, log: Path):
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+               "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+        self.log = log
+        self.pid: int | None = None  # the studio now running
+        with open(log, "a") as stderr:
+            self.process = subprocess.Popen([sys.executable, "-c", STUDIOS], cwd=REPO, env=env, text=True,
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def __enter__(self) -> Studios:
+        assert self.next_line() == ["loaded"]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pid is not None:  # a failed check left a studio running rounds
+            os.kill(self.pid, signal.SIGKILL)
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=LINE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line.split())
+        self.lines.put(None)
+
+    def next_line(self) -> list[str]:
+        try:
+            words = self.lines.get(timeout=LINE_TIMEOUT_S)
+        except queue.Empty:
+            words = None
+        assert words is not None, f"the studio stopped talking; its log:\n{self.log.read_text()[-3000:]}"
+        return words
+
+    def start(self, data_dir: Path) -> None:
+        """A fresh studio on `data_dir`, running rounds once it is ready."""
+        self.process.stdin.write(f"{data_dir}\n")
+        self.process.stdin.flush()
+        words = self.next_line()
+        assert words[0] == "ready", words
+        self.pid = int(words[1])
+
+    def kill_during(self, stage: str, round_number: int, wait: float) -> int:
+        """Kill the studio `wait` seconds after it announces `stage` in its `round_number`-th round;
+        the index of the round it was in."""
+        rounds_seen = index = 0
+        while True:
+            words = self.next_line()
+            if words[-1] == "Started":
+                rounds_seen, index = rounds_seen + 1, int(words[0])
+            if words[-1] == stage and rounds_seen == round_number:
+                break
+        threading.Event().wait(wait)
+        os.kill(self.pid, signal.SIGKILL)
+        self.pid = None
+        while words[0] != "ended":  # what it said before it died, then the forking process's report
+            words = self.next_line()
+        assert words == ["ended", str(-signal.SIGKILL)], self.log.read_text()[-3000:]  # killed, not crashed
+        return index
+
+
+def test_killing_the_studio_at_any_stage_of_a_round_loses_nothing(tmp_path, tiny_registry):
+    data_dir = tmp_path / "data"
+    rng = random.Random(20261123)
+    plan = [stage for stage in LONGEST_WAIT_S for _ in range(KILLS_PER_STAGE)]
+    rng.shuffle(plan)
+    kept: dict[int, object] = {}  # every round seen after the earlier kills: none may change
+    with Studios(tmp_path / "studio.log") as studios:
+        for stage in plan:
+            studios.start(data_dir)
+            round_number = rng.choice([1, 2])  # the studio's first round, or its second
+            killed = studios.kill_during(stage, round_number, rng.uniform(0, LONGEST_WAIT_S[stage]))
+
+            with Store(data_dir) as store:
+                interrupted = store.recover()
+                studio = Studio(store, tiny_registry)  # a fresh studio, as after a restart
+                (summary,) = studio.list_sessions(OWNER)
+                session = studio.open_session(OWNER, summary.id)
+                rounds = {r.index: r for r in session.rounds}
+                if stage == "Finished":
+                    assert rounds[killed].status is RoundStatus.DONE
+                    later = [r.status for r in session.rounds if r.index > killed]
+                    assert later in ([], [RoundStatus.INTERRUPTED]) and interrupted == len(later)
+                else:
+                    assert (rounds[killed].status, rounds[killed].error) == \
+                        (RoundStatus.INTERRUPTED, INTERRUPTED_ERROR), f"killed during {stage}"
+                    assert max(rounds) == killed and interrupted == 1
+                for index, before in kept.items():
+                    assert rounds[index] == before, f"round {index + 1} changed after a kill during {stage}"
+                for r in session.rounds:
+                    assert r.status in (RoundStatus.DONE, RoundStatus.INTERRUPTED)
+                    if r.status is RoundStatus.DONE:
+                        assert len(r.candidates) == 2 and all(c.critique for c in r.candidates)
+                with contextlib.closing(sqlite3.connect(data_dir / "studio.db")) as db:
+                    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+                    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+                    images = [image for (image,) in db.execute("SELECT image FROM candidates")]
+                assert len(images) == sum(len(r.candidates) for r in session.rounds)
+                for image in images:  # no row points to a missing or torn file
+                    with Image.open(store.image_path(image)) as png:
+                        png.verify()
+                assert list(store.images_dir.rglob(".tmp-*")) == []
+                kept = rounds
+    assert len(kept) >= len(plan)  # at least one round per kill
