@@ -33,8 +33,8 @@ def checklist_from_brief(brief: str) -> tuple[str, ...]:
 
 def verdict(answer: str) -> bool | None:
     """A VQA answer as pass (True), fail (False) or unsure (None)."""
-    word = answer.strip().lower().split(" ")[0] if answer.strip() else ""
-    return {"yes": True, "no": False}.get(word)
+    first = re.match(r"\s*(yes|no)\b", answer, re.IGNORECASE)  # "Yes." and "no, it does not" count
+    return first.group(1).lower() == "yes" if first else None
 
 
 class ModelCritic:

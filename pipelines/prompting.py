@@ -54,7 +54,7 @@ def user_message(memory: Memory) -> str:
         "\n\nWrite the next prompt."
 
 
-_FIELD = re.compile(r"^\s*\**(PROMPT|NEGATIVE|WHY)\**\s*:\s*(.*)$", re.IGNORECASE | re.MULTILINE)
+_FIELD = re.compile(r"^\s*\**(PROMPT|NEGATIVE|WHY)\**\s*:\s*\**\s*(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
 def parse_reply(text: str) -> tuple[str, str, str] | None:
@@ -63,7 +63,8 @@ def parse_reply(text: str) -> tuple[str, str, str] | None:
     for name, value in _FIELD.findall(text):
         fields.setdefault(name.upper(), value.strip().strip('"'))
     prompt = fields.get("PROMPT", "")
-    if not looks_like_language(prompt) or SYSTEM_PROMPT[:60].lower() in text.lower():
+    if (not looks_like_language(prompt) or SYSTEM_PROMPT[:60].lower() in text.lower()
+            or prompt.lower() in SYSTEM_PROMPT.lower()):  # the model echoed its instructions
         return None
     return prompt, fields.get("NEGATIVE", ""), fields.get("WHY", "")
 
@@ -91,7 +92,7 @@ def fit_prompt(text: str, count_tokens: Callable[[str], int], limit: int,
                keep: tuple[str, ...] = ()) -> str:
     """`text` cut to `limit` tokens at phrase or word boundaries; `keep` phrases go first."""
     phrases = [p.strip() for p in re.split(r"[,\n]", text) if p.strip()]
-    kept_lower = {k.lower() for k in keep}
+    kept_lower = {part.strip().lower() for k in keep for part in re.split(r"[,\n]", k)}  # pins may hold commas
     ordered = [*keep, *(p for p in phrases if p.lower() not in kept_lower)]
     result: list[str] = []
     for phrase in ordered:

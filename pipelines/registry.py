@@ -89,12 +89,14 @@ class ModelRegistry:
         return tuple(role for role in ROLES if role in self._models)
 
     def _get(self, role: str, spec: ModelSpec, build: Callable[[], object]):
-        if role in self._models:
-            return self._models[role]
+        model = self._models.get(role)
+        if model is not None:
+            return model
         with self._locks[role]:  # per role: loading the generator never waits on the refiner
-            if role not in self._models:
-                self._models[role] = self._load(role, spec, build)
-        return self._models[role]
+            model = self._models.get(role)
+            if model is None:
+                model = self._models[role] = self._load(role, spec, build)
+        return model
 
     def _load(self, role: str, spec: ModelSpec, build: Callable[[], object]):
         self._emit(LoadEvent(role, spec.model_id, "loading"))

@@ -50,7 +50,7 @@ def test_a_garbage_reply_falls_back_to_the_brief_and_the_designers_words(tiny_re
     assert "more contrast" in result.prompt
     assert BRIEF in result.prompt
     assert "too busy" in result.negative  # what the designer rejected is avoided
-    assert "not usable" in result.rationale
+    assert "brief" in result.rationale.lower()
 
 
 # ---------------------------------------------------------------- reading a good reply
@@ -64,10 +64,7 @@ WELL_FORMED = ("PROMPT: art deco jazz poster, navy and gold, saxophone silhouett
     "Sure! Here it is.\n\n" + WELL_FORMED,
     WELL_FORMED.replace("PROMPT:", "Prompt:").replace("NEGATIVE:", "negative:"),
     WELL_FORMED.replace("PROMPT:", "**PROMPT**:").replace("NEGATIVE:", "**NEGATIVE**:").replace("WHY:", "**WHY**:"),
-    pytest.param(
-        WELL_FORMED.replace("PROMPT:", "**PROMPT:**").replace("NEGATIVE:", "**NEGATIVE:**").replace("WHY:", "**WHY:**"),
-        marks=pytest.mark.xfail(strict=True, reason="bug: `**PROMPT:**` (markdown bold around the colon, common in "
-                                                    "chat models) leaves '** ' at the start of prompt, negative and why")),
+    WELL_FORMED.replace("PROMPT:", "**PROMPT:**").replace("NEGATIVE:", "**NEGATIVE:**").replace("WHY:", "**WHY:**"),
 ], ids=["plain", "chatty-preamble", "mixed-case", "bold-label", "bold-label-and-colon"])
 def test_a_well_formed_reply_becomes_the_prompt(reply):
     memory = Memory(brief=BRIEF, pinned=("the word JAZZ",))
@@ -81,8 +78,6 @@ def test_a_well_formed_reply_becomes_the_prompt(reply):
     assert result.raw == reply
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fit_prompt splits the model's prompt at commas but keeps pinned "
-                                       "phrases whole, so a pinned phrase with a comma appears twice")
 def test_a_pinned_phrase_with_a_comma_appears_once():
     memory = Memory(brief=BRIEF, pinned=("navy, gold",))
 
@@ -163,8 +158,6 @@ def test_a_reply_that_prints_the_system_prompt_is_not_used():
     assert leaked_phrases(result.negative) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: only the system prompt's first 60 characters are checked, so a reply "
-                                       "that echoes its reply template is taken as the prompt")
 def test_a_reply_that_echoes_the_reply_template_is_not_used():
     template = SYSTEM_PROMPT.split("Reply in exactly this form:\n", 1)[1]
     memory = Memory(brief=INJECTION)

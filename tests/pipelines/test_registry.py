@@ -98,8 +98,6 @@ class UnloadOnRelease:
             self.registry.unload(self.role)  # as if the designer pressed "free memory" just then
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason="bug: _get re-reads self._models[role] after releasing "
-                                                       "the role lock; an unload in between raises KeyError")
 def test_a_model_unloaded_just_after_it_loads_still_reaches_the_caller(fresh_registry):
     fresh_registry._locks["scorer"] = UnloadOnRelease(fresh_registry, "scorer")
 
