@@ -86,6 +86,7 @@ class RenderRequest:
     mask: Image | None = None  # inpainting: white = redraw
     strength: float = 0.6  # how far image-to-image / inpainting may move from init_image
     previews: bool = False  # cheap latent previews in step events
+    prompts: tuple[str, ...] = ()  # one prompt per seed (creative directions); empty: `prompt` for all
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,24 @@ class Scorer(Protocol):
 
 
 @dataclass(frozen=True)
+class ChecklistItem:
+    """One atomic, checkable requirement of the brief."""
+
+    text: str  # "navy and gold palette", "a saxophone", "says JAZZ NIGHT", "no people"
+    kind: str = "visual"  # "visual": shown; "text": these words are written in the image; "avoid": not shown
+    pinned: bool = False  # a pinned item stays word for word in every prompt
+    quote: str = ""  # for "text" items: the exact words (checked by OCR)
+
+
+@dataclass(frozen=True)
+class ItemCheck:
+    item: str
+    kind: str
+    verdict: str  # "pass" | "fail" | "unsure"
+    evidence: str = ""  # the VQA answer, or what OCR read ("read 'JAZZ NIGT' (near)")
+
+
+@dataclass(frozen=True)
 class Critique:
     """What one candidate shows and how far it is from the brief."""
 
@@ -141,13 +160,17 @@ class Critique:
     matches: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     summary: str = ""
+    checks: tuple[ItemCheck, ...] = ()
+    preference_hits: tuple[str, ...] = ()  # designer preferences this candidate meets ("+ bold type") or breaks ("- too busy")
 
 
 @dataclass(frozen=True)
 class CritiqueRequest:
     brief: str
     prompt: str
-    checklist: tuple[str, ...] = field(default_factory=tuple)
+    checklist: tuple[ChecklistItem | str, ...] = field(default_factory=tuple)
+    prefer: tuple[str, ...] = ()  # what the designer liked: a candidate that shows it ranks higher
+    avoid: tuple[str, ...] = ()  # what the designer disliked: a candidate that shows it ranks lower
 
 
 class Critic(Protocol):

@@ -53,6 +53,9 @@ class DiffusersGenerator:
             raise ValueError("`seeds` must name at least one seed: one candidate is rendered per seed.")
         if request.width % 8 or request.height % 8:
             raise ValueError(f"`width` and `height` have to be divisible by 8, got {request.width}x{request.height}.")
+        if request.prompts and len(request.prompts) != len(request.seeds):
+            raise ValueError(f"`prompts` must hold one prompt per seed: {len(request.prompts)} prompts, "
+                             f"{len(request.seeds)} seeds.")
         if request.mask is not None and request.init_image is None:
             raise ValueError("Inpainting needs `init_image`: the mask marks a region of an image.")
         if request.init_image is not None and math.floor(request.steps * request.strength) < 1:
@@ -65,11 +68,14 @@ class DiffusersGenerator:
         # One CPU generator per candidate: a seed gives the same image whatever its place in the batch
         # and whatever the device.
         generators = [torch.Generator("cpu").manual_seed(seed) for seed in request.seeds]
-        kwargs = dict(prompt=request.prompt, num_images_per_prompt=len(request.seeds), generator=generators,
-                      num_inference_steps=request.steps, guidance_scale=request.guidance)
+        if request.prompts:  # one prompt per candidate, still one batched call
+            kwargs = dict(prompt=list(request.prompts), num_images_per_prompt=1)
+        else:
+            kwargs = dict(prompt=request.prompt, num_images_per_prompt=len(request.seeds))
+        kwargs.update(generator=generators, num_inference_steps=request.steps, guidance_scale=request.guidance)
         accepted = inspect.signature(pipe.__call__).parameters
         if request.guidance > 1 and "negative_prompt" in accepted:  # only classifier-free guidance reads it
-            kwargs["negative_prompt"] = request.negative
+            kwargs["negative_prompt"] = [request.negative] * len(request.prompts) if request.prompts else request.negative
         if request.init_image is None or request.mask is not None:
             kwargs.update(width=request.width, height=request.height)
         if request.init_image is not None:

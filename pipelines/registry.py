@@ -14,6 +14,7 @@ from pipelines import tiny
 from pipelines.base import Captioner, Generator, ModelLoadError, Refiner, Scorer
 from pipelines.critic import ModelCritic
 from pipelines.device import Placement, best_placement
+from pipelines.ocr import RapidTextReader
 from pipelines.presets import ModelSpec, Preset
 
 ROLES = ("refiner", "generator", "captioner", "scorer")
@@ -41,6 +42,7 @@ class ModelRegistry:
         self._models: dict[str, object] = {}
         self._locks = {role: threading.Lock() for role in ROLES}
         self._listeners: list[Callable[[LoadEvent], None]] = []
+        self.text_reader = RapidTextReader()  # real OCR in every preset: its models ship in the wheel
 
     # ------------------------------------------------------------ progress
     def add_listener(self, listener: Callable[[LoadEvent], None]) -> None:
@@ -83,7 +85,7 @@ class ModelRegistry:
         return self._get("scorer", spec, lambda: ClipScorer(spec.model_id, source(spec), self.placement))
 
     def critic(self) -> ModelCritic:
-        return ModelCritic(self.captioner(), self.scorer(), self.refiner())
+        return ModelCritic(self.captioner(), self.scorer(), self.refiner(), self.text_reader)
 
     def loaded(self) -> tuple[str, ...]:
         return tuple(role for role in ROLES if role in self._models)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 from PIL import Image, UnidentifiedImageError
 
+from pipelines.base import ChecklistItem
 from studio import limits
 
 
@@ -61,6 +63,61 @@ def session_id(value) -> str:
     if not isinstance(value, str) or not limits.SESSION_ID.fullmatch(value):
         raise StudioError("That is not a session id. Pick a session from your list.")
     return value
+
+
+ITEM_KINDS = ("visual", "text", "avoid")
+_QUOTED = re.compile(r"[\"“”‘’']([^\"“”‘’']+)[\"“”‘’']")
+
+
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
+
+
+def flag(what: str, value) -> bool:
+    if isinstance(value, bool) or value is None or (isinstance(value, int) and value in (0, 1)):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise StudioError(f"{what} must be true or false, not {value!r}.")
+
+
+def _rows(what: str, rows, limit: int, width: int) -> list[list]:
+    """Table rows as lists of `width` cells (a Gradio Dataframe sends {'data': rows, ...})."""
+    if isinstance(rows, dict):
+        rows = rows.get("data")
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, (list, tuple)) for r in rows):
+        raise StudioError(f"{what} must be a table: a list of rows.")
+    rows = [list(r) + [None] * (width - len(r)) for r in rows if any(str(c or "").strip() for c in r)]
+    if len(rows) > limit:
+        raise StudioError(f"{what} has {len(rows)} rows; keep it to {limit}.")
+    return rows
+
+
+def checklist(rows) -> tuple[ChecklistItem, ...]:
+    """Rows of (text, kind, pinned) -> checklist items; blank rows are dropped."""
+    items = []
+    for text_value, kind, pinned in _rows("The checklist", rows, limits.MAX_CHECKLIST_ITEMS, 3):
+        item = text("A checklist item", text_value, limits.MAX_ITEM_CHARS, required=True)
+        kind = (kind or "visual").strip().lower() if isinstance(kind, (str, type(None))) else kind
+        if kind not in ITEM_KINDS:
+            raise StudioError(f"A checklist item's kind is one of {', '.join(ITEM_KINDS)}, not {kind!r}.")
+        quote = ""
+        if kind == "text":  # the words to read: what is quoted, or the item without "says"
+            found = _QUOTED.search(item)
+            quote = found.group(1).strip() if found else re.sub(r"^(says|reads)\s+", "", item, flags=re.I)
+        items.append(ChecklistItem(item, kind, flag("Pinned", pinned), quote))
+    return tuple(items)
+
+
+def preferences(rows) -> list[tuple[str, str]]:
+    """Rows of (text, 'like' | 'dislike') -> the designer's tastes; blank rows are dropped."""
+    clean = []
+    for text_value, polarity in _rows("Preferences", rows, limits.MAX_PREFERENCES, 2):
+        taste = text("A preference", text_value, limits.MAX_MESSAGE_CHARS, required=True)
+        polarity = (polarity or "").strip().lower() if isinstance(polarity, (str, type(None))) else polarity
+        if polarity not in ("like", "dislike"):
+            raise StudioError(f"A preference is a 'like' or a 'dislike', not {polarity!r}.")
+        clean.append((taste, polarity))
+    return list(dict(clean).items())
 
 
 UPLOAD_FORMATS = {"PNG", "JPEG", "WEBP"}

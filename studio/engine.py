@@ -18,15 +18,21 @@ from typing import Callable, Iterator, Protocol
 
 from PIL import Image
 
-from pipelines.base import Critic, Generator, Refiner, RenderRequest
+from pipelines.base import Captioner, Critic, Generator, ModelLoadError, Refiner, RenderRequest
+from pipelines.checklist import MAX_DIRECTIONS
 from pipelines.presets import Preset
 from studio import checks, limits
 from studio.checks import StudioError, open_upload
-from studio.events import Finished, RoundEvent, Started
+from studio.events import AutoProgress, AutoStopped, Finished, RoundEvent, Started
+from studio.memory import Agreement, agreement, ranked
 from studio.rounds import RoundJob, RoundWorker
-from studio.session import (Feedback, FeedbackKind, RenderParams, Round, RoundStatus, Session, apply_feedback,
-                            find_round, last_done_round, with_round)
+from studio.session import (Feedback, FeedbackKind, Preference, Question, RenderParams, Round, RoundStatus, Session,
+                            apply_feedback, find_round, last_done_round, with_round)
 from studio.store import SessionSummary, Store
+from studio.styles import Style, load_styles
+
+
+MIN_SCORE_GAIN = 0.5  # auto-rounds stop when the best score gains less than this over a round
 
 
 class Models(Protocol):
@@ -37,6 +43,7 @@ class Models(Protocol):
     def refiner(self) -> Refiner: ...
     def generator(self) -> Generator: ...
     def critic(self) -> Critic: ...
+    def captioner(self) -> Captioner: ...
     def add_listener(self, listener: Callable) -> None: ...
     def remove_listener(self, listener: Callable) -> None: ...
 
@@ -56,6 +63,8 @@ class RoundParams:
     mask: str | None = None  # an uploaded mask, white = redraw (inpainting; needs a start image)
     from_candidate: tuple[int, int] | None = None  # (round, candidate) to start from
     strength: float = 0.6
+    style: str = ""  # a style preset's key (studio.styles), applied to the refined prompt
+    directions: int = 0  # > 0: the refiner proposes this many directions, one candidate each
 
 
 class Studio:
@@ -64,10 +73,13 @@ class Studio:
         self.models = models
         self.preset = models.preset
         self.clock = clock
+        self.styles = load_styles()
         self._jobs: dict[str, RoundJob] = {}
         self._jobs_lock = threading.Lock()
+        self._autos: dict[str, threading.Event] = {}
         # One model call at a time: a diffusers pipeline and its scheduler are not thread-safe.
-        self._worker = RoundWorker(store, models, threading.Lock(), clock)
+        self._model_lock = threading.Lock()
+        self._worker = RoundWorker(store, models, self._model_lock, clock)
 
     # ------------------------------------------------------------ sessions
     def start_session(self, owner: str, brief: str, title: str = "") -> Session:
@@ -123,16 +135,70 @@ class Studio:
                       created=self.clock())
         return self.store.update_session(session.id, lambda s: replace(apply_feedback(s, fb), updated=self.clock()))
 
+    # ------------------------------------------------------------ the design loop
+    def set_checklist(self, owner: str, session_id: str, items) -> Session:
+        """The designer's edit of the checklist: rows of (text, kind, pinned); blank rows are dropped."""
+        session = self.open_session(owner, session_id)
+        clean = checks.checklist(items)
+        return self.store.update_session(session.id, lambda s: replace(
+            s, checklist=clean, checklist_fallback=False, updated=self.clock()))
+
+    def edit_brief(self, owner: str, session_id: str, brief: str) -> Session:
+        """A new brief: pinned checklist items stay, the rest is rewritten from it at the next round."""
+        session = self.open_session(owner, session_id)
+        brief = checks.text("The brief", brief, limits.MAX_BRIEF_CHARS, required=True)
+        return self.store.update_session(session.id, lambda s: replace(
+            s, brief=brief, checklist=tuple(i for i in s.checklist if i.pinned), updated=self.clock()))
+
+    def set_preferences(self, owner: str, session_id: str, items) -> Session:
+        """The designer's edit of their remembered tastes: rows of (text, 'like' | 'dislike')."""
+        session = self.open_session(owner, session_id)
+        clean = checks.preferences(items)
+        known = {p.text: p for p in session.preferences}
+        kept = tuple(replace(known[t], polarity=p) if t in known else Preference(t, p, "added by you")
+                     for t, p in clean)
+        return self.store.update_session(session.id, lambda s: replace(s, preferences=kept, updated=self.clock()))
+
+    def ask(self, owner: str, session_id: str, round_index: int, candidate: int, question: str) -> Question:
+        """Ask the VQA model about one candidate; the answer is kept in the conversation."""
+        session = self.open_session(owner, session_id)
+        question = checks.text("Your question", question, limits.MAX_QUESTION_CHARS, required=True)
+        round_, chosen = self._candidate(session, round_index, candidate)
+        image = Image.open(self.store.image_path(chosen.image)).convert("RGB")
+        try:
+            with self._model_lock:
+                answer = self.models.captioner().answer([image], [question])[0]
+        except ModelLoadError as err:
+            raise StudioError(str(err)) from err
+        asked = Question(round_.index, chosen.index, question, answer, self.clock())
+        self.store.update_session(session.id, lambda s: replace(s, questions=s.questions + (asked,),
+                                                                updated=self.clock()))
+        return asked
+
+    def agreement(self, owner: str, session_id: str) -> Agreement:
+        return agreement(self.open_session(owner, session_id))
+
+    def _candidate(self, session: Session, round_index, candidate):
+        r = checks.whole("The round", round_index, 0, 10**6)
+        c = checks.whole("The candidate", candidate, 0, 10**6)
+        round_ = find_round(session, r)
+        chosen = next((x for x in round_.candidates if x.index == c), None) if round_ else None
+        if chosen is None:
+            raise StudioError(f"There is no candidate {c + 1} in round {r + 1}.")
+        return round_, chosen
+
     # ------------------------------------------------------------ rounds
     def cancel(self, owner: str, session_id: str) -> bool:
         """Stop the caller's running round in this session; True if one was running."""
         session = self.open_session(owner, session_id)  # refuses another owner's session
         with self._jobs_lock:
             job = self._jobs.get(session.id)
-        if job is None:
-            return False
-        job.cancel.set()
-        return True
+        auto = self._autos.get(session.id)
+        if auto is not None:
+            auto.set()
+        if job is not None:
+            job.cancel.set()
+        return job is not None or auto is not None
 
     def run_round(self, owner: str, session_id: str, message: str = "",
                   params: RoundParams = RoundParams()) -> Iterator[RoundEvent]:
@@ -141,13 +207,73 @@ class Studio:
         Everything is checked before the first event, so bad input raises and changes nothing.
         """
         session = self.open_session(owner, session_id)
+        return self._stream(*self._prepare(session, message, params))
+
+    def _prepare(self, session: Session, message: str, params: RoundParams, auto: bool = False):
         message = checks.text("Your message", message, limits.MAX_MESSAGE_CHARS)
         if not isinstance(params, RoundParams):
             raise StudioError("Round settings must be a RoundParams.")
-        request = self._render_request(params)
+        style = self._style(params.style)
+        directions = checks.whole("Directions", params.directions, 0, MAX_DIRECTIONS)
+        if directions:  # one candidate per direction
+            params = replace(params, count=directions)
+        request = self._render_request(params, style)
         init_image, mask = self._start_images(session, params)
-        return self._stream(RoundJob(session, Round(index=-1, message=""), request, threading.Event()),
-                            message, init_image, mask)
+        job = RoundJob(session, Round(index=-1, message="", auto=auto), request, threading.Event(), style, directions)
+        return job, message, init_image, mask
+
+    def run_auto(self, owner: str, session_id: str, rounds: int,
+                 params: RoundParams = RoundParams()) -> Iterator[RoundEvent]:
+        """Run up to `rounds` rounds on the studio's own judgement, keeping each round's best candidate.
+
+        Stops early when every checklist item passes, when the best score stops improving, or on Stop.
+        """
+        session = self.open_session(owner, session_id)
+        total = checks.whole("Rounds", rounds, 1, limits.MAX_AUTO_ROUNDS)
+        self._prepare(session, "", params)  # refuse bad settings now, before the first round
+        return self._auto(session, total, params)
+
+    def _auto(self, session: Session, total: int, params: RoundParams) -> Iterator[RoundEvent]:
+        stop = threading.Event()
+        self._autos[session.id] = stop
+        best, reason, index = None, f"all {total} rounds ran", len(session.rounds)
+        try:
+            for number in range(1, total + 1):
+                if stop.is_set():
+                    reason = "stopped by the designer"
+                    break
+                yield AutoProgress(session.id, index, number, total, best)
+                finished = None
+                for event in self._stream(*self._prepare(self.open_session(session.owner, session.id), "",
+                                                         params, auto=True)):
+                    finished = event.round if isinstance(event, Finished) else finished
+                    yield event
+                index = finished.index + 1
+                if finished.status is not RoundStatus.DONE:
+                    reason = "stopped by the designer" if finished.status is RoundStatus.INTERRUPTED else \
+                        f"round {finished.index + 1} failed"
+                    break
+                top = ranked(finished)[0]
+                self.store.update_session(session.id, lambda s: apply_feedback(s, Feedback(
+                    finished.index, FeedbackKind.PICK, "best score", top.index, self.clock(), auto=True)))
+                improved = best is None or top.score >= best + MIN_SCORE_GAIN
+                best = top.score if best is None else max(best, top.score)
+                if top.critique and top.critique.checks and all(c.verdict == "pass" for c in top.critique.checks):
+                    reason = "every checklist item passes"
+                    break
+                if not improved:
+                    reason = "the best score stopped improving"
+                    break
+        finally:
+            self._autos.pop(session.id, None)
+        yield AutoStopped(session.id, index, reason, best)
+
+    def _style(self, key) -> Style | None:
+        if key in (None, ""):
+            return None
+        if key not in self.styles:
+            raise StudioError(f"There is no style {key!r}. Choose one of: {', '.join(self.styles)}.")
+        return self.styles[key]
 
     def _stream(self, job: RoundJob, message: str, init_image, mask) -> Iterator[RoundEvent]:
         with self._jobs_lock:
@@ -196,8 +322,10 @@ class Studio:
                                                                                  round_))
         job.round, job.request = round_, request
 
-    def _render_request(self, p: RoundParams) -> RenderRequest:
+    def _render_request(self, p: RoundParams, style: Style | None = None) -> RenderRequest:
         preset = self.preset
+        if style is not None:  # a style's suggested settings fill in what the designer left open
+            p = replace(p, **{k: v for k, v in style.suggested.items() if getattr(p, k) is None})
         count = checks.whole("The number of candidates", p.count, limits.MIN_CANDIDATES, limits.MAX_CANDIDATES)
         steps = checks.whole("Steps", preset.steps if p.steps is None else p.steps, limits.MIN_STEPS, limits.MAX_STEPS)
         guidance = checks.number("Guidance", preset.guidance if p.guidance is None else p.guidance,
@@ -216,11 +344,7 @@ class Studio:
         if p.from_candidate is not None:
             if not isinstance(p.from_candidate, (tuple, list)) or len(p.from_candidate) != 2:
                 raise StudioError("Say which candidate to start from as (round, candidate).")
-            r, c = (checks.whole("The round", v, 0, 10**6) for v in p.from_candidate)
-            round_ = find_round(session, r)
-            chosen = next((x for x in round_.candidates if x.index == c), None) if round_ else None
-            if chosen is None:
-                raise StudioError(f"There is no candidate {c + 1} in round {r + 1} to start from.")
+            _, chosen = self._candidate(session, *p.from_candidate)
             init = Image.open(self.store.image_path(chosen.image)).convert("RGB")
         if p.reference is not None:
             if init is not None:

@@ -79,3 +79,36 @@ class Finished(RoundEvent):
     def message(self) -> str:
         status = self.round.status.value
         return f"Round {self.round_index + 1} {status}" + (f": {self.round.error}" if self.round.error else ".")
+
+
+@dataclass(frozen=True)
+class Planning(RoundEvent):
+    """The refiner is writing the checklist or proposing directions."""
+
+    what: str  # "checklist" | "directions"
+
+    @property
+    def message(self) -> str:
+        return "Turning the brief into a checklist..." if self.what == "checklist" else "Proposing directions..."
+
+
+@dataclass(frozen=True)
+class AutoProgress(RoundEvent):
+    number: int  # 1-based round of the auto run
+    total: int
+    best_score: float | None
+
+    @property
+    def message(self) -> str:
+        best = f", best score so far {self.best_score:.0f}" if self.best_score is not None else ""
+        return f"Auto-round {self.number}/{self.total}{best}"
+
+
+@dataclass(frozen=True)
+class AutoStopped(RoundEvent):
+    reason: str
+    best_score: float | None
+
+    @property
+    def message(self) -> str:
+        return f"Auto-rounds stopped: {self.reason}."

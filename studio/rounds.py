@@ -1,4 +1,4 @@
-"""One round's work, on a worker thread: refine -> render -> critique, reporting as it goes.
+"""One round's work, on a worker thread: (checklist) -> (directions) -> refine -> render -> critique.
 
 Every outcome (done, failed, stopped) ends in exactly one `Finished` event, and every change is
 written to the store as it happens: a crash at any point leaves the round readable.
@@ -13,21 +13,27 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from pipelines.base import CritiqueRequest, Interrupted, ModelLoadError, RefineRequest, RenderRequest, StepEvent
-from studio.events import Critiquing, Finished, Loading, Refining, Rendering, RoundEvent
-from studio.session import Candidate, Round, RoundStatus, Session, build_memory, with_round
+from pipelines.checklist import make_checklist, propose_directions
+from pipelines.prompting import fit_prompt
+from studio.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
+from studio.memory import avoided, build_memory, pinned_phrases
+from studio.session import Candidate, Round, RoundStatus, Session, with_round
 from studio.store import Store
+from studio.styles import Style
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class RoundJob:
-    """A round in flight: who owns it, and the flag that stops it."""
+    """A round in flight: what to do, and the flag that stops it."""
 
     session: Session  # as it was when the round was saved as running
     round: Round
     request: RenderRequest  # prompt still empty: the refiner writes it
     cancel: threading.Event
+    style: Style | None = None
+    directions: int = 0  # > 0: one candidate per creative direction
 
 
 class RoundWorker:
@@ -40,6 +46,7 @@ class RoundWorker:
     def run(self, job: RoundJob, emit: Callable[[RoundEvent], None]) -> None:
         sid, index = job.session.id, job.round.index
         round_ = job.round
+        session = job.session
         timings: dict[str, float] = {}
 
         def check_stop() -> None:
@@ -54,7 +61,7 @@ class RoundWorker:
                 try:
                     return fn()
                 finally:
-                    timings[name] = timings.get(name, 0.0) + round(time.perf_counter() - started, 3)
+                    timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - started, 3)
 
         def save(**changes) -> None:
             nonlocal round_
@@ -81,27 +88,50 @@ class RoundWorker:
             generator = stage("load", self.models.generator)
             refiner = stage("load", self.models.refiner)
             critic = stage("load", self.models.critic)
+            # 0. The brief as a checklist, once per brief; creative directions when asked for.
+            if not session.checklist:
+                emit(Planning(sid, index, "checklist"))
+                items, fallback = stage("checklist", lambda: make_checklist(refiner, session.brief))
+                session = self.store.update_session(sid, lambda s: replace(
+                    s, checklist=tuple(i for i in s.checklist if i.pinned) + items, checklist_fallback=fallback))
+            directions = ()
+            if job.directions:
+                emit(Planning(sid, index, "directions"))
+                directions, _ = stage("directions", lambda: propose_directions(refiner, session.brief, job.directions))
             # 1. Refine: the memory of the whole session -> the next prompt, tokens streamed.
             refined = stage("refine", lambda: refiner.refine(RefineRequest(
-                build_memory(job.session), generator.count_prompt_tokens, generator.max_prompt_tokens), on_token))
-            negative = ", ".join(n for n in (refined.negative, job.request.negative) if n)
-            request = replace(job.request, prompt=refined.prompt, negative=negative, previews=True)
-            save(prompt=refined.prompt, negative_prompt=negative, rationale=refined.rationale,
-                 fallback=refined.fallback,
+                build_memory(session), generator.count_prompt_tokens, generator.max_prompt_tokens), on_token))
+            pinned = pinned_phrases(session)
+
+            def fit(text: str, *keep: str) -> str:
+                return fit_prompt(text, generator.count_prompt_tokens, generator.max_prompt_tokens, keep=(*pinned, *keep))
+
+            prompt = fit(job.style.apply(refined.prompt)) if job.style else refined.prompt
+            prompts = tuple(fit(f"{d.prompt}, {prompt}", d.prompt) for d in directions)
+            negative_parts = [refined.negative, job.style.negative if job.style else "", job.request.negative,
+                              *avoided(session)]
+            negative = fit(", ".join(dict.fromkeys(p for p in negative_parts if p)))
+            request = replace(job.request, prompt=prompt, prompts=prompts, negative=negative, previews=True)
+            save(prompt=prompt, negative_prompt=negative, rationale=refined.rationale, fallback=refined.fallback,
+                 style=job.style.name if job.style else "",
                  params=replace(round_.params, negative_prompt=negative, scheduler=generator.scheduler))
             # 2. Render all candidates in one batched call; then files first, rows after.
             images = stage("render", lambda: generator.render(request, on_step))
             started = time.perf_counter()
             candidates = tuple(
                 Candidate(index=i, seed=seed,
-                          image=self.store.save_image(sid, f"r{index}-c{i}-{uuid.uuid4().hex[:8]}", image))
+                          image=self.store.save_image(sid, f"r{index}-c{i}-{uuid.uuid4().hex[:8]}", image),
+                          label=directions[i].name if directions else "", prompt=prompts[i] if prompts else "")
                 for i, (image, seed) in enumerate(zip(images, request.seeds)))
             timings["store"] = round(time.perf_counter() - started, 3)
             save(candidates=candidates)
-            # 3. Critique every candidate against the brief.
+            # 3. Critique every candidate against the checklist and the designer's tastes.
             emit(Critiquing(sid, index, len(images)))
-            critiques = stage("critique", lambda: critic.critique(
-                images, CritiqueRequest(job.session.brief, refined.prompt)))
+            critique_request = CritiqueRequest(
+                session.brief, prompt, session.checklist,
+                prefer=tuple(p.text for p in session.preferences if p.polarity == "like"),
+                avoid=tuple(p.text for p in session.preferences if p.polarity == "dislike"))
+            critiques = stage("critique", lambda: critic.critique(images, critique_request))
             save(status=RoundStatus.DONE, candidates=tuple(
                 replace(c, caption=k.caption, score=k.score, critique=k) for c, k in zip(candidates, critiques)))
         except Interrupted:

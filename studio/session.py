@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from pipelines.base import Critique, Memory
+from pipelines.base import ChecklistItem, Critique, ItemCheck
 
 
 class RoundStatus(str, Enum):
@@ -60,6 +60,8 @@ class Candidate:
     critique: Critique | None = None
     mark: Mark = Mark.NONE
     mark_reason: str = ""
+    label: str = ""  # the creative direction this candidate was rendered for
+    prompt: str = ""  # set when it differs from the round's prompt (directions)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class Round:
     negative_prompt: str = ""
     rationale: str = ""
     fallback: bool = False  # the refiner's text was unusable; the prompt was composed
+    style: str = ""  # the style preset applied to the prompt
+    auto: bool = False  # run by auto-rounds: the studio picked the best candidate itself
     params: RenderParams | None = None
     candidates: tuple[Candidate, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
@@ -86,6 +90,27 @@ class Feedback:
     text: str = ""
     candidate: int | None = None
     created: float = 0.0
+    auto: bool = False  # made by auto-rounds, not by the designer
+
+
+@dataclass(frozen=True)
+class Preference:
+    """A taste the designer showed ("too busy" on a rejection): shapes later prompts and the ranking."""
+
+    text: str
+    polarity: str  # "like" | "dislike"
+    source: str = ""  # "round 2, candidate 3"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question the designer asked about one candidate, and the VQA model's answer."""
+
+    round_index: int
+    candidate: int
+    question: str
+    answer: str
+    created: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +124,10 @@ class Session:
     updated: float = 0.0
     rounds: tuple[Round, ...] = ()
     feedback: tuple[Feedback, ...] = ()
+    checklist: tuple[ChecklistItem, ...] = ()
+    checklist_fallback: bool = False  # the checklist was split from the brief, not written by the refiner
+    preferences: tuple[Preference, ...] = ()
+    questions: tuple[Question, ...] = ()
     parent_session: str | None = None  # branched from this session ...
     parent_round: int | None = None  # ... at this round
 
@@ -133,41 +162,18 @@ def apply_feedback(session: Session, fb: Feedback) -> Session:
     session = replace(session, feedback=session.feedback + (fb,))
     if fb.kind is FeedbackKind.CORRECTION or fb.candidate is None:
         return session
+    if fb.text and not fb.auto:  # a reason given is a taste shown
+        polarity = "like" if fb.kind is FeedbackKind.PICK else "dislike"
+        source = f"round {fb.round_index + 1}, candidate {fb.candidate + 1}"
+        known = {p.text.lower() for p in session.preferences}
+        if fb.text.lower() not in known:
+            session = replace(session, preferences=session.preferences + (Preference(fb.text, polarity, source),))
     mark = Mark.PICKED if fb.kind is FeedbackKind.PICK else Mark.REJECTED
     candidates = tuple(
         replace(c, mark=mark, mark_reason=fb.text) if c.index == fb.candidate else c
         for c in round_.candidates
     )
     return with_round(session, replace(round_, candidates=candidates))
-
-
-def build_memory(session: Session) -> Memory:
-    """What the refiner reads for the next round: the brief and every reaction so far."""
-    picks, rejections = [], []
-    for r in session.rounds:
-        for c in r.candidates:
-            line = f"round {r.index + 1}, candidate {c.index + 1}" + (f": {c.mark_reason}" if c.mark_reason else "")
-            if c.mark is Mark.PICKED:
-                picks.append(line)
-            elif c.mark is Mark.REJECTED:
-                rejections.append(line)
-    said = [(f.created, f.text) for f in session.feedback if f.kind is FeedbackKind.CORRECTION and f.text]
-    said += [(r.created, r.message) for r in session.rounds[1:] if r.message]
-    corrections = [text for _, text in sorted(said, key=lambda pair: pair[0])]
-    last = last_done_round(session)
-    failures, reports = (), ()
-    if last is not None:
-        failures = tuple(m for c in last.candidates if c.critique for m in c.critique.missing)
-        reports = tuple(c.caption for c in last.candidates if c.caption)
-    return Memory(
-        brief=session.brief,
-        previous_prompts=tuple(r.prompt for r in session.rounds if r.prompt),
-        failures=tuple(dict.fromkeys(failures)),
-        picks=tuple(picks),
-        rejections=tuple(rejections),
-        corrections=tuple(dict.fromkeys(corrections)),
-        image_reports=tuple(dict.fromkeys(reports)),
-    )
 
 
 # ---------------------------------------------------------------- JSON
@@ -188,7 +194,9 @@ def _plain(value: Any) -> Any:
 def critique_from_dict(d: dict | None) -> Critique | None:
     if d is None:
         return None
-    return Critique(**{**d, "matches": tuple(d["matches"]), "missing": tuple(d["missing"])})
+    return Critique(**{**d, "matches": tuple(d["matches"]), "missing": tuple(d["missing"]),
+                       "checks": tuple(ItemCheck(**c) for c in d.get("checks", ())),
+                       "preference_hits": tuple(d.get("preference_hits", ()))})
 
 
 def candidate_from_dict(d: dict) -> Candidate:
@@ -217,4 +225,7 @@ def session_from_dict(d: dict) -> Session:
         **d,
         "rounds": tuple(round_from_dict(r) for r in d["rounds"]),
         "feedback": tuple(feedback_from_dict(f) for f in d["feedback"]),
+        "checklist": tuple(ChecklistItem(**i) for i in d.get("checklist", ())),
+        "preferences": tuple(Preference(**p) for p in d.get("preferences", ())),
+        "questions": tuple(Question(**q) for q in d.get("questions", ())),
     })

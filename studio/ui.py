@@ -100,7 +100,8 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                         label="Brief or correction", lines=2, scale=5, max_length=limits.MAX_BRIEF_CHARS,
                         placeholder="A poster for a jazz night, art deco, navy and gold", elem_id="message")
                     with gr.Column(scale=1, min_width=160):
-                        start = gr.Button("Start a session", variant="primary", elem_id="start")
+                        # Enabled by the page's load: before it, the server does not know this browser yet.
+                        start = gr.Button("Start a session", variant="primary", elem_id="start", interactive=False)
                         send = gr.Button("Next round", variant="secondary", elem_id="send")
                         stop = gr.Button("Stop", variant="stop", elem_id="stop")
                 with gr.Row():
@@ -152,7 +153,8 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                 shown = show_session(owner, last) if last else ("", [], [], {}, 0)
             except StudioError:  # the last session was deleted: start clean
                 shown, browser_value["session"] = ("", [], [], {}, 0), ""
-            return (browser_value, browser_value["id"], sessions_update(owner, shown[0]), *shown)
+            return (browser_value, browser_value["id"], sessions_update(owner, shown[0]), *shown,
+                    gr.Button(interactive=True))
 
         @_errors_for_people
         def start_session(brief, browser_id, request: gr.Request):
@@ -254,7 +256,7 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
         round_outputs = [chat, gallery, status, details, round_index, message, sessions]
         feedback_inputs = [session_id, round_index, selected, reason, who]
 
-        demo.load(on_page_load, [browser], [browser, who, sessions, *shown], api_visibility="private")
+        demo.load(on_page_load, [browser], [browser, who, sessions, *shown, start], api_visibility="private")
         send.click(run_round, round_inputs, round_outputs, api_name="run_round", concurrency_id=GPU,
                    concurrency_limit=gpu_concurrency)
         start.click(start_session, [message, who], [*shown, sessions, browser, status],

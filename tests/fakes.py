@@ -26,6 +26,7 @@ class SwappedModels:
     wrap_refiner: Callable = same
     wrap_generator: Callable = same
     wrap_critic: Callable = same
+    wrap_captioner: Callable = same
 
     @property
     def preset(self):
@@ -39,6 +40,9 @@ class SwappedModels:
 
     def critic(self):
         return self.wrap_critic(self.registry.critic())
+
+    def captioner(self):
+        return self.wrap_captioner(self.registry.captioner())
 
     def add_listener(self, listener) -> None:
         self.registry.add_listener(listener)

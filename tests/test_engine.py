@@ -27,7 +27,7 @@ from pipelines.registry import ModelRegistry
 from studio import limits
 from studio.checks import StudioError
 from studio.engine import RoundParams, Studio
-from studio.events import Critiquing, Finished, Loading, Refining, Rendering, RoundEvent, Started
+from studio.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent, Started
 from studio.session import Mark, Round, RoundStatus, session_to_dict
 from studio.store import Store
 
@@ -102,7 +102,7 @@ def test_three_rounds_with_feedback_reach_the_refiner_and_are_stored(store):
     events = run(studio, "alice", session.id, seed=100)
     kinds = [type(e).__name__ for e in events]
     assert [k for i, k in enumerate(kinds) if i == 0 or k != kinds[i - 1]] == \
-        ["Started", "Loading", "Refining", "Rendering", "Critiquing", "Finished"]
+        ["Started", "Loading", "Planning", "Refining", "Rendering", "Critiquing", "Finished"]
     assert all((e.session_id, e.round_index) == (session.id, 0) for e in events)
     assert events[0].round.status is RoundStatus.RUNNING
     loading = [(e.role, e.done) for e in events if isinstance(e, Loading)]
@@ -242,7 +242,7 @@ def test_leaving_the_page_mid_round_stops_the_worker_and_the_session_runs_on(stu
     leaving = Studio(studio.store, pausing)
     events = leaving.run_round("alice", session.id, params=RoundParams(count=2))
     assert isinstance(next(events), Started)
-    assert isinstance(next(e for e in events if not isinstance(e, Loading)), Refining)
+    assert isinstance(next(e for e in events if not isinstance(e, (Loading, Planning))), Refining)
     assert paused.wait(10)
     events.close()  # the page went away while the refiner was writing
     go_on.set()

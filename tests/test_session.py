@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from pipelines.base import Critique
+from studio.memory import build_memory
 from studio.session import (
     Candidate,
     Feedback,
@@ -14,7 +15,6 @@ from studio.session import (
     RoundStatus,
     Session,
     apply_feedback,
-    build_memory,
     session_from_dict,
     session_to_dict,
 )

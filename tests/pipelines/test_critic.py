@@ -6,8 +6,9 @@ from typing import Sequence
 
 import pytest
 
-from pipelines.base import CritiqueRequest
-from pipelines.critic import MAX_ITEMS, ModelCritic, checklist_from_brief, verdict
+from pipelines.base import ChecklistItem, CritiqueRequest
+from pipelines.checklist import MAX_ITEMS, checklist_from_brief
+from pipelines.critic import ModelCritic, verdict
 
 BRIEF = "an art deco poster for a jazz night with a saxophone, navy and gold"
 CHECKLIST = ("a saxophone", "navy and gold", "the word JAZZ")
@@ -102,7 +103,7 @@ def test_without_a_checklist_the_questions_come_from_the_brief(tiny_registry, ph
     _, questions = captioner.answer_calls[0]
     items = checklist_from_brief(BRIEF)
     assert len(questions) == len(items)
-    assert all(item in question for item, question in zip(items, questions))
+    assert all(item.text in question for item, question in zip(items, questions))
 
 
 def test_nothing_to_critique_calls_no_model(tiny_registry):
@@ -120,7 +121,8 @@ def test_yes_items_match_no_items_are_missing_and_unsure_items_are_neither(photo
 
     assert critique.matches == ("a saxophone",)
     assert critique.missing == ("navy and gold",)
-    assert "Missing: navy and gold" in critique.summary
+    assert "Missing or wrong: navy and gold" in critique.summary
+    assert [c.verdict for c in critique.checks] == ["pass", "fail", "unsure"]
 
 
 def test_more_items_passing_scores_higher(photos):
@@ -169,14 +171,14 @@ def test_the_refiners_notes_become_the_summaries_when_they_read_as_language(phot
 def test_a_brief_splits_into_its_clauses():
     brief = "a jazz night poster with a saxophone, navy and gold; the word JAZZ. art deco"
 
-    assert checklist_from_brief(brief) == (
-        "a jazz night poster", "a saxophone", "navy", "gold", "the word JAZZ", "art deco")
+    assert [item.text for item in checklist_from_brief(brief)] == [
+        "a jazz night poster", "a saxophone", "navy and gold", "the word JAZZ", "art deco"]
 
 
 def test_the_checklist_drops_scraps_and_repeats_and_stays_short():
     brief = ", ".join(["a poster", "-", "a poster", "ok"] + [f"item number {i}" for i in range(12)])
 
-    items = checklist_from_brief(brief)
+    items = [item.text for item in checklist_from_brief(brief)]
 
     assert items[0] == "a poster" and items.count("a poster") == 1
     assert "-" not in items and "ok" not in items
@@ -192,3 +194,56 @@ def test_the_checklist_drops_scraps_and_repeats_and_stays_short():
 ])
 def test_a_vqa_answer_reads_as_pass_fail_or_unsure(answer, expected):
     assert verdict(answer) is expected
+
+
+# ---------------------------------------------------------------- avoid items, words in the image, preferences
+class FakeReader:
+    """OCR with known readings, one tuple of lines per image."""
+
+    def __init__(self, readings):
+        self.readings = readings
+        self.calls = 0
+
+    def read(self, images):
+        self.calls += 1
+        return [self.readings[i % len(self.readings)] for i in range(len(images))]
+
+
+def test_an_avoid_item_fails_when_the_image_shows_it(photos):
+    checklist = (ChecklistItem("people", "avoid"), ChecklistItem("a saxophone"))
+    captioner = ScriptedCaptioner({"people": "yes", "a saxophone": "yes"})
+
+    [critique] = ModelCritic(captioner, FixedScorer(0.3)).critique(photos[:1], CritiqueRequest(BRIEF, "", checklist))
+
+    assert [(c.item, c.verdict) for c in critique.checks] == [("people", "fail"), ("a saxophone", "pass")]
+
+
+def test_words_the_poster_must_show_are_read_not_asked(photos):
+    checklist = (ChecklistItem('says "JAZZ NIGHT"', "text", quote="JAZZ NIGHT"), ChecklistItem("a saxophone"))
+    captioner = RecordingCaptioner(ScriptedCaptioner({"a saxophone": "yes"}))
+    reader = FakeReader([("JAZZ NIGHT",), ("JAZZ NIGT", "friday"), ()])
+
+    critiques = ModelCritic(captioner, FixedScorer(0.3), reader=reader).critique(
+        photos[:3], CritiqueRequest(BRIEF, "", checklist))
+
+    assert reader.calls == 1, "one OCR pass for the whole round"
+    assert all("JAZZ" not in q for q in captioner.answer_calls[0][1]), "text items never go to VQA"
+    text_checks = [c.checks[0] for c in critiques]
+    assert [c.verdict for c in text_checks] == ["pass", "fail", "fail"]
+    assert text_checks[0].evidence == "exact: read 'JAZZ NIGHT'"
+    assert text_checks[1].evidence == "near: read 'JAZZ NIGT'"
+    assert text_checks[2].evidence == "missing: read nothing"
+
+
+def test_designer_preferences_shape_the_ranking(photos):
+    request = CritiqueRequest(BRIEF, "", CHECKLIST, prefer=("bold type",), avoid=("too busy",))
+    plain = ScriptedCaptioner({**{item: "yes" for item in CHECKLIST}, "bold type": "no", "too busy": "no"})
+    busy = ScriptedCaptioner({**{item: "yes" for item in CHECKLIST}, "bold type": "no", "too busy": "yes"})
+    bold = ScriptedCaptioner({**{item: "yes" for item in CHECKLIST}, "bold type": "yes", "too busy": "no"})
+
+    [neutral] = ModelCritic(plain, FixedScorer(0.2)).critique(photos[:1], request)
+    [penalised] = ModelCritic(busy, FixedScorer(0.2)).critique(photos[:1], request)
+    [favoured] = ModelCritic(bold, FixedScorer(0.2)).critique(photos[:1], request)
+
+    assert penalised.score < neutral.score < favoured.score
+    assert penalised.preference_hits == ("- too busy",) and favoured.preference_hits == ("+ bold type",)

@@ -1,0 +1,97 @@
+"""What the session remembers for the next round, and how often critic and designer agree. Pure."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from pipelines.base import ChecklistItem, Memory
+from studio.session import FeedbackKind, Mark, Round, Session, find_round, last_done_round
+
+
+def item_phrase(item: ChecklistItem) -> str:
+    """How a checklist item reads inside a text-to-image prompt."""
+    return f'the text "{item.quote}"' if item.kind == "text" and item.quote else item.text
+
+
+def pinned_phrases(session: Session) -> tuple[str, ...]:
+    """Pinned items that must stay word for word in every prompt (avoid items go to the negative)."""
+    return tuple(item_phrase(i) for i in session.checklist if i.pinned and i.kind != "avoid")
+
+
+def avoided(session: Session) -> tuple[str, ...]:
+    return tuple(i.text for i in session.checklist if i.kind == "avoid")
+
+
+def ranked(r: Round) -> list:
+    """The round's candidates, the critic's favourite first."""
+    return sorted((c for c in r.candidates if c.score is not None), key=lambda c: (-c.score, c.index))
+
+
+def build_memory(session: Session) -> Memory:
+    """What the refiner reads for the next round: the brief and every reaction so far."""
+    picks, rejections, continued = [], [], []
+    for r in session.rounds:
+        for c in r.candidates:
+            about = f"round {r.index + 1}, candidate {c.index + 1}"
+            if c.label:
+                about += f" (direction '{c.label}': {c.prompt})"
+            line = about + (f": {c.mark_reason}" if c.mark_reason else "")
+            if c.mark is Mark.PICKED:
+                picks.append(line)
+                continued += [c.prompt] if c.prompt else []
+            elif c.mark is Mark.REJECTED:
+                rejections.append(line)
+    said = [(f.created, f.text) for f in session.feedback if f.kind is FeedbackKind.CORRECTION and f.text]
+    said += [(r.created, r.message) for r in session.rounds[1:] if r.message]
+    corrections = [text for _, text in sorted(said, key=lambda pair: pair[0])]
+    last = last_done_round(session)
+    failures: Counter[str] = Counter()
+    reports: tuple[str, ...] = ()
+    if last is not None:  # the items most candidates failed come first
+        failures.update(m for c in last.candidates if c.critique for m in c.critique.missing)
+        reports = tuple(c.caption for c in last.candidates if c.caption)
+    # A picked direction's prompt is where the next round continues from: it goes last.
+    previous = [r.prompt for r in session.rounds if r.prompt] + continued[-1:]
+    return Memory(
+        brief=session.brief,
+        checklist=tuple(item_phrase(i) if i.kind != "avoid" else f"no {i.text}" for i in session.checklist),
+        pinned=pinned_phrases(session),
+        previous_prompts=tuple(dict.fromkeys(reversed(previous)))[::-1],
+        failures=tuple(item for item, _ in failures.most_common()),
+        picks=tuple(picks),
+        rejections=tuple(rejections),
+        corrections=tuple(dict.fromkeys(corrections)),
+        preferences=tuple(f"{p.polarity}s: {p.text}" for p in session.preferences),
+        image_reports=tuple(dict.fromkeys(reports)),
+    )
+
+
+@dataclass(frozen=True)
+class Agreement:
+    agreed: int
+    total: int
+    disagreements: tuple[str, ...]  # "round 2: you picked 3, the critic ranked 1 first"
+
+    @property
+    def line(self) -> str:
+        if not self.total:
+            return "No picks yet: pick a candidate to see whether the critic agrees with you."
+        return f"The critic ranked your pick first {self.agreed} of {self.total} times."
+
+
+def agreement(session: Session) -> Agreement:
+    """How often the designer's pick was the candidate the critic ranked first."""
+    agreed, disagreements = 0, []
+    for fb in session.feedback:
+        if fb.kind is not FeedbackKind.PICK or fb.auto or fb.candidate is None:
+            continue
+        r = find_round(session, fb.round_index)
+        order = ranked(r) if r else []
+        if not order:
+            continue
+        if order[0].index == fb.candidate:
+            agreed += 1
+        else:
+            disagreements.append(f"round {r.index + 1}: you picked {fb.candidate + 1}, "
+                                 f"the critic ranked {order[0].index + 1} first")
+    return Agreement(agreed, agreed + len(disagreements), tuple(disagreements))

@@ -1,0 +1,210 @@
+"""The studio end to end through its API, as a script would use it: `python app.py` in a subprocess,
+`gradio_client` calling every named endpoint. One `Client` is one designer (its connection is who it is).
+
+Tiny preset: the images are noise and the captions gibberish; these tests prove the plumbing.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from server import get, run_app, running_studio
+
+SEED = 1234
+BRIEF = "A poster for a jazz night, art deco, navy and gold"
+NO_SUCH_SESSION = "No such session"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    with running_studio(tmp_path_factory.mktemp("studio") / "data") as running:
+        yield running
+
+
+@pytest.fixture
+def designer(studio) -> Client:
+    """A fresh designer: a new connection owns nothing yet."""
+    client = Client(studio.url, verbose=False)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def other_designer(studio) -> Client:
+    client = Client(studio.url, verbose=False)
+    yield client
+    client.close()
+
+
+def run_round(client: Client, sid: str, text: str = "", *, count: int = 4, steps: int = 2, size: int = 64,
+              seed: int = SEED):
+    """/run_round with the settings a script would pass; returns the final update of the stream."""
+    chat, gallery, status, details, round_index, _message, _sessions = client.predict(
+        sid=sid, text=text, n=count, n_steps=steps, px=size, cfg=0.0, seed_value=seed, random_seed=False,
+        negative_text="", reference_file=None, strength_value=0.6, start_from_selected=False, selected_value=1,
+        api_name="/run_round")
+    return chat, gallery, status, details, round_index
+
+
+def said(chat: list[dict], role: str | None = None) -> list[str]:
+    """The chat's messages as text (Gradio 6 sends content as a list of blocks)."""
+    texts = []
+    for message in chat:
+        if role and message["role"] != role:
+            continue
+        content = message["content"]
+        blocks = content if isinstance(content, list) else [content]
+        texts.append(" ".join(b if isinstance(b, str) else b.get("text") or "" for b in blocks))
+    return texts
+
+
+def as_dict(details) -> dict:
+    return json.loads(details) if isinstance(details, str) else details
+
+
+def sessions_of(client: Client) -> list[dict]:
+    _radio, listed = client.predict(api_name="/list_sessions")
+    return listed
+
+
+def test_the_page_comes_up(studio):
+    status, html = get(studio.url)
+
+    assert status == 200
+    assert "Design Collaborator" in html
+
+
+def test_help_lists_the_flags_a_designer_starts_with():
+    result = run_app("--help")
+
+    assert result.returncode == 0, result.stderr
+    for flag in ("--preset", "--data-dir", "--port", "--auth", "--share"):
+        assert flag in result.stdout
+
+
+def test_a_script_runs_a_whole_session_through_every_endpoint(designer):
+    # Start a session from a brief.
+    sid, *_ = designer.predict(BRIEF, api_name="/start_session")
+    assert re.fullmatch(r"[0-9a-f]{32}", sid)
+
+    # Round 1: four candidates, 64 px, 2 steps, a fixed seed.
+    chat, gallery, status, details, round_index = run_round(designer, sid)
+    details = as_dict(details)
+    assert status == "Round 1 done."
+    assert round_index == 0
+    assert details["status"] == "done"
+    assert [c["seed"] for c in details["candidates"]] == [SEED, SEED + 1, SEED + 2, SEED + 3]
+    assert len(gallery) == 4
+    for item in gallery:
+        path = Path(item["image"])
+        assert path.is_file()
+        with Image.open(path) as image:
+            assert image.size == (64, 64)
+    assert said(chat, "user") == [BRIEF]
+    assert "Prompt:" in said(chat, "assistant")[0]
+
+    # Reject candidate 2 as too busy, pick candidate 1.
+    chat, gallery, status, _reason = designer.predict(sid, 0, 2, "too busy", api_name="/reject")
+    assert status == "Noted: reject candidate 2."
+    assert "Rejected candidate 2 of round 1: too busy" in said(chat, "user")
+    assert gallery[1]["caption"].endswith("✗ rejected")
+    chat, gallery, status, _reason = designer.predict(sid, 0, 1, "", api_name="/pick")
+    assert status == "Noted: pick candidate 1."
+    assert gallery[0]["caption"].endswith("✓ picked")
+
+    # Round 2 with a correction: the refiner was told "too busy", the chat keeps the correction.
+    chat, gallery, status, details, round_index = run_round(designer, sid, "warmer palette")
+    details = as_dict(details)
+    assert status == "Round 2 done."
+    assert round_index == 1
+    assert details["status"] == "done"
+    assert "too busy" in details["negative_prompt"]
+    assert len(gallery) == 4
+    assert said(chat, "user")[-1] == "warmer palette"
+    assert "Picked candidate 1 of round 1." in said(chat, "user")
+
+    # The session is listed, opens with its last round, and takes a new title.
+    assert [(s["id"], s["rounds"]) for s in sessions_of(designer)] == [(sid, 2)]
+    opened_sid, chat, gallery, details, round_index, _browser = designer.predict(sid, api_name="/open_session")
+    assert (opened_sid, round_index, len(gallery)) == (sid, 1, 4)
+    assert as_dict(details)["round"] == 1
+    assert "warmer palette" in said(chat, "user")
+    designer.predict(sid, "Jazz night, warmer", api_name="/rename")
+    assert [s["title"] for s in sessions_of(designer)] == ["Jazz night, warmer"]
+
+    # Nothing is running, so Stop says so; then the session goes away for good.
+    assert designer.predict(sid, api_name="/cancel") == "Nothing is running."
+    *_, status = designer.predict(sid, api_name="/delete")
+    assert status == "Session deleted."
+    assert sessions_of(designer) == []
+    with pytest.raises(AppError, match=NO_SUCH_SESSION):
+        designer.predict(sid, api_name="/open_session")
+
+
+def test_another_designer_sees_nothing_and_can_touch_nothing(designer, other_designer):
+    sid, *_ = designer.predict(BRIEF, api_name="/start_session")
+
+    assert sessions_of(other_designer) == []
+    attempts = {
+        "/open_session": (sid,),
+        "/rename": (sid, "mine now"),
+        "/delete": (sid,),
+        "/cancel": (sid,),
+        "/pick": (sid, 0, 1, ""),
+        "/reject": (sid, 0, 1, "ugly"),
+    }
+    for api_name, args in attempts.items():
+        with pytest.raises(AppError, match=NO_SUCH_SESSION):
+            other_designer.predict(*args, api_name=api_name)
+    with pytest.raises(AppError, match=NO_SUCH_SESSION):
+        run_round(other_designer, sid)
+
+    # The owner's session is untouched.
+    assert [(s["id"], s["title"], s["rounds"]) for s in sessions_of(designer)] == [(sid, BRIEF, 0)]
+
+
+def assert_clear_refusal(err: AppError, expected: str) -> None:
+    message = str(err)
+    assert "Traceback" not in message and message.strip() != "Error"
+    assert expected in message
+
+
+def test_an_empty_brief_is_refused_with_the_engines_message(designer):
+    with pytest.raises(AppError) as refused:
+        designer.predict("   ", api_name="/start_session")
+
+    assert_clear_refusal(refused.value, "The brief is empty. Write a few words.")
+    assert sessions_of(designer) == []
+
+
+@pytest.mark.parametrize("settings, expected", [
+    pytest.param({"size": 100}, "Width must be a multiple of 64 pixels, not 100.", id="size 100"),
+    # A slider's range is checked by Gradio before the engine: its message names the bound, not the setting.
+    pytest.param({"steps": 0}, "Value 0 is less than minimum value 1.", id="steps 0"),
+])
+def test_bad_round_settings_are_refused_with_the_engines_message_and_change_nothing(designer, settings, expected):
+    sid, *_ = designer.predict(BRIEF, api_name="/start_session")
+
+    with pytest.raises(AppError) as refused:
+        run_round(designer, sid, **settings)
+
+    assert_clear_refusal(refused.value, expected)
+    assert [s["rounds"] for s in sessions_of(designer)] == [0]
+
+
+def test_a_real_preset_without_weights_falls_back_to_tiny_and_says_so(tmp_path):
+    with running_studio(tmp_path / "data", preset="cpu") as studio:
+        log = studio.log
+        status, config = get(studio.url + "config")
+
+    assert "The cpu preset can't load here" in log
+    assert "Running the tiny demo preset instead" in log
+    assert status == 200
+    assert "random-weight" in config
+    assert "Running the **tiny** demo preset instead" in config
