@@ -110,7 +110,8 @@ class RoundWorker:
             prompts = tuple(fit(f"{d.prompt}, {prompt}", d.prompt) for d in directions)
             negative_parts = [refined.negative, job.style.negative if job.style else "", job.request.negative,
                               *avoided(session)]
-            negative = fit(", ".join(dict.fromkeys(p for p in negative_parts if p)))
+            negative = fit_prompt(", ".join(dict.fromkeys(p for p in negative_parts if p)),
+                                  generator.count_prompt_tokens, generator.max_prompt_tokens)
             request = replace(job.request, prompt=prompt, prompts=prompts, negative=negative, previews=True)
             save(prompt=prompt, negative_prompt=negative, rationale=refined.rationale, fallback=refined.fallback,
                  style=job.style.name if job.style else "",

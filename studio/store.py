@@ -55,16 +55,19 @@ MIGRATIONS: list[str] = [
         FOREIGN KEY (session_id, round_idx) REFERENCES rounds(session_id, idx) ON DELETE CASCADE
     );
     """,
+    # The design loop: checklist, preferences and questions, as one json object.
+    "ALTER TABLE sessions ADD COLUMN design TEXT NOT NULL DEFAULT '{}';",
 ]
 
 
-# The sessions row: these columns in Session field order, plus `feedback` as json.
+# The sessions row: these columns in Session field order, plus `feedback` and `design` as json.
 _SESSION_COLUMNS = ("id", "owner", "title", "brief", "preset", "created", "updated",
                     "parent_session", "parent_round")
+_DESIGN_FIELDS = ("checklist", "checklist_fallback", "preferences", "questions")
 _UPSERT_SESSION = (
-    f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, feedback)"
-    f" VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 1))}) ON CONFLICT(id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in (*_SESSION_COLUMNS[1:], "feedback")))
+    f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, feedback, design)"
+    f" VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 2))}) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*_SESSION_COLUMNS[1:], "feedback", "design")))
 _HINT = "Make it writable, or set DC_DATA_DIR to a folder that is."
 
 
@@ -185,7 +188,8 @@ class Store:
 
     def _write_session(self, db: sqlite3.Connection, session: Session) -> None:
         d = session_to_dict(session)
-        db.execute(_UPSERT_SESSION, [d[c] for c in _SESSION_COLUMNS] + [json.dumps(d["feedback"])])
+        db.execute(_UPSERT_SESSION, [d[c] for c in _SESSION_COLUMNS]
+                   + [json.dumps(d["feedback"]), json.dumps({k: d[k] for k in _DESIGN_FIELDS})])
         # Rewriting every round is simple and cheap at tens of rounds; the cascade clears candidates.
         db.execute("DELETE FROM rounds WHERE session_id = ?", (session.id,))
         for r in d["rounds"]:
@@ -213,11 +217,11 @@ class Store:
             return self._read_session(db, session_id)
 
     def _read_session(self, db: sqlite3.Connection, session_id: str) -> Session | None:
-        row = db.execute(f"SELECT {', '.join(_SESSION_COLUMNS)}, feedback FROM sessions WHERE id = ?",
+        row = db.execute(f"SELECT {', '.join(_SESSION_COLUMNS)}, feedback, design FROM sessions WHERE id = ?",
                          (session_id,)).fetchone()
         if row is None:
             return None
-        d = dict(zip(_SESSION_COLUMNS, row), feedback=json.loads(row[-1]))
+        d = dict(zip(_SESSION_COLUMNS, row), feedback=json.loads(row[-2]), **json.loads(row[-1]))
         rounds = db.execute("SELECT data FROM rounds WHERE session_id = ? ORDER BY idx", (session_id,))
         d["rounds"] = [json.loads(data) for (data,) in rounds]
         return session_from_dict(d)

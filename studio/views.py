@@ -1,29 +1,33 @@
 """What the page shows, computed from plain session data: pure functions, no Gradio."""
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from studio.events import Rendering, RoundEvent
-from studio.session import FeedbackKind, Mark, Round, RoundStatus, Session
+from studio.memory import agreement, ranked
+from studio.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session
 from studio.store import SessionSummary
+
+VERDICT_MARKS = {"pass": "✓", "fail": "✗", "unsure": "?"}
 
 
 def conversation(session: Session | None, live: Round | None = None, live_text: str = "") -> list[dict]:
-    """The chat: the designer's words and the studio's replies, round by round."""
+    """The chat, in time order: the designer's words and actions, the studio's replies and answers."""
     if session is None:
         return []
-    messages: list[dict] = []
-    rounds = [r for r in session.rounds if live is None or r.index != live.index]
-    feedback = sorted(session.feedback, key=lambda f: f.created)
-    for r in rounds + ([live] if live else []):
-        for fb in [f for f in feedback if f.created <= r.created]:
-            messages.append(_user(_feedback_line(fb)))
-        feedback = [f for f in feedback if f.created > r.created]
-        messages.append(_user(r.message or "Another round, please."))
-        messages.append(_studio(round_reply(r) if r is not live or not live_text else
-                                f"*Writing the prompt...*\n\n{live_text}"))
-    messages += [_user(_feedback_line(f)) for f in feedback]
-    return messages
+    rounds = [r for r in session.rounds if live is None or r.index != live.index] + ([live] if live else [])
+    entries: list[tuple[float, int, dict]] = []  # (time, order within the time, message)
+    previous_prompt = ""
+    for r in rounds:
+        reply = f"*Writing the prompt...*\n\n{live_text}" if r is live and live_text else round_reply(r, previous_prompt)
+        entries += [(r.created, 0, _user(r.message or "Another round, please.")), (r.created, 1, _studio(reply))]
+        previous_prompt = r.prompt or previous_prompt
+    entries += [(f.created, 2, _user(_feedback_line(f))) for f in session.feedback if not f.auto]
+    for q in session.questions:
+        entries += [(q.created, 2, _user(f"About candidate {q.candidate + 1} of round {q.round_index + 1}: "
+                                         f"{q.question}")), (q.created, 3, _studio(f"*Answer:* {q.answer}"))]
+    return [message for _, _, message in sorted(entries, key=lambda e: (e[0], e[1]))]
 
 
 def _user(text: str) -> dict:
@@ -41,14 +45,35 @@ def _feedback_line(fb) -> str:
     return f"{verb} candidate {fb.candidate + 1} of round {fb.round_index + 1}" + (f": {fb.text}" if fb.text else ".")
 
 
-def round_reply(r: Round) -> str:
-    lines = [f"**Round {r.index + 1}**"]
+def prompt_diff(old: str, new: str) -> str:
+    """Word-level change from the last prompt: ~~removed~~ and **added**."""
+    a, b = old.split(), new.split()
+    parts = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b).get_opcodes():
+        if op in ("delete", "replace"):
+            parts.append("~~" + " ".join(a[i1:i2]) + "~~")
+        if op in ("insert", "replace"):
+            parts.append("**" + " ".join(b[j1:j2]) + "**")
+        if op == "equal":
+            parts.append(" ".join(a[i1:i2]))
+    return " ".join(parts)
+
+
+def round_reply(r: Round, previous_prompt: str = "") -> str:
+    title = f"**Round {r.index + 1}**" + (" (auto)" if r.auto else "") + (f" · style *{r.style}*" if r.style else "")
+    lines = [title]
     if r.prompt:
-        lines.append(f"**Prompt:** {r.prompt}")
-        lines.append(f"*{r.rationale}*" + (" *(composed: the refiner's reply was unusable)*" if r.fallback else ""))
-    scored = sorted((c for c in r.candidates if c.score is not None), key=lambda c: -c.score)
-    if scored:
-        best = scored[0]
+        if previous_prompt and previous_prompt != r.prompt:
+            lines.append(f"**Prompt** (changes from the last one): {prompt_diff(previous_prompt, r.prompt)}")
+        else:
+            lines.append(f"**Prompt:** {r.prompt}")
+        lines.append(f"*Why: {r.rationale}*" + (" *(composed: the refiner's reply was unusable)*" if r.fallback else ""))
+    labelled = [c for c in r.candidates if c.label]
+    if labelled:
+        lines.append("**Directions:** " + "; ".join(f"{c.index + 1}. *{c.label}*" for c in labelled))
+    order = ranked(r)
+    if order:
+        best = order[0]
         lines.append(f"**Critique:** best is candidate {best.index + 1} (score {best.score:.0f}). "
                      + (best.critique.summary if best.critique else best.caption))
     if r.status is RoundStatus.RUNNING:
@@ -58,11 +83,51 @@ def round_reply(r: Round) -> str:
     return "\n\n".join(lines)
 
 
-def candidate_caption(c, max_chars: int = 70) -> str:
+def candidate_caption(c: Candidate, max_chars: int = 70) -> str:
     mark = {Mark.PICKED: " ✓ picked", Mark.REJECTED: " ✗ rejected"}.get(c.mark, "")
     score = f"score {c.score:.0f} · " if c.score is not None else ""
+    label = f"{c.label} · " if c.label else ""
+    checks = ""
+    if c.critique and c.critique.checks:
+        counts = {v: sum(k.verdict == v for k in c.critique.checks) for v in VERDICT_MARKS}
+        checks = " ".join(f"{VERDICT_MARKS[v]}{n}" for v, n in counts.items() if n) + " · "
     caption = c.caption if len(c.caption) <= max_chars else c.caption[:max_chars].rsplit(" ", 1)[0] + "…"
-    return f"#{c.index + 1} · {score}{caption or 'seed ' + str(c.seed)}{mark}"
+    return f"#{c.index + 1} · {label}{score}{checks}{caption or 'seed ' + str(c.seed)}{mark}"
+
+
+def scorecard(r: Round | None) -> str:
+    """The round's candidates ranked, with every checklist item's verdict: a Markdown table."""
+    order = ranked(r) if r else []
+    if not order or not order[0].critique:
+        return ""
+    items = [k.item for k in order[0].critique.checks]
+    head = "| rank | candidate | score | " + " | ".join(items) + " |"
+    rule = "|---" * (3 + len(items)) + "|"
+    rows = []
+    for rank, c in enumerate(order, 1):
+        verdicts = {k.item: f"{VERDICT_MARKS[k.verdict]} {k.evidence if k.kind == 'text' else ''}".strip()
+                    for k in (c.critique.checks if c.critique else ())}
+        label = f"#{c.index + 1}" + (f" {c.label}" if c.label else "")
+        rows.append(f"| {rank} | {label} | {c.score:.0f} | " + " | ".join(verdicts.get(i, "") for i in items) + " |")
+    return "\n".join([head, rule, *rows])
+
+
+def checklist_rows(session: Session | None) -> list[list]:
+    return [[i.text, i.kind, i.pinned] for i in session.checklist] if session else []
+
+
+def preference_rows(session: Session | None) -> list[list]:
+    return [[p.text, p.polarity] for p in session.preferences] if session else []
+
+
+def insights(session: Session | None) -> str:
+    if session is None:
+        return ""
+    found = agreement(session)
+    lines = [found.line, *(f"- {d}" for d in found.disagreements[-5:])]
+    if session.checklist_fallback:
+        lines.append("*The checklist was split from the brief (the refiner's reply was unusable): edit it freely.*")
+    return "\n".join(lines)
 
 
 def session_choices(summaries: list[SessionSummary]) -> list[tuple[str, str]]:
@@ -82,10 +147,14 @@ def round_details(r: Round | None) -> dict[str, Any]:
         return {}
     return {
         "round": r.index, "status": r.status.value, "prompt": r.prompt, "negative_prompt": r.negative_prompt,
-        "rationale": r.rationale, "fallback": r.fallback, "error": r.error, "timings": r.timings,
+        "rationale": r.rationale, "fallback": r.fallback, "style": r.style, "auto": r.auto, "error": r.error,
+        "timings": r.timings,
         "params": None if r.params is None else {
             k: v for k, v in vars(r.params).items() if k not in ("reference", "mask")},
-        "candidates": [{"index": c.index, "seed": c.seed, "caption": c.caption, "score": c.score,
-                        "mark": c.mark.value, "image": c.image,
-                        "critique": c.critique.summary if c.critique else ""} for c in r.candidates],
+        "candidates": [{"index": c.index, "seed": c.seed, "label": c.label, "prompt": c.prompt or r.prompt,
+                        "caption": c.caption, "score": c.score, "mark": c.mark.value, "image": c.image,
+                        "critique": c.critique.summary if c.critique else "",
+                        "checks": [vars(k) for k in c.critique.checks] if c.critique else [],
+                        "preference_hits": list(c.critique.preference_hits) if c.critique else []}
+                       for c in r.candidates],
     }
