@@ -45,7 +45,7 @@ def other_designer(studio) -> Client:
 def run_round(client: Client, sid: str, text: str = "", *, count: int = 4, steps: int = 2, size: int = 64,
               seed: int = SEED):
     """/run_round with the settings a script would pass; returns the final update of the stream."""
-    chat, gallery, status, details, round_index, _message, _sessions = client.predict(
+    chat, gallery, status, details, round_index, *_rest = client.predict(
         sid=sid, text=text, n=count, n_steps=steps, px=size, cfg=0.0, seed_value=seed, random_seed=False,
         negative_text="", reference_file=None, strength_value=0.6, start_from_selected=False, selected_value=1,
         api_name="/run_round")
@@ -110,11 +110,11 @@ def test_a_script_runs_a_whole_session_through_every_endpoint(designer):
     assert "Prompt:" in said(chat, "assistant")[0]
 
     # Reject candidate 2 as too busy, pick candidate 1.
-    chat, gallery, status, _reason = designer.predict(sid, 0, 2, "too busy", api_name="/reject")
+    _sid, chat, gallery, *_, status, _reason = designer.predict(sid, 0, 2, "too busy", api_name="/reject")
     assert status == "Noted: reject candidate 2."
     assert "Rejected candidate 2 of round 1: too busy" in said(chat, "user")
     assert gallery[1]["caption"].endswith("✗ rejected")
-    chat, gallery, status, _reason = designer.predict(sid, 0, 1, "", api_name="/pick")
+    _sid, chat, gallery, *_, status, _reason = designer.predict(sid, 0, 1, "", api_name="/pick")
     assert status == "Noted: pick candidate 1."
     assert gallery[0]["caption"].endswith("✓ picked")
 
@@ -131,7 +131,7 @@ def test_a_script_runs_a_whole_session_through_every_endpoint(designer):
 
     # The session is listed, opens with its last round, and takes a new title.
     assert [(s["id"], s["rounds"]) for s in sessions_of(designer)] == [(sid, 2)]
-    opened_sid, chat, gallery, details, round_index, _browser = designer.predict(sid, api_name="/open_session")
+    opened_sid, chat, gallery, details, round_index, *_ = designer.predict(sid, api_name="/open_session")
     assert (opened_sid, round_index, len(gallery)) == (sid, 1, 4)
     assert as_dict(details)["round"] == 1
     assert "warmer palette" in said(chat, "user")
