@@ -65,7 +65,7 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
         who = gr.State("")
         gr.Markdown(banner, visible=bool(banner), elem_id="banner")
         with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=240, elem_id="sidebar"):
+            with gr.Column(scale=1, min_width=200, elem_id="sidebar"):
                 gr.Markdown("### Sessions")
                 with gr.Row():
                     new = gr.Button("New session", variant="secondary", scale=3)
@@ -77,19 +77,7 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                     rename = gr.Button("Rename")
                     delete = gr.Button("Delete this session", variant="stop")
                 session_id = gr.Textbox(label="Session id", interactive=False, elem_id="session-id")
-                gr.Markdown("### Checklist")
-                checklist = gr.Dataframe(
-                    headers=["item", "kind", "pinned"], datatype=["str", "str", "bool"], column_count=3,
-                    interactive=True, type="array", label="visual / text / avoid; pinned items stay in every prompt",
-                    elem_id="checklist")
-                save_checklist = gr.Button("Save checklist", size="sm", elem_id="save-checklist")
-                gr.Markdown("### What you like")
-                preferences = gr.Dataframe(
-                    headers=["taste", "like or dislike"], datatype=["str", "str"], column_count=2, interactive=True, type="array",
-                    label="Kept from your reasons; shapes prompts and the ranking", elem_id="preferences")
-                save_preferences = gr.Button("Save preferences", size="sm", elem_id="save-preferences")
-                insights = gr.Markdown(elem_id="insights")
-            with gr.Column(scale=4):
+            with gr.Column(scale=5):
                 chat = gr.Chatbot(label="Conversation", height=380, elem_id="chat", buttons=["copy"])
                 status = gr.Markdown("Write a brief to start.", elem_id="status")
                 gallery = gr.Gallery(label="Candidates", columns=4, height=300, format="png",
@@ -110,20 +98,20 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                                          maximum=limits.MAX_CANDIDATES, scale=1, elem_id="selected")
                     reason = gr.Textbox(label="Why? (kept as a preference)", scale=4,
                                         max_length=limits.MAX_MESSAGE_CHARS, placeholder="too busy / love the type")
-                    pick = gr.Button("Pick", scale=1, elem_id="pick")
-                    reject = gr.Button("Reject", scale=1, elem_id="reject")
+                    pick = gr.Button("Pick", scale=1, min_width=80, elem_id="pick")
+                    reject = gr.Button("Reject", scale=1, min_width=80, elem_id="reject")
                 with gr.Row():
                     question = gr.Textbox(label="Ask about the selected candidate", scale=4,
                                           max_length=limits.MAX_QUESTION_CHARS, placeholder="is the text readable?",
                                           elem_id="question")
-                    ask = gr.Button("Ask", scale=1, elem_id="ask")
+                    ask = gr.Button("Ask", scale=1, min_width=80, elem_id="ask")
                 with gr.Row():
                     auto_rounds = gr.Number(label="Rounds", value=3, precision=0, minimum=1,
-                                            maximum=limits.MAX_AUTO_ROUNDS, scale=1, elem_id="auto-rounds")
-                    auto = gr.Button("Run rounds on its own", scale=2, elem_id="auto")
+                                            maximum=limits.MAX_AUTO_ROUNDS, scale=1, min_width=80, elem_id="auto-rounds")
+                    auto = gr.Button("Run rounds on its own", scale=2, min_width=120, elem_id="auto")
                     direction_count = gr.Number(label="Directions", value=4, precision=0, minimum=2,
-                                                maximum=MAX_DIRECTIONS, scale=1, elem_id="direction-count")
-                    inspire = gr.Button("Inspire me", scale=2, elem_id="inspire")
+                                                maximum=MAX_DIRECTIONS, scale=1, min_width=80, elem_id="direction-count")
+                    inspire = gr.Button("Inspire me", scale=2, min_width=120, elem_id="inspire")
                 round_index = gr.Number(label="Round shown", value=0, precision=0, visible=False)
                 with gr.Accordion("Settings", open=False):
                     with gr.Row():
@@ -151,6 +139,20 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                 gr.Markdown(f"Preset **{preset.name}**: {preset.summary} "
                             + " · ".join(f"{role}: `{spec.model_id}` ({spec.license})"
                                          for role, spec in preset.models.items()), elem_id="models")
+            with gr.Column(scale=2, min_width=280, elem_id="design-panel"):
+                gr.Markdown("### Checklist")
+                checklist = gr.Dataframe(
+                    headers=["item", "kind", "pinned"], datatype=["str", "str", "bool"], column_count=3,
+                    interactive=True, type="array", column_widths=["58%", "24%", "18%"],
+                    label="visual / text / avoid; pinned items stay in every prompt",
+                    elem_id="checklist")
+                save_checklist = gr.Button("Save checklist", size="sm", elem_id="save-checklist")
+                gr.Markdown("### What you like")
+                preferences = gr.Dataframe(
+                    headers=["taste", "like or dislike"], datatype=["str", "str"], column_count=2, interactive=True, type="array",
+                    label="Kept from your reasons; shapes prompts and the ranking", elem_id="preferences")
+                save_preferences = gr.Button("Save preferences", size="sm", elem_id="save-preferences")
+                insights = gr.Markdown(elem_id="insights")
 
         # ---------------------------------------------------------------- what a session looks like
         def gallery_items(r: Round | None) -> list[tuple[Image.Image, str]]:

@@ -67,7 +67,7 @@ def round_reply(r: Round, previous_prompt: str = "") -> str:
             lines.append(f"**Prompt** (changes from the last one): {prompt_diff(previous_prompt, r.prompt)}")
         else:
             lines.append(f"**Prompt:** {r.prompt}")
-        lines.append(f"*Why: {r.rationale}*" + (" *(composed: the refiner's reply was unusable)*" if r.fallback else ""))
+        lines.append(f"*Why: {r.rationale}*" + (" *(the refiner's reply was unusable)*" if r.fallback else ""))
     labelled = [c for c in r.candidates if c.label]
     if labelled:
         lines.append("**Directions:** " + "; ".join(f"{c.index + 1}. *{c.label}*" for c in labelled))

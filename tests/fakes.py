@@ -153,3 +153,174 @@ def refuse_to_load(error: BaseException) -> Callable:
         raise error
 
     return wrap
+
+
+# ---------------------------------------------------------------- the design loop
+class RecordingGenerator(Delegate):
+    """Writes down every render request before the real generator renders it."""
+
+    def __init__(self, inner, requests: list):
+        super().__init__(inner)
+        self.requests = requests
+
+    def render(self, request, on_step=None):
+        self.requests.append(request)
+        return self.inner.render(request, on_step)
+
+
+class PosterGenerator(Delegate):
+    """Renders no noise but posters with words printed on them, one wording per candidate (cycled).
+
+    Tiny diffusion models draw noise; a poster printed by PIL is what a real model that spells
+    well (or badly) would give the text reader.
+    """
+
+    def __init__(self, inner, wordings: tuple[str, ...]):
+        super().__init__(inner)
+        self.wordings = wordings
+
+    def render(self, request, on_step=None):
+        from PIL import Image, ImageDraw, ImageFont
+
+        posters = []
+        for k, _seed in enumerate(request.seeds):
+            image = Image.new("RGB", (640, 240), "navy")
+            ImageDraw.Draw(image).text((30, 80), self.wordings[k % len(self.wordings)], fill="gold",
+                                       font=ImageFont.load_default(size=64))
+            posters.append(image)
+        return posters
+
+
+class GeneratorPausingOnRender(Delegate):
+    """Renders normally, except that its `number`-th render call waits after step 1 until `go_on` is set."""
+
+    def __init__(self, inner, number: int, paused: threading.Event, go_on: threading.Event):
+        super().__init__(inner)
+        self.number, self.paused, self.go_on = number, paused, go_on
+        self.calls = 0
+
+    def render(self, request, on_step=None):
+        self.calls += 1
+        if self.calls != self.number:
+            return self.inner.render(request, on_step)
+
+        def step(event) -> None:
+            on_step(event)
+            if event.step == 1:
+                self.paused.set()
+                self.go_on.wait(PAUSE_LIMIT_S)
+
+        return self.inner.render(request, step)
+
+
+class ScriptedRefiner(Delegate):
+    """A refiner whose prompt-writing turn replies from a script: the n-th gets replies[n] (the last repeats).
+
+    `refine` is the real refiner's: the scripted reply is parsed and fitted as a model's would be.
+    Every other turn (checklist, directions) is still the wrapped model's.
+    """
+
+    def __init__(self, inner, replies: tuple[str, ...]):
+        super().__init__(inner)
+        self.replies = replies
+        self.asked: list[str] = []  # the user message of each prompt-writing turn
+
+    def complete(self, system: str, user: str, max_new_tokens: int, on_token=None) -> str:
+        from pipelines.prompting import SYSTEM_PROMPT
+
+        if system != SYSTEM_PROMPT:
+            return self.inner.complete(system, user, max_new_tokens, on_token)
+        reply = self.replies[min(len(self.asked), len(self.replies) - 1)]
+        self.asked.append(user)
+        if on_token is not None:
+            on_token(reply)
+        return reply
+
+    def refine(self, request: RefineRequest, on_token=None) -> RefinedPrompt:
+        from pipelines.refiner import ChatRefiner
+
+        return ChatRefiner.refine(self, request, on_token)
+
+
+class RecordingCritic(Delegate):
+    """Writes down every critique request before the wrapped critic answers it."""
+
+    def __init__(self, inner, requests: list):
+        super().__init__(inner)
+        self.requests = requests
+
+    def critique(self, images, request):
+        self.requests.append(request)
+        return self.inner.critique(images, request)
+
+
+class ScriptedCritic:
+    """A critic with no model: `scores(call, count)` gives the n-th call's scores (call counts from 1),
+    and every checklist item gets `verdict`. For rules that read scores: auto-rounds, agreement."""
+
+    def __init__(self, scores: Callable[[int, int], list[float]], verdict: str = "fail"):
+        self.scores, self.verdict = scores, verdict
+        self.calls = 0
+
+    def critique(self, images, request) -> list[Critique]:
+        from pipelines.base import ItemCheck
+        from pipelines.critic import as_item
+
+        self.calls += 1
+        items = [as_item(i) for i in request.checklist]
+        checks = tuple(ItemCheck(i.text, i.kind, self.verdict, "scripted") for i in items)
+        passed = tuple(c.item for c in checks if c.verdict == "pass")
+        failed = tuple(c.item for c in checks if c.verdict == "fail")
+        return [Critique(caption=f"scripted candidate {k + 1}", score=float(score), similarity=0.2, matches=passed,
+                         missing=failed, summary="scripted", checks=checks)
+                for k, score in enumerate(self.scores(self.calls, len(images)))]
+
+
+class RecordingCaptioner(Delegate):
+    """The wrapped captioner, noting every caption and VQA call it gets."""
+
+    def __init__(self, inner, caption_calls: list, answer_calls: list):
+        super().__init__(inner)
+        self.caption_calls, self.answer_calls = caption_calls, answer_calls
+
+    def caption(self, images):
+        self.caption_calls.append(list(images))
+        return self.inner.caption(images)
+
+    def answer(self, images, questions):
+        self.answer_calls.append((list(images), list(questions)))
+        return self.inner.answer(images, questions)
+
+
+class ScriptedCaptioner:
+    """A VQA model we can predict: `answer(place, question)` answers each question, where `place` is
+    the image's position in the batch (images are told apart by identity, in order of first appearance)."""
+
+    model_id = "scripted"
+
+    def __init__(self, answer: Callable[[int, str], str]):
+        self._answer = answer
+
+    def caption(self, images) -> list[str]:
+        return ["a navy poster"] * len(images)
+
+    def answer(self, images, questions) -> list[str]:
+        places: dict[int, int] = {}
+        for image in images:
+            places.setdefault(id(image), len(places))
+        return [self._answer(places[id(image)], q) for image, q in zip(images, questions)]
+
+
+class FixedScorer:
+    """Every image is exactly as close to the brief: only the checks and preferences rank them."""
+
+    model_id = "fixed"
+
+    def __init__(self, cosine: float = 0.3):
+        self.cosine = cosine
+
+    def similarity(self, images, text: str) -> list[float]:
+        return [self.cosine] * len(images)
+
+    def embed_images(self, images) -> list[list[float]]:
+        return [[1.0, 0.0]] * len(images)

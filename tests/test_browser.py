@@ -46,7 +46,7 @@ def fresh_browser(browser):
     contexts = []
 
     def open_blank() -> Page:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
         contexts.append(context)
         page = context.new_page()
         page.page_errors = []  # uncaught JavaScript errors: a working page has none
