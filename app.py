@@ -12,6 +12,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 from pipelines.registry import ModelRegistry  # noqa: E402
+from pipelines.safety import NudeNetChecker  # noqa: E402
 from studio.engine import Studio  # noqa: E402
 from studio.settings import choose_preset, parse_settings, storage_notes  # noqa: E402
 from studio.store import Store, StoreError  # noqa: E402
@@ -36,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         log.warning(note.replace("**", ""))
     log.info("preset %s, data in %s", preset.name, settings.data_dir)
-    studio = Studio(store, ModelRegistry(preset))
+    if settings.safety:
+        log.info("image safety check on: flagged images are replaced by a placeholder and never stored")
+    studio = Studio(store, ModelRegistry(preset), safety=NudeNetChecker() if settings.safety else None)
     demo = build_ui(studio, banner="\n\n".join(notes), gpu_concurrency=settings.gpu_concurrency)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=8)
     demo.launch(server_name=settings.host, server_port=settings.port, share=settings.share,

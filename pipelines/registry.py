@@ -130,6 +130,10 @@ class ModelRegistry:
         for name in ([role] if role else ROLES):
             with self._locks[name]:
                 self._models.pop(name, None)
+        self.free_memory()
+
+    def free_memory(self) -> None:
+        """Give back what the allocator keeps cached: after an out-of-memory error, before a retry."""
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
@@ -123,10 +124,14 @@ def preferences(rows) -> list[tuple[str, str]]:
 UPLOAD_FORMATS = {"PNG", "JPEG", "WEBP"}
 
 
-def open_upload(path, what: str) -> Image.Image:
-    """An uploaded image file, fully decoded, or a clear refusal: never a URL, never a bomb."""
+def open_upload(path, what: str, roots: tuple[Path, ...]) -> Image.Image:
+    """An uploaded image file, fully decoded, or a clear refusal: never a URL, never a bomb, never a
+    file outside the upload folders (no reading the server's own files)."""
     if not isinstance(path, (str, os.PathLike)) or "://" in str(path):
         raise StudioError(f"{what} must be an uploaded image file, not a link.")
+    resolved = Path(path).resolve()
+    if not any(resolved.is_relative_to(root.resolve()) for root in roots):
+        raise StudioError(f"{what} must be a file you uploaded; upload it again.")
     try:
         if os.path.getsize(path) > limits.MAX_UPLOAD_BYTES:
             raise StudioError(f"{what} is larger than {limits.MAX_UPLOAD_BYTES // 2**20} MB; upload a smaller image.")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import queue
+import tempfile
 import random
 import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 from PIL import Image
@@ -21,6 +23,7 @@ from PIL import Image
 from pipelines.base import Captioner, Critic, Generator, ModelLoadError, Refiner, RenderRequest
 from pipelines.checklist import MAX_DIRECTIONS
 from pipelines.presets import Preset
+from pipelines.safety import SafetyChecker
 from studio import checks, limits
 from studio.checks import StudioError, open_upload
 from studio.events import AutoProgress, AutoStopped, Finished, RoundEvent, Started
@@ -44,6 +47,7 @@ class Models(Protocol):
     def generator(self) -> Generator: ...
     def critic(self) -> Critic: ...
     def captioner(self) -> Captioner: ...
+    def free_memory(self) -> None: ...
     def add_listener(self, listener: Callable) -> None: ...
     def remove_listener(self, listener: Callable) -> None: ...
 
@@ -68,7 +72,8 @@ class RoundParams:
 
 
 class Studio:
-    def __init__(self, store: Store, models: Models, clock: Callable[[], float] = time.time):
+    def __init__(self, store: Store, models: Models, clock: Callable[[], float] = time.time,
+                 safety: SafetyChecker | None = None, upload_roots: tuple[Path, ...] | None = None):
         self.store = store
         self.models = models
         self.preset = models.preset
@@ -79,7 +84,9 @@ class Studio:
         self._autos: dict[str, threading.Event] = {}
         # One model call at a time: a diffusers pipeline and its scheduler are not thread-safe.
         self._model_lock = threading.Lock()
-        self._worker = RoundWorker(store, models, self._model_lock, clock)
+        self._worker = RoundWorker(store, models, self._model_lock, clock, safety)
+        # Uploads are read only from these folders (Gradio's upload cache lives in the temp folder).
+        self.upload_roots = upload_roots or (Path(tempfile.gettempdir()),)
 
     # ------------------------------------------------------------ sessions
     def start_session(self, owner: str, brief: str, title: str = "") -> Session:
@@ -349,8 +356,8 @@ class Studio:
         if p.reference is not None:
             if init is not None:
                 raise StudioError("Start from a candidate or from an uploaded reference, not both.")
-            init = open_upload(p.reference, "The reference").convert("RGB")
-        mask = open_upload(p.mask, "The mask").convert("L") if p.mask is not None else None
+            init = open_upload(p.reference, "The reference", self.upload_roots).convert("RGB")
+        mask = open_upload(p.mask, "The mask", self.upload_roots).convert("L") if p.mask is not None else None
         if mask is not None and init is None:
             raise StudioError("A mask marks a region of an image: choose a candidate or upload a reference too.")
         return init, mask

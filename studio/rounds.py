@@ -15,6 +15,7 @@ from typing import Callable
 from pipelines.base import CritiqueRequest, Interrupted, ModelLoadError, RefineRequest, RenderRequest, StepEvent
 from pipelines.checklist import make_checklist, propose_directions
 from pipelines.prompting import fit_prompt
+from pipelines.safety import SafetyChecker, placeholder
 from studio.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
 from studio.memory import avoided, build_memory, pinned_phrases
 from studio.session import Candidate, Round, RoundStatus, Session, with_round
@@ -37,8 +38,10 @@ class RoundJob:
 
 
 class RoundWorker:
-    def __init__(self, store: Store, models, model_lock: threading.Lock, clock: Callable[[], float]):
+    def __init__(self, store: Store, models, model_lock: threading.Lock, clock: Callable[[], float],
+                 safety: SafetyChecker | None = None):
         self.store = store
+        self.safety = safety
         self.models = models
         self.model_lock = model_lock
         self.clock = clock
@@ -117,12 +120,18 @@ class RoundWorker:
                  style=job.style.name if job.style else "",
                  params=replace(round_.params, negative_prompt=negative, scheduler=generator.scheduler))
             # 2. Render all candidates in one batched call; then files first, rows after.
-            images = stage("render", lambda: generator.render(request, on_step))
+            images = stage("render", lambda: self._render(generator, request, on_step))
+            withheld = self.safety.flag(images) if self.safety else [""] * len(images)
+            for i, why in enumerate(withheld):
+                if why:  # never stored, never served: a grey placeholder takes its place
+                    log.warning("safety check withheld candidate %d of round %d of session %s: %s", i, index, sid, why)
+                    images[i] = placeholder(images[i].size)
             started = time.perf_counter()
             candidates = tuple(
                 Candidate(index=i, seed=seed,
                           image=self.store.save_image(sid, f"r{index}-c{i}-{uuid.uuid4().hex[:8]}", image),
-                          label=directions[i].name if directions else "", prompt=prompts[i] if prompts else "")
+                          label=directions[i].name if directions else "", prompt=prompts[i] if prompts else "",
+                          withheld=withheld[i])
                 for i, (image, seed) in enumerate(zip(images, request.seeds)))
             timings["store"] = round(time.perf_counter() - started, 3)
             save(candidates=candidates)
@@ -134,7 +143,9 @@ class RoundWorker:
                 avoid=tuple(p.text for p in session.preferences if p.polarity == "dislike"))
             critiques = stage("critique", lambda: critic.critique(images, critique_request))
             save(status=RoundStatus.DONE, candidates=tuple(
-                replace(c, caption=k.caption, score=k.score, critique=k) for c, k in zip(candidates, critiques)))
+                replace(c, caption=k.caption, score=k.score, critique=k) if not c.withheld else
+                replace(c, caption="withheld by the safety check", score=0.0)
+                for c, k in zip(candidates, critiques)))
         except Interrupted:
             save(status=RoundStatus.INTERRUPTED, error="stopped by the designer")
         except ModelLoadError as err:
@@ -151,10 +162,31 @@ class RoundWorker:
             emit(Finished(sid, index, round_))
 
 
+    def _render(self, generator, request: RenderRequest, on_step) -> list:
+        """One batched call; out of GPU memory, free what is cached and try once more in two halves."""
+        try:
+            return generator.render(request, on_step)
+        except Exception as err:
+            if not is_out_of_memory(err) or len(request.seeds) < 2:
+                raise
+            log.warning("out of GPU memory rendering %d candidates; retrying in two batches", len(request.seeds))
+        self.models.free_memory()
+        half = (len(request.seeds) + 1) // 2
+        images = []
+        for part in (slice(0, half), slice(half, None)):
+            images += generator.render(replace(request, seeds=request.seeds[part], prompts=request.prompts[part]),
+                                       on_step)
+        return images
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    return type(err).__name__ == "OutOfMemoryError"  # torch.OutOfMemoryError, without importing torch here
+
+
 def human_error(err: Exception) -> str:
-    if type(err).__name__ == "OutOfMemoryError":
-        return ("The GPU ran out of memory. Render fewer candidates or a smaller size, or pick a lighter "
-                "preset; your earlier rounds are safe.")
+    if is_out_of_memory(err):
+        return ("The GPU ran out of memory, even rendering in two smaller batches. Render fewer candidates "
+                "or a smaller size, or pick a lighter preset; your earlier rounds are safe.")
     if isinstance(err, OSError):
         return (f"Could not write the round's files ({err.strerror or err}). Check that the data folder "
                 "has free space and is writable; your earlier rounds are safe.")

@@ -62,6 +62,7 @@ class Candidate:
     mark_reason: str = ""
     label: str = ""  # the creative direction this candidate was rendered for
     prompt: str = ""  # set when it differs from the round's prompt (directions)
+    withheld: str = ""  # why the safety check replaced this image with a placeholder
 
 
 @dataclass(frozen=True)

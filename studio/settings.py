@@ -23,6 +23,8 @@ class Settings:
     share: bool
     queue_size: int
     gpu_concurrency: int
+    safety: bool  # the post-generation image safety check
+
 
     @property
     def on_space(self) -> bool:
@@ -49,6 +51,8 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                         help="requests that may wait in line before 'queue full' (env DC_QUEUE_SIZE)")
     parser.add_argument("--gpu-concurrency", type=int, default=int(env("DC_GPU_CONCURRENCY", "2")),
                         help="rounds that may run at once; their model calls still take turns (env DC_GPU_CONCURRENCY)")
+    parser.add_argument("--safety", choices=["auto", "on", "off"], default=env("DC_SAFETY", "auto"),
+                        help="image safety check (env DC_SAFETY; default auto: on when the studio is public)")
     args = parser.parse_args(argv)
     auth = []
     for pair in filter(None, (p.strip() for p in args.auth.split(","))):
@@ -56,9 +60,11 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         if not sep or not user or not password:
             parser.error("--auth takes 'user:password' pairs separated by commas")
         auth.append((user, password))
+    public = args.share or on_space or args.host not in ("127.0.0.1", "localhost", "::1")
     return Settings(preset=args.preset, data_dir=args.data_dir or default_data_dir(), host=args.host,
                     port=args.port, auth=tuple(auth), share=args.share, queue_size=args.queue_size,
-                    gpu_concurrency=args.gpu_concurrency)
+                    gpu_concurrency=args.gpu_concurrency,
+                    safety=args.safety == "on" or (args.safety == "auto" and public))
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:

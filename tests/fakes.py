@@ -44,6 +44,9 @@ class SwappedModels:
     def captioner(self):
         return self.wrap_captioner(self.registry.captioner())
 
+    def free_memory(self) -> None:
+        self.registry.free_memory()
+
     def add_listener(self, listener) -> None:
         self.registry.add_listener(listener)
 

@@ -435,7 +435,7 @@ FAILURES = {
         r"^Could not load X \(generator\): no weights here\.$"),
     "GPU out of memory": (
         dict(wrap_generator=lambda m: FailingGenerator(m, torch.OutOfMemoryError("CUDA out of memory."))),
-        r"^The GPU ran out of memory\. .*your earlier rounds are safe"),
+        r"^The GPU ran out of memory, even rendering in two smaller batches\. .*your earlier rounds are safe"),
 }
 
 
