@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("preset %s, data in %s", preset.name, settings.data_dir)
     if settings.safety:
         log.info("image safety check on: flagged images are replaced by a placeholder and never stored")
-    studio = Studio(store, ModelRegistry(preset), safety=NudeNetChecker() if settings.safety else None)
+    studio = Studio(store, ModelRegistry(preset, speed=settings.speed), safety=NudeNetChecker() if settings.safety else None)
     demo = build_ui(studio, banner="\n\n".join(notes), gpu_concurrency=settings.gpu_concurrency)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=8)
     demo.launch(server_name=settings.host, server_port=settings.port, share=settings.share,

@@ -111,6 +111,20 @@ class Generator(Protocol):
         """All candidates of `request` in one batched call; same seeds + settings, same pixels."""
 
 
+@dataclass(frozen=True)
+class SpeedOptions:
+    """How the generator trades memory, start-up time and speed. Defaults favour correctness."""
+
+    compile: bool = False  # torch.compile the denoiser, warmed up at load (minutes on first start)
+    offload: str = "none"  # "none" | "model" (whole models to the GPU in turn) | "sequential" (layer by layer)
+    vae_tiling: bool = False  # decode in tiles: large images on small cards
+    vae_slicing: bool = False  # decode one image of the batch at a time
+    fast_layout: bool = True  # on CUDA: channels_last memory and fused QKV projections
+
+
+OFFLOAD_MODES = ("none", "model", "sequential")
+
+
 # ---------------------------------------------------------------- critic's models
 class Captioner(Protocol):
     model_id: str

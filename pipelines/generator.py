@@ -6,10 +6,10 @@ import math
 
 import diffusers
 import torch
-from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting
+from diffusers import AutoencoderTiny, AutoPipelineForImage2Image, AutoPipelineForInpainting
 from PIL import Image
 
-from pipelines.base import RenderRequest, StepCallback, StepEvent
+from pipelines.base import OFFLOAD_MODES, RenderRequest, SpeedOptions, StepCallback, StepEvent
 from pipelines.device import Placement
 
 diffusers.utils.logging.disable_progress_bar()  # pipelines made by from_pipe ignore the per-pipe setting
@@ -25,15 +25,50 @@ _SD_LATENT_RGB = torch.tensor([
 
 
 class DiffusersGenerator:
-    def __init__(self, model_id: str, source: str, pipeline_class: str, placement: Placement):
+    def __init__(self, model_id: str, source: str, pipeline_class: str, placement: Placement,
+                 speed: SpeedOptions = SpeedOptions(), preview_source: str | None = None):
         self.model_id = model_id
+        self.speed = speed
         cls = getattr(diffusers, pipeline_class)
-        self.pipe = cls.from_pretrained(source, dtype=placement.dtype).to(placement.device)
+        self.pipe = cls.from_pretrained(source, dtype=placement.dtype)
         self.pipe.set_progress_bar_config(disable=True)
+        self._place(placement)
+        # A tiny autoencoder decodes a real preview at every step for a few milliseconds.
+        self.previewer = None
+        if preview_source is not None:
+            self.previewer = AutoencoderTiny.from_pretrained(preview_source, dtype=placement.dtype)
+            self.previewer.to(placement.device).eval()
         self.scheduler = type(self.pipe.scheduler).__name__
         self._derived: dict[str, diffusers.DiffusionPipeline] = {}
         tokenizer = self.pipe.tokenizer
         self.max_prompt_tokens = tokenizer.model_max_length - 2  # start and end tokens
+
+    def _place(self, placement: Placement) -> None:
+        speed, pipe = self.speed, self.pipe
+        if speed.offload not in OFFLOAD_MODES:
+            raise ValueError(f"offload is one of {', '.join(OFFLOAD_MODES)}, not {speed.offload!r}.")
+        if speed.offload == "model":
+            pipe.enable_model_cpu_offload()
+        elif speed.offload == "sequential":
+            pipe.enable_sequential_cpu_offload()
+        else:
+            pipe.to(placement.device)
+        if speed.vae_tiling:
+            pipe.vae.enable_tiling()
+        if speed.vae_slicing:
+            pipe.vae.enable_slicing()
+        denoiser = getattr(pipe, "unet", None) or getattr(pipe, "transformer", None)
+        if speed.fast_layout and placement.device.startswith("cuda"):
+            denoiser.to(memory_format=torch.channels_last)
+            if hasattr(pipe, "fuse_qkv_projections"):
+                pipe.fuse_qkv_projections()
+        if speed.compile:
+            compiled = torch.compile(denoiser, mode="max-autotune-no-cudagraphs", fullgraph=False)
+            setattr(pipe, "unet" if hasattr(pipe, "unet") else "transformer", compiled)
+
+    def warm_up(self, width: int, height: int, steps: int, count: int) -> None:
+        """One throw-away render at the round's shape: compilation and allocation happen here, not mid-round."""
+        self.render(RenderRequest("warm-up", tuple(range(count)), width=width, height=height, steps=steps))
 
     def count_prompt_tokens(self, text: str) -> int:
         return len(self.pipe.tokenizer(text, add_special_tokens=False).input_ids)
@@ -84,20 +119,32 @@ class DiffusersGenerator:
         if request.mask is not None:
             kwargs["mask_image"] = request.mask.convert("L").resize((request.width, request.height))
         if on_step is not None:
-            kwargs["callback_on_step_end"] = self._step_callback(on_step, request.previews)
+            kwargs["callback_on_step_end"] = self._step_callback(on_step, request.previews, self.previewer)
         with torch.inference_mode():
             return list(pipe(**kwargs).images)
 
     @staticmethod
-    def _step_callback(on_step: StepCallback, previews: bool):
+    def _step_callback(on_step: StepCallback, previews: bool, previewer):
         def callback(pipe, step: int, timestep, tensors: dict) -> dict:
             total = getattr(pipe, "num_timesteps", None) or step + 1
             latents = tensors.get("latents")
-            images = latent_previews(latents) if previews and latents is not None else ()
+            images = ()
+            if previews and latents is not None:
+                images = decoded_previews(previewer, latents) if previewer else latent_previews(latents)
             on_step(StepEvent(step=step + 1, total=total, previews=images))  # may raise Interrupted
             return tensors
 
         return callback
+
+
+def decoded_previews(previewer, latents: torch.Tensor) -> tuple[Image.Image, ...]:
+    """Previews through a tiny autoencoder (TAESD): real colours and shapes, a few ms a step."""
+    if latents.ndim != 4 or latents.shape[1] != previewer.config.latent_channels:
+        return latent_previews(latents)
+    with torch.inference_mode():
+        pixels = previewer.decode(latents.to(previewer.dtype)).sample
+    pixels = ((pixels.float().clamp(-1, 1) + 1) * 127.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    return tuple(Image.fromarray(p) for p in pixels)
 
 
 def latent_previews(latents: torch.Tensor) -> tuple[Image.Image, ...]:

@@ -16,6 +16,7 @@ FAMILY_CLASSES: dict[str, tuple[str, ...]] = {
     "blip-caption": ("BlipForConditionalGeneration", "BlipProcessor"),
     "blip-vqa": ("BlipForQuestionAnswering", "BlipProcessor"),
     "clip": ("CLIPModel", "CLIPProcessor"),
+    "taesd": ("AutoencoderTiny",),
 }
 
 TINY_PREFIX = "tiny/"  # model ids under this prefix are built locally by pipelines/tiny.py
@@ -52,11 +53,13 @@ class Preset:
     guidance: float
     size: int
     max_size: int
+    previewer: ModelSpec | None = None  # a tiny autoencoder (TAESD) that decodes live previews
 
     @property
     def models(self) -> dict[str, ModelSpec]:
-        return {"refiner": self.refiner, "generator": self.generator, "captioner": self.captioner,
-                "vqa": self.vqa, "scorer": self.scorer}
+        roles = {"refiner": self.refiner, "generator": self.generator, "captioner": self.captioner,
+                 "vqa": self.vqa, "scorer": self.scorer}
+        return roles | ({"previewer": self.previewer} if self.previewer else {})
 
 
 def _tiny(family: str) -> ModelSpec:
@@ -73,7 +76,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         "the images are noise and the text is gibberish.",
         refiner=_tiny("qwen2"), generator=_tiny("sd"), captioner=_tiny("blip-caption"),
         vqa=_tiny("blip-vqa"), scorer=_tiny("clip"),
-        memory_gb=0.2, speed="plumbing", steps=2, guidance=0.0, size=64, max_size=256),
+        memory_gb=0.2, speed="plumbing", steps=2, guidance=0.0, size=64, max_size=256, previewer=_tiny("taesd")),
     # SD-Turbo is distilled for 1-4 steps without guidance: the only diffusion model that gives a
     # round in seconds on a laptop CPU. Qwen2.5-0.5B-Instruct follows the prompt format reliably.
     Preset(
@@ -83,7 +86,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         captioner=ModelSpec("Salesforce/blip-image-captioning-base", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-base", "blip-vqa", BSD3),
         scorer=ModelSpec("openai/clip-vit-base-patch32", "clip", "MIT"),
-        memory_gb=9.0, speed="~10-20 s a round on 8 CPU cores", steps=1, guidance=0.0, size=512, max_size=768),
+        memory_gb=9.0, speed="~10-20 s a round on 8 CPU cores", steps=1, guidance=0.0, size=512, max_size=768,
+        previewer=ModelSpec("madebyollin/taesd", "taesd", "MIT")),
     # SDXL-Turbo: SDXL quality at 1-4 steps, 512 px; fits a 16 GB card with the rest in bf16.
     Preset(
         "turbo", "One consumer GPU: SDXL-Turbo in 4 steps at 512 px, a 1.5B refiner, BLIP large, CLIP-L.",
@@ -93,7 +97,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
         scorer=ModelSpec("openai/clip-vit-large-patch14", "clip", "MIT"),
         memory_gb=14.0, speed="about a second a round on an H100", steps=4, guidance=0.0, size=512,
-        max_size=1024),
+        max_size=1024, previewer=ModelSpec("madebyollin/taesdxl", "taesd", "MIT")),
     # FLUX.1-schnell is the best open model that renders legible text in 4 steps, and it is
     # Apache-2.0 (FLUX.1-dev is not). Qwen2.5-7B writes and critiques far better than the small ones.
     Preset(

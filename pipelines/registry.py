@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 
 from pipelines import tiny
-from pipelines.base import Captioner, Generator, ModelLoadError, Refiner, Scorer
+from pipelines.base import Captioner, Generator, ModelLoadError, Refiner, Scorer, SpeedOptions
 from pipelines.critic import ModelCritic
 from pipelines.device import Placement, best_placement
 from pipelines.ocr import RapidTextReader
@@ -35,9 +35,10 @@ def source(spec: ModelSpec) -> str:
 
 
 class ModelRegistry:
-    def __init__(self, preset: Preset, placement: Placement | None = None):
+    def __init__(self, preset: Preset, placement: Placement | None = None, speed: SpeedOptions = SpeedOptions()):
         self.preset = preset
         self.placement = placement or best_placement()
+        self.speed = speed
         self.load_counts: Counter[str] = Counter()
         self._models: dict[str, object] = {}
         self._locks = {role: threading.Lock() for role in ROLES}
@@ -66,9 +67,16 @@ class ModelRegistry:
     def generator(self) -> Generator:
         from pipelines.generator import DiffusersGenerator
 
-        spec = self.preset.generator
-        return self._get("generator", spec, lambda: DiffusersGenerator(
-            spec.model_id, source(spec), spec.classes[0], self.placement))
+        spec, previewer, preset = self.preset.generator, self.preset.previewer, self.preset
+
+        def load() -> DiffusersGenerator:
+            generator = DiffusersGenerator(spec.model_id, source(spec), spec.classes[0], self.placement, self.speed,
+                                           source(previewer) if previewer else None)
+            if self.speed.compile:  # compile now, at load, not in the designer's first round
+                generator.warm_up(preset.size, preset.size, preset.steps, count=4)
+            return generator
+
+        return self._get("generator", spec, load)
 
     def captioner(self) -> Captioner:
         from pipelines.captioner import BlipCaptioner

@@ -232,6 +232,15 @@ def build_flux(folder: Path) -> None:
     pipe.save_pretrained(folder)
 
 
+def build_taesd(folder: Path) -> None:
+    import torch
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(0)
+    AutoencoderTiny(encoder_block_out_channels=(8,) * 4, decoder_block_out_channels=(8,) * 4,
+                    num_encoder_blocks=(1,) * 4, num_decoder_blocks=(1,) * 4).save_pretrained(folder)
+
+
 # ---------------------------------------------------------------- transformers families
 def build_qwen2(folder: Path) -> None:
     import torch
@@ -307,6 +316,7 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
     "sd": build_sd,
     "sdxl": build_sdxl,
     "flux": build_flux,
+    "taesd": build_taesd,
     "qwen2": build_qwen2,
     "blip-caption": build_blip_caption,
     "blip-vqa": build_blip_vqa,

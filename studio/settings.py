@@ -7,6 +7,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.base import OFFLOAD_MODES, SpeedOptions
 from pipelines.presets import PRESETS, Preset, get_preset, missing_weights
 from studio.store import SPACE_DATA_DIR, default_data_dir
 
@@ -24,6 +25,7 @@ class Settings:
     queue_size: int
     gpu_concurrency: int
     safety: bool  # the post-generation image safety check
+    speed: SpeedOptions
 
 
     @property
@@ -53,6 +55,12 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                         help="rounds that may run at once; their model calls still take turns (env DC_GPU_CONCURRENCY)")
     parser.add_argument("--safety", choices=["auto", "on", "off"], default=env("DC_SAFETY", "auto"),
                         help="image safety check (env DC_SAFETY; default auto: on when the studio is public)")
+    parser.add_argument("--compile", action="store_true", default=env("DC_COMPILE") == "1",
+                        help="torch.compile the denoiser, warmed up at load: faster rounds, slower start (env DC_COMPILE=1)")
+    parser.add_argument("--offload", choices=OFFLOAD_MODES, default=env("DC_OFFLOAD", "none"),
+                        help="for small GPUs: move models to the GPU only while they run (env DC_OFFLOAD)")
+    parser.add_argument("--vae-tiling", action="store_true", default=env("DC_VAE_TILING") == "1",
+                        help="decode large images in tiles, for small GPUs (env DC_VAE_TILING=1)")
     args = parser.parse_args(argv)
     auth = []
     for pair in filter(None, (p.strip() for p in args.auth.split(","))):
@@ -64,7 +72,9 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     return Settings(preset=args.preset, data_dir=args.data_dir or default_data_dir(), host=args.host,
                     port=args.port, auth=tuple(auth), share=args.share, queue_size=args.queue_size,
                     gpu_concurrency=args.gpu_concurrency,
-                    safety=args.safety == "on" or (args.safety == "auto" and public))
+                    safety=args.safety == "on" or (args.safety == "auto" and public),
+                    speed=SpeedOptions(compile=args.compile, offload=args.offload, vae_tiling=args.vae_tiling,
+                                       vae_slicing=args.vae_tiling))
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:

@@ -98,7 +98,22 @@ def test_each_step_is_reported_once_with_a_preview_per_candidate(generator):
     assert [(event.step, event.total) for event in events] == [(1, 3), (2, 3), (3, 3)]
     for event in events:
         assert len(event.previews) == 2
-        assert {preview.size for preview in event.previews} == {(64 // 8, 64 // 8)}  # latent size
+        assert {preview.size for preview in event.previews} == {(64, 64)}  # decoded by the tiny autoencoder
+
+
+def test_without_a_preview_decoder_previews_are_the_latents_mapped_to_colour(generator):
+    from pipelines.generator import latent_previews
+
+    events: list[StepEvent] = []
+    previewer, generator.previewer = generator.previewer, None
+    try:
+        generator.render(poster(seeds=(1, 2), steps=2, previews=True), on_step=events.append)
+    finally:
+        generator.previewer = previewer
+
+    assert type(previewer).__name__ == "AutoencoderTiny"  # the preset's TAESD-class previewer
+    assert {preview.size for event in events for preview in event.previews} == {(64 // 8, 64 // 8)}
+    assert latent_previews(__import__("torch").zeros(1, 16, 8, 8)) == ()  # not a 4-channel latent space
 
 
 def test_no_previews_unless_asked(generator):

@@ -17,7 +17,7 @@ REAL_SPECS = {(preset.name, role): spec for preset in REAL_PRESETS for role, spe
 def test_every_real_family_has_a_tiny_builder():
     families = {spec.family for spec in REAL_SPECS.values()}
 
-    assert families == {"sd", "sdxl", "flux", "qwen2", "blip-caption", "blip-vqa", "clip"}
+    assert families == {"sd", "sdxl", "flux", "qwen2", "blip-caption", "blip-vqa", "clip", "taesd"}
     assert families <= set(tiny.BUILDERS)
     assert all(spec.is_tiny for spec in PRESETS["tiny"].models.values())
     assert not any(spec.is_tiny for spec in REAL_SPECS.values())
@@ -64,8 +64,11 @@ def loaded_classes(registry, role: str) -> tuple[str, ...]:
     return type(scorer.model).__name__, type(scorer.processor).__name__
 
 
-@pytest.mark.parametrize("preset_name, role", [key for key in REAL_SPECS if key[1] != "generator"],
-                         ids=[f"{p}-{r}" for p, r in REAL_SPECS if r != "generator"])
+TEXT_ROLES = ("refiner", "captioner", "vqa", "scorer")
+
+
+@pytest.mark.parametrize("preset_name, role", [key for key in REAL_SPECS if key[1] in TEXT_ROLES],
+                         ids=[f"{p}-{r}" for p, r in REAL_SPECS if r in TEXT_ROLES])
 def test_the_tiny_twin_of_each_real_text_model_loads_with_its_classes(tiny_registry, preset_name, role):
     spec = REAL_SPECS[(preset_name, role)]
     assert PRESETS["tiny"].models[role].family == spec.family  # the tiny preset stands in for this family
@@ -102,3 +105,11 @@ def test_an_unknown_preset_names_the_choices():
 
     for choice in ["auto", *PRESETS]:
         assert choice in str(raised.value)
+
+
+@pytest.mark.parametrize("preset_name", [p.name for p in REAL_PRESETS if p.previewer])
+def test_the_tiny_twin_of_each_real_preview_decoder_is_the_same_class(tiny_registry, preset_name):
+    spec = PRESETS[preset_name].previewer
+
+    assert PRESETS["tiny"].previewer.family == spec.family
+    assert type(tiny_registry.generator().previewer).__name__ == spec.classes[0] == "AutoencoderTiny"

@@ -1,0 +1,145 @@
+"""The design loop through the API, as a script drives it: `python app.py` in a subprocess, `gradio_client`
+calling the named endpoints. One `Client` is one designer.
+
+Tiny preset: images are noise, captions and answers gibberish; these tests prove the plumbing.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from server import running_studio
+
+BRIEF = "A poster for a jazz night, art deco, navy and gold, with a saxophone, no people"
+BRIEF_ITEMS = [["A poster for a jazz night", "visual", False], ["art deco", "visual", False],
+               ["navy and gold", "visual", False], ["a saxophone", "visual", False], ["people", "avoid", False]]
+# Small and fast: one candidate, one step, 64 px, a fixed seed.
+SETTINGS = dict(n=1, n_steps=1, px=64, cfg=0.0, seed_value=7, random_seed=False, negative_text="",
+                reference_file=None, strength_value=0.6, start_from_selected=False, selected_value=1, style_key="")
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    with running_studio(tmp_path_factory.mktemp("studio") / "data") as running:
+        yield running
+
+
+@pytest.fixture
+def designer(studio) -> Client:
+    client = Client(studio.url, verbose=False)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def other_designer(studio) -> Client:
+    client = Client(studio.url, verbose=False)
+    yield client
+    client.close()
+
+
+def table(rows: list[list], headers: list[str]) -> dict:
+    """A Dataframe's value as the API takes it."""
+    return {"headers": headers, "data": rows, "metadata": None}
+
+
+def checklist_table(rows: list[list]) -> dict:
+    return table(rows, ["item", "kind", "pinned"])
+
+
+def said(chat: list[dict]) -> list[str]:
+    """The chat's messages as text (Gradio 6 sends content as a list of blocks)."""
+    texts = []
+    for message in chat:
+        blocks = message["content"] if isinstance(message["content"], list) else [message["content"]]
+        texts.append(" ".join(b if isinstance(b, str) else b.get("text") or "" for b in blocks))
+    return texts
+
+
+def as_dict(details) -> dict:
+    return json.loads(details) if isinstance(details, str) else details
+
+
+def rounds_of(client: Client, sid: str) -> int:
+    _radio, listed = client.predict(api_name="/list_sessions")
+    return next(s["rounds"] for s in listed if s["id"] == sid)
+
+
+def test_a_script_runs_the_design_loop_through_every_endpoint(designer):
+    sid, *_ = designer.predict(BRIEF, api_name="/start_session")
+
+    # Round 1 writes the checklist from the brief's clauses (the tiny refiner's own is unusable).
+    chat, _gallery, status, *_, checklist, _prefs, insights, _sid = designer.predict(
+        sid=sid, text="", api_name="/run_round", **SETTINGS)
+    assert status == "Round 1 done."
+    assert checklist["data"] == BRIEF_ITEMS
+    assert "split from the brief" in insights
+
+    # Pin "a saxophone": it is kept, and every later prompt must hold it.
+    pinned = [[text, kind, text == "a saxophone"] for text, kind, _ in checklist["data"]]
+    checklist, insights, status = designer.predict(sid, checklist_table(pinned), api_name="/set_checklist")
+    assert checklist["data"] == pinned
+    assert status == "Checklist saved: the next round is checked against it."
+    assert "split from the brief" not in insights
+
+    # Tastes, said outright.
+    preferences, status = designer.predict(
+        sid, table([["too busy", "dislike"], ["bold type", "like"]], ["taste", "like or dislike"]),
+        api_name="/set_preferences")
+    assert preferences["data"] == [["too busy", "dislike"], ["bold type", "like"]]
+    assert status == "Preferences saved."
+
+    # A question about candidate 1 of round 1: answered, and kept in the chat.
+    chat, question, status = designer.predict(sid, 0, 1, "is the text readable?", api_name="/ask")
+    assert question == ""
+    assert status.startswith("Answer: ")
+    assert said(chat)[-2:] == ["About candidate 1 of round 1: is the text readable?",
+                               f"*Answer:* {status.removeprefix('Answer: ')}"]
+
+    # Inspire me: three directions, one candidate each, every one still holding the pinned phrase.
+    chat, gallery, status, details, round_index, *_ = designer.predict(
+        sid=sid, directions_value=3, api_name="/inspire", **SETTINGS)
+    details = as_dict(details)
+    assert (status, round_index, len(gallery)) == ("Round 2 done.", 1, 3)
+    labels = [c["label"] for c in details["candidates"]]
+    assert len(set(labels)) == 3 and all(labels)
+    assert all("a saxophone" in c["prompt"] for c in details["candidates"])
+    assert len({c["prompt"] for c in details["candidates"]}) == 3
+    assert "**Directions:**" in said(chat)[-1] and all(label in said(chat)[-1] for label in labels)
+
+    # Two rounds on the studio's own judgement.
+    _chat, _gallery, status, *_ = designer.predict(sid=sid, rounds_value=2, api_name="/run_auto", **SETTINGS)
+    assert status.startswith("Auto-rounds stopped: ")
+    assert rounds_of(designer, sid) == 4
+
+    # Pick the third direction, with a reason: a taste kept, and a pick the critic is compared with.
+    _sid, chat, _gallery, _details, _index, _scorecard, _checklist, preferences, insights, status, reason = \
+        designer.predict(sid, 1, 3, "painterly warmth", api_name="/pick")
+    assert (status, reason) == ("Noted: pick candidate 3.", "")
+    assert ["painterly warmth", "like"] in preferences["data"]
+    assert "of 1 times" in insights
+    assert "Picked candidate 3 of round 2: painterly warmth" in said(chat)
+
+
+def test_a_bad_checklist_through_the_api_gets_the_engines_message_and_changes_nothing(designer, other_designer):
+    sid, *_ = designer.predict(BRIEF, api_name="/start_session")
+    designer.predict(sid, checklist_table([["a saxophone", "visual", True]]), api_name="/set_checklist")
+
+    for rows, message in [([["a saxophone", "colour", True]], "kind is one of visual, text, avoid, not 'colour'."),
+                          ([["a saxophone", "visual", "maybe"]], "Pinned must be true or false, not 'maybe'."),
+                          ([["x" * 201, "visual", False]], "A checklist item is 201 characters long; keep it"),
+                          ([[f"item {k}", "visual", False] for k in range(13)], "has 13 rows; keep it to 12.")]:
+        with pytest.raises(AppError) as refused:
+            designer.predict(sid, checklist_table(rows), api_name="/set_checklist")
+        assert message in str(refused.value) and "Traceback" not in str(refused.value)
+    with pytest.raises(AppError, match="No such session"):
+        other_designer.predict(sid, checklist_table([["mine now", "visual", True]]), api_name="/set_checklist")
+    with pytest.raises(AppError, match="No such session"):
+        other_designer.predict(sid, table([["mine now", "like"]], ["taste", "like or dislike"]),
+                               api_name="/set_preferences")
+
+    *_, checklist, _preferences, _insights, _browser = designer.predict(sid, api_name="/open_session")
+    assert checklist["data"] == [["a saxophone", "visual", True]]

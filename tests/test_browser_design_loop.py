@@ -1,0 +1,87 @@
+"""The design loop in a real browser (Debian's chromium driven by Playwright): the checklist table,
+"Inspire me" and asking about a candidate, as a designer clicks through them.
+
+Tiny preset: the candidates are noise; these tests prove the page works, not the pictures.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from server import running_studio
+from test_browser import CHROMIUM, CHROMIUM_ARGS, until_the_server_answered
+
+ROUND_MS = 60_000  # the first round loads the tiny models
+BRIEF = "A poster for a jazz night, art deco, navy and gold, with a saxophone, no people"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    with running_studio(tmp_path_factory.mktemp("studio") / "data") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def designer_page(browser, studio):
+    """A new designer on the studio's page, once the page's load event has run."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.page_errors = []  # uncaught JavaScript errors: a working page has none
+    page.on("pageerror", lambda error: page.page_errors.append(error))
+    until_the_server_answered(page, lambda: page.goto(studio.url))
+    yield page
+    context.close()
+
+
+def wait_for_round(page: Page, number: int, candidates: int) -> None:
+    expect(page.locator("#status")).to_contain_text(f"Round {number} done.", timeout=ROUND_MS)
+    page.wait_for_function(f"() => document.querySelectorAll('#gallery img').length == {candidates}",
+                           timeout=ROUND_MS)
+
+
+def test_a_designer_sees_the_checklist_asks_for_directions_and_asks_a_question(designer_page):
+    page = designer_page
+    chat, checklist = page.locator("#chat"), page.locator("#checklist")
+
+    # One candidate a round, one step: quick sketches.
+    page.get_by_text("Settings").click()
+    for setting in ("Candidates", "Steps"):
+        page.locator(f'input[aria-label="number input for {setting}"]').fill("1")
+        page.locator(f'input[aria-label="number input for {setting}"]').press("Tab")
+
+    # The first round turns the brief into the checklist the designer can edit.
+    page.locator("#message textarea").fill(BRIEF)
+    page.locator("#start").click()
+    wait_for_round(page, 1, 1)
+    for item in ("A poster for a jazz night", "art deco", "navy and gold", "a saxophone", "people", "avoid"):
+        expect(checklist).to_contain_text(item)
+
+    # Inspire me: two directions, one candidate each, named in the chat.
+    page.locator("#direction-count input").fill("2")
+    page.locator("#inspire").click()
+    wait_for_round(page, 2, 2)
+    expect(chat).to_contain_text("Directions:")
+    expect(chat).to_contain_text("1. Bold graphic; 2. Photographic")
+
+    # A question about the selected candidate of the round shown: the answer lands in the chat.
+    page.locator("#question textarea").fill("is the text readable?")
+    page.locator("#ask").click()
+    expect(chat).to_contain_text("About candidate 1 of round 2: is the text readable?", timeout=ROUND_MS)
+    expect(chat).to_contain_text("Answer:")
+    expect(page.locator("#question textarea")).to_have_value("")
+    assert page.page_errors == []
