@@ -1,0 +1,176 @@
+"""Where a design round's time goes: `python bench/round.py --preset tiny --rounds 5`.
+
+Runs real rounds through the studio's engine (store, worker, events: the path a designer's
+click takes) and times each model call on the way. Prints per-stage medians over the rounds
+after one warm-up round, time to first preview, peak memory, and two ratios measured in the
+same run: generator stage / a bare diffusers call with identical settings, and studio
+overhead (round - sum of model calls) / round. The last line is the same figures as JSON.
+
+Tiny-preset figures are plumbing figures: random-weight models of toy size.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from pipelines.base import RenderRequest  # noqa: E402
+from pipelines.presets import PRESETS  # noqa: E402
+from pipelines.registry import ModelRegistry  # noqa: E402
+from studio.engine import RoundParams, Studio  # noqa: E402
+from studio.events import Finished, Refining, Rendering, Started  # noqa: E402
+from studio.store import Store  # noqa: E402
+
+
+class Timed:
+    """A model behind the same interface, adding the seconds of each named call to `times`."""
+
+    def __init__(self, inner, times: dict[str, float], calls: dict[str, str]):
+        self._inner, self._times, self._calls = inner, times, calls
+
+    def __getattr__(self, name):
+        value = getattr(self._inner, name)
+        if name not in self._calls:
+            return value
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return value(*args, **kwargs)
+            finally:
+                self._times[self._calls[name]] += time.perf_counter() - started
+        return timed
+
+
+class TimedModels:
+    """The registry, with every model call timed: what the studio adds is the rest of the round."""
+
+    def __init__(self, registry: ModelRegistry):
+        self.registry = registry
+        self.preset = registry.preset
+        self.times: dict[str, float] = defaultdict(float)
+
+    def refiner(self):
+        return Timed(self.registry.refiner(), self.times, {"refine": "refine", "complete": "refiner_other"})
+
+    def generator(self):
+        return Timed(self.registry.generator(), self.times, {"render": "generate"})
+
+    def captioner(self):
+        return Timed(self.registry.captioner(), self.times, {"caption": "caption", "answer": "vqa"})
+
+    def critic(self):
+        from pipelines.critic import ModelCritic
+
+        registry = self.registry
+        return ModelCritic(self.captioner(), Timed(registry.scorer(), self.times, {"similarity": "score"}),
+                           self.refiner(), Timed(registry.text_reader, self.times, {"read": "ocr"}))
+
+    def free_memory(self):
+        self.registry.free_memory()
+
+    def add_listener(self, listener):
+        self.registry.add_listener(listener)
+
+    def remove_listener(self, listener):
+        self.registry.remove_listener(listener)
+
+
+def bare_call_seconds(generator, request) -> float:
+    """The same render straight through diffusers: what the generator stage is compared with."""
+    pipe = generator.pipe
+    generators = [torch.Generator("cpu").manual_seed(s) for s in request.seeds]
+    started = time.perf_counter()
+    with torch.inference_mode():
+        pipe(prompt=request.prompt, num_images_per_prompt=len(request.seeds), generator=generators,
+             num_inference_steps=request.steps, guidance_scale=request.guidance, width=request.width,
+             height=request.height)
+    return time.perf_counter() - started
+
+
+def run(preset_name: str, rounds: int, count: int, brief: str) -> dict:
+    preset = PRESETS[preset_name]
+    registry = ModelRegistry(preset)
+    started = time.perf_counter()
+    registry.generator(), registry.refiner(), registry.critic()
+    load_s = time.perf_counter() - started
+    models = TimedModels(registry)
+    with tempfile.TemporaryDirectory() as data:
+        studio = Studio(Store(Path(data)), models)
+        session = studio.start_session("bench", brief)
+        samples: list[dict] = []
+        for number in range(rounds + 1):  # the first round warms up and is not counted
+            models.times.clear()
+            tokens, first_preview, t0 = 0, None, time.perf_counter()
+            for event in studio.run_round("bench", session.id, "", RoundParams(count=count, seed=number)):
+                if isinstance(event, Started):
+                    t0 = time.perf_counter()
+                elif isinstance(event, Refining):
+                    tokens += 1
+                elif isinstance(event, Rendering) and event.previews and first_preview is None:
+                    first_preview = time.perf_counter() - t0
+                elif isinstance(event, Finished):
+                    finished = event.round
+            round_s = time.perf_counter() - t0
+            if number == 0:
+                continue
+            params = finished.params
+
+            request = RenderRequest(finished.prompt, params.seeds, width=params.width, height=params.height,
+                                    steps=params.steps, guidance=params.guidance)
+            bare = bare_call_seconds(registry.generator(), request)
+            started = time.perf_counter()  # the studio's generator without previews: what the previews cost
+            registry.generator().render(request, on_step=lambda step: None)
+            no_previews = time.perf_counter() - started
+            model_s = sum(models.times.values())
+            samples.append({**models.times, "store": finished.timings.get("store", 0.0), "round": round_s,
+                            "first_preview": first_preview or float("nan"), "bare_diffusers": bare,
+                            "generate_without_previews": no_previews,
+                            "refine_tokens_per_s": tokens / models.times["refine"] if models.times["refine"] else 0,
+                            "overhead": round_s - model_s})
+    median = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+    cuda_peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
+    return {
+        "preset": preset_name, "device": registry.placement.device, "dtype": str(registry.placement.dtype),
+        "candidates": count, "size": preset.size, "steps": preset.steps, "rounds": len(samples),
+        "load_s": load_s, **{f"{k}_s" if not k.endswith("_per_s") else k: v for k, v in median.items()},
+        "generator_over_bare": median["generate"] / median["bare_diffusers"],
+        "generator_without_previews_over_bare": median["generate_without_previews"] / median["bare_diffusers"],
+        "overhead_share": median["overhead"] / median["round"],
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "cuda_peak_gb": cuda_peak,
+        "plumbing_only": preset_name == "tiny",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="tiny", choices=list(PRESETS))
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds, after one warm-up round")
+    parser.add_argument("--count", type=int, default=4, help="candidates a round")
+    parser.add_argument("--brief", default="a poster for a jazz night, art deco, navy and gold")
+    args = parser.parse_args(argv)
+    figures = run(args.preset, args.rounds, args.count, args.brief)
+    if figures["plumbing_only"]:
+        print("tiny preset: plumbing figures (random-weight toy models), not what real models take")
+    for key, value in figures.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        print(f"{key:>24}  {shown}")
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

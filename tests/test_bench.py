@@ -1,0 +1,31 @@
+"""The round benchmark runs on the tiny preset and prints every figure issue 8 asks for.
+It asserts that the figures exist and are sane, never how fast anything is."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ("load_s", "refine_s", "refine_tokens_per_s", "generate_s", "bare_diffusers_s", "caption_s", "vqa_s",
+           "score_s", "store_s", "round_s", "first_preview_s", "peak_rss_gb", "generator_over_bare",
+           "overhead_share")
+
+
+def test_the_round_benchmark_prints_every_figure():
+    done = subprocess.run([sys.executable, "bench/round.py", "--preset", "tiny", "--rounds", "1", "--count", "2"],
+                          cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
+                          timeout=300)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "plumbing figures" in done.stdout  # tiny figures are labelled as such
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    for name in FIGURES:
+        assert isinstance(figures[name], (int, float)) and math.isfinite(figures[name]), name
+        assert figures[name] >= 0, name
+        assert name in done.stdout  # printed for people too, not only as JSON
+    assert figures["rounds"] == 1 and figures["candidates"] == 2 and figures["plumbing_only"] is True
+    assert figures["round_s"] >= figures["generate_s"] and 0 <= figures["overhead_share"] < 1
