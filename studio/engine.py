@@ -243,7 +243,7 @@ class Studio:
     def _auto(self, session: Session, total: int, params: RoundParams) -> Iterator[RoundEvent]:
         stop = threading.Event()
         self._autos[session.id] = stop
-        best, reason, index = None, f"all {total} rounds ran", len(session.rounds)
+        best, reason, index = None, f"all {total} round{'s' if total != 1 else ''} ran", len(session.rounds)
         try:
             for number in range(1, total + 1):
                 if stop.is_set():

@@ -196,7 +196,7 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                     browser: remember(browser_id, session.id), status: ""}
 
         def round_params(n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file, strength_value,
-                         start_from_selected, selected_value, style_key, last: Round | None, directions: int = 0):
+                         start_from_selected, selected_value, style_key, last: Round | None, directions: int):
             from_candidate = None
             if start_from_selected and last is not None and selected_value is not None:
                 from_candidate = (last.index, int(selected_value) - 1)
@@ -227,40 +227,39 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                 else:
                     yield {status: views.progress_line(event)}
 
-        def open_for_round(owner: str, sid: str) -> Session:
+        def prepare(request: gr.Request, browser_id: str, sid: str, settings: tuple, directions: int = 0):
+            """(owner, session, round params) for a round endpoint."""
+            owner = owner_of(request, browser_id)
             if not sid:
                 raise StudioError("No session is open: write a brief and press 'Start a session', or pick one.")
-            return studio.open_session(owner, sid)
+            session = studio.open_session(owner, sid)
+            return owner, session, round_params(*settings, last=last_round(session), directions=directions)
 
         # The round endpoints share one signature for their settings (the names are the API's).
         @_errors_for_people
         def run_round(sid, text, n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file,
                       strength_value, start_from_selected, selected_value, style_key, browser_id, request: gr.Request):
-            owner = owner_of(request, browser_id)
-            session = open_for_round(owner, sid)
-            params = round_params(n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file,
-                                  strength_value, start_from_selected, selected_value, style_key, last_round(session))
+            owner, session, params = prepare(request, browser_id, sid, (
+                n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file, strength_value,
+                start_from_selected, selected_value, style_key))
             # Round 0 is the brief itself: the message box already went into start_session.
             yield from stream(owner, sid, studio.run_round(owner, sid, text if session.rounds else "", params))
 
         @_errors_for_people
         def run_auto(sid, rounds_value, n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file,
                      strength_value, start_from_selected, selected_value, style_key, browser_id, request: gr.Request):
-            owner = owner_of(request, browser_id)
-            session = open_for_round(owner, sid)
-            params = round_params(n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file,
-                                  strength_value, start_from_selected, selected_value, style_key, last_round(session))
+            owner, session, params = prepare(request, browser_id, sid, (
+                n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file, strength_value,
+                start_from_selected, selected_value, style_key))
             yield from stream(owner, sid, studio.run_auto(owner, sid, rounds_value, params))
 
         @_errors_for_people
         def inspire_me(sid, directions_value, n, n_steps, px, cfg, seed_value, random_seed, negative_text,
                        reference_file, strength_value, start_from_selected, selected_value, style_key, browser_id,
                        request: gr.Request):
-            owner = owner_of(request, browser_id)
-            session = open_for_round(owner, sid)
-            params = round_params(n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file,
-                                  strength_value, start_from_selected, selected_value, style_key, last_round(session),
-                                  directions=directions_value)
+            owner, session, params = prepare(request, browser_id, sid, (
+                n, n_steps, px, cfg, seed_value, random_seed, negative_text, reference_file, strength_value,
+                start_from_selected, selected_value, style_key), directions=directions_value)
             yield from stream(owner, sid, studio.run_round(owner, sid, "", params))
 
         def feedback_handler(kind: str):
