@@ -104,7 +104,7 @@ def clip_tokenizer():
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
 
 
-def _bert_tokenizer():
+def bert_tokenizer():
     from transformers import BertTokenizer
 
     chars = sorted({c for w in _CORPUS for c in w} | set("0123456789.,!?'-:;\"()"))
@@ -121,7 +121,7 @@ CHATML_TEMPLATE = (
 )
 
 
-def _qwen_tokenizer():
+def qwen_tokenizer():
     from transformers import Qwen2Tokenizer
 
     special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
@@ -203,7 +203,7 @@ def build_sdxl(folder: Path) -> None:
     pipe.save_pretrained(folder)
 
 
-def _t5_tokenizer():
+def t5_tokenizer():
     from transformers import T5Tokenizer
 
     pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
@@ -218,7 +218,7 @@ def build_flux(folder: Path) -> None:
     from transformers import CLIPTextModel, T5Config, T5EncoderModel
 
     torch.manual_seed(0)
-    tokenizer, tokenizer_2 = clip_tokenizer(), _t5_tokenizer()
+    tokenizer, tokenizer_2 = clip_tokenizer(), t5_tokenizer()
     transformer = FluxTransformer2DModel(
         patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
         num_attention_heads=2, joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
@@ -247,7 +247,7 @@ def build_qwen2(folder: Path) -> None:
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(0)
-    tokenizer = _qwen_tokenizer()
+    tokenizer = qwen_tokenizer()
     eos = tokenizer.convert_tokens_to_ids(["<|im_end|>", "<|endoftext|>"])
     model = Qwen2ForCausalLM(Qwen2Config(
         vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
@@ -262,7 +262,7 @@ def _blip_processor():
     from transformers import BlipImageProcessor, BlipProcessor
 
     image_processor = BlipImageProcessor(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
-    return BlipProcessor(image_processor=image_processor, tokenizer=_bert_tokenizer())
+    return BlipProcessor(image_processor=image_processor, tokenizer=bert_tokenizer())
 
 
 def _blip_config(tokenizer):
