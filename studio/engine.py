@@ -148,14 +148,15 @@ class Studio:
         session = self.open_session(owner, session_id)
         clean = checks.checklist(items)
         return self.store.update_session(session.id, lambda s: replace(
-            s, checklist=clean, checklist_fallback=False, updated=self.clock()))
+            s, checklist=clean, checklist_fallback=False, checklist_stale=False, updated=self.clock()))
 
     def edit_brief(self, owner: str, session_id: str, brief: str) -> Session:
         """A new brief: pinned checklist items stay, the rest is rewritten from it at the next round."""
         session = self.open_session(owner, session_id)
         brief = checks.text("The brief", brief, limits.MAX_BRIEF_CHARS, required=True)
         return self.store.update_session(session.id, lambda s: replace(
-            s, brief=brief, checklist=tuple(i for i in s.checklist if i.pinned), updated=self.clock()))
+            s, brief=brief, checklist=tuple(i for i in s.checklist if i.pinned), checklist_stale=True,
+            updated=self.clock()))
 
     def set_preferences(self, owner: str, session_id: str, items) -> Session:
         """The designer's edit of their remembered tastes: rows of (text, 'like' | 'dislike')."""
@@ -262,7 +263,8 @@ class Studio:
                     break
                 top = ranked(finished)[0]
                 self.store.update_session(session.id, lambda s: apply_feedback(s, Feedback(
-                    finished.index, FeedbackKind.PICK, "best score", top.index, self.clock(), auto=True)))
+                    finished.index, FeedbackKind.PICK, "the studio's own pick (best score)", top.index, self.clock(),
+                    auto=True)))
                 improved = best is None or top.score >= best + MIN_SCORE_GAIN
                 best = top.score if best is None else max(best, top.score)
                 if top.critique and top.critique.checks and all(c.verdict == "pass" for c in top.critique.checks):
@@ -323,7 +325,7 @@ class Studio:
             request = replace(request, mask=mask)
         parent = last_done_round(session)
         round_ = Round(index=index, message=message if session.rounds else (message or session.brief),
-                       status=RoundStatus.RUNNING, parent=parent.index if parent else None,
+                       status=RoundStatus.RUNNING, auto=job.round.auto, parent=parent.index if parent else None,
                        params=self._params(request, reference, mask_file), created=self.clock())
         job.session = self.store.update_session(session.id, lambda s: with_round(replace(s, updated=self.clock()),
                                                                                  round_))

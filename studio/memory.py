@@ -29,8 +29,9 @@ def ranked(r: Round) -> list:
 
 def build_memory(session: Session) -> Memory:
     """What the refiner reads for the next round: the brief and every reaction so far."""
-    picks, rejections, continued = [], [], []
+    picks, rejections, previous = [], [], []
     for r in session.rounds:
+        previous += [r.prompt] if r.prompt else []
         for c in r.candidates:
             about = f"round {r.index + 1}, candidate {c.index + 1}"
             if c.label:
@@ -38,7 +39,7 @@ def build_memory(session: Session) -> Memory:
             line = about + (f": {c.mark_reason}" if c.mark_reason else "")
             if c.mark is Mark.PICKED:
                 picks.append(line)
-                continued += [c.prompt] if c.prompt else []
+                previous += [c.prompt] if c.prompt else []  # a picked direction: where the next round goes on
             elif c.mark is Mark.REJECTED:
                 rejections.append(line)
     said = [(f.created, f.text) for f in session.feedback if f.kind is FeedbackKind.CORRECTION and f.text]
@@ -50,8 +51,6 @@ def build_memory(session: Session) -> Memory:
     if last is not None:  # the items most candidates failed come first
         failures.update(m for c in last.candidates if c.critique for m in c.critique.missing)
         reports = tuple(c.caption for c in last.candidates if c.caption)
-    # A picked direction's prompt is where the next round continues from: it goes last.
-    previous = [r.prompt for r in session.rounds if r.prompt] + continued[-1:]
     return Memory(
         brief=session.brief,
         checklist=tuple(item_phrase(i) if i.kind != "avoid" else f"no {i.text}" for i in session.checklist),

@@ -92,11 +92,17 @@ class RoundWorker:
             refiner = stage("load", self.models.refiner)
             critic = stage("load", self.models.critic)
             # 0. The brief as a checklist, once per brief; creative directions when asked for.
-            if not session.checklist:
+            if not session.checklist or session.checklist_stale:
                 emit(Planning(sid, index, "checklist"))
                 items, fallback = stage("checklist", lambda: make_checklist(refiner, session.brief))
-                session = self.store.update_session(sid, lambda s: replace(
-                    s, checklist=tuple(i for i in s.checklist if i.pinned) + items, checklist_fallback=fallback))
+
+                def rewritten(s):
+                    pinned = tuple(i for i in s.checklist if i.pinned)
+                    taken = {i.text.lower() for i in pinned}
+                    return replace(s, checklist=pinned + tuple(i for i in items if i.text.lower() not in taken),
+                                   checklist_fallback=fallback, checklist_stale=False)
+
+                session = self.store.update_session(sid, rewritten)
             directions = ()
             if job.directions:
                 emit(Planning(sid, index, "directions"))

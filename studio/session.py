@@ -127,6 +127,7 @@ class Session:
     feedback: tuple[Feedback, ...] = ()
     checklist: tuple[ChecklistItem, ...] = ()
     checklist_fallback: bool = False  # the checklist was split from the brief, not written by the refiner
+    checklist_stale: bool = False  # the brief changed: the next round rewrites the unpinned items
     preferences: tuple[Preference, ...] = ()
     questions: tuple[Question, ...] = ()
     parent_session: str | None = None  # branched from this session ...

@@ -63,7 +63,7 @@ MIGRATIONS: list[str] = [
 # The sessions row: these columns in Session field order, plus `feedback` and `design` as json.
 _SESSION_COLUMNS = ("id", "owner", "title", "brief", "preset", "created", "updated",
                     "parent_session", "parent_round")
-_DESIGN_FIELDS = ("checklist", "checklist_fallback", "preferences", "questions")
+_DESIGN_FIELDS = ("checklist", "checklist_fallback", "checklist_stale", "preferences", "questions")
 _UPSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, feedback, design)"
     f" VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 2))}) ON CONFLICT(id) DO UPDATE SET "

@@ -11,7 +11,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from server import running_studio
+from test_app import designer, other_designer, studio  # noqa: F401 (shared fixtures)
 
 BRIEF = "A poster for a jazz night, art deco, navy and gold, with a saxophone, no people"
 BRIEF_ITEMS = [["A poster for a jazz night", "visual", False], ["art deco", "visual", False],
@@ -19,26 +19,6 @@ BRIEF_ITEMS = [["A poster for a jazz night", "visual", False], ["art deco", "vis
 # Small and fast: one candidate, one step, 64 px, a fixed seed.
 SETTINGS = dict(n=1, n_steps=1, px=64, cfg=0.0, seed_value=7, random_seed=False, negative_text="",
                 reference_file=None, strength_value=0.6, start_from_selected=False, selected_value=1, style_key="")
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    with running_studio(tmp_path_factory.mktemp("studio") / "data") as running:
-        yield running
-
-
-@pytest.fixture
-def designer(studio) -> Client:
-    client = Client(studio.url, verbose=False)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def other_designer(studio) -> Client:
-    client = Client(studio.url, verbose=False)
-    yield client
-    client.close()
 
 
 def table(rows: list[list], headers: list[str]) -> dict:

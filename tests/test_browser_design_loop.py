@@ -5,41 +5,19 @@ Tiny preset: the candidates are noise; these tests prove the page works, not the
 """
 from __future__ import annotations
 
-import os
-
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from server import running_studio
-from test_browser import CHROMIUM, CHROMIUM_ARGS, until_the_server_answered
+from test_browser import browser, studio, until_the_server_answered  # noqa: F401 (shared fixtures)
 
 ROUND_MS = 60_000  # the first round loads the tiny models
 BRIEF = "A poster for a jazz night, art deco, navy and gold, with a saxophone, no people"
 
 
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    with running_studio(tmp_path_factory.mktemp("studio") / "data") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def designer_page(browser, studio):
     """A new designer on the studio's page, once the page's load event has run."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     page.page_errors = []  # uncaught JavaScript errors: a working page has none
     page.on("pageerror", lambda error: page.page_errors.append(error))
