@@ -36,6 +36,8 @@ from pathlib import Path
 
 import torch
 
+torch.set_num_threads(1)  # before any model loads: an OpenMP pool does not survive fork()
+
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
 from studio.engine import RoundParams, Studio
@@ -101,7 +103,7 @@ class Studios:
     """The forking process. Its lines arrive on a queue, so a silent studio cannot hang the test."""
 
     def __init__(self, log: Path):
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1",
                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
         self.log = log
         self.pid: int | None = None  # the studio now running
