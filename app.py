@@ -13,6 +13,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 from pipelines.registry import ModelRegistry  # noqa: E402
 from pipelines.safety import NudeNetChecker  # noqa: E402
+from studio import limits  # noqa: E402
 from studio.engine import Studio  # noqa: E402
 from studio.settings import choose_preset, parse_settings, storage_notes  # noqa: E402
 from studio.store import Store, StoreError  # noqa: E402
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=8)
     demo.launch(server_name=settings.host, server_port=settings.port, share=settings.share,
                 auth=list(settings.auth) or None, css=CSS, show_error=True,
-                blocked_paths=[str(store.db_path), str(settings.data_dir), ".env"], footer_links=["api"])
+                blocked_paths=[str(store.db_path), str(settings.data_dir), ".env"], footer_links=["api"],
+                max_file_size=limits.MAX_UPLOAD_BYTES)
     return 0
 
 

@@ -32,7 +32,7 @@ def _quoted(items: tuple[str, ...]) -> str:
 
 def _defang(text: str) -> str:
     """Quoted text may not close its own quote or smuggle a reply line in."""
-    text = re.sub(r"</?data>", "", text)
+    text = text.replace("<", "‹").replace(">", "›")  # no tag of any spelling or nesting survives
     return re.sub(r"(?im)^\s*(PROMPT|NEGATIVE|WHY)\s*:", r"\1 -", text).replace("\n", " ")
 
 
@@ -57,13 +57,16 @@ def user_message(memory: Memory) -> str:
 _FIELD = re.compile(r"^\s*\**(PROMPT|NEGATIVE|WHY)\**\s*:\s*\**\s*(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
+_RULE_LINES = tuple(line.strip(" -").lower() for line in SYSTEM_PROMPT.splitlines() if len(line.strip(" -")) >= 20)
+
+
 def parse_reply(text: str) -> tuple[str, str, str] | None:
     """(prompt, negative, why) from the refiner's reply, or None when the reply is unusable."""
     fields: dict[str, str] = {}
     for name, value in _FIELD.findall(text):
         fields.setdefault(name.upper(), value.strip().strip('"'))
     prompt = fields.get("PROMPT", "")
-    if (not looks_like_language(prompt) or SYSTEM_PROMPT[:60].lower() in text.lower()
+    if (not looks_like_language(prompt) or any(rule in text.lower() for rule in _RULE_LINES)
             or prompt.lower() in SYSTEM_PROMPT.lower()):  # the model echoed its instructions
         return None
     return prompt, fields.get("NEGATIVE", ""), fields.get("WHY", "")
@@ -100,7 +103,8 @@ def fit_prompt(text: str, count_tokens: Callable[[str], int], limit: int,
         if count_tokens(candidate) <= limit:
             result.append(phrase)
             continue
-        words = phrase.split()  # the first phrase that overflows keeps the words that fit
+        # The first phrase that overflows keeps the words that fit; a word is at least one token.
+        words = phrase.split()[:limit]
         while words and count_tokens(", ".join([*result, " ".join(words)])) > limit:
             words.pop()
         if words:

@@ -41,12 +41,17 @@ def whole(what: str, value, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise StudioError(f"{what} must be a whole number, not {value!r}.")
     if not low <= value <= high:
-        raise StudioError(f"{what} must be between {low} and {high}, not {value}.")
+        shown = value if abs(value) < 10**18 else "a number that large"  # a 5,000-digit int has no str()
+        raise StudioError(f"{what} must be between {low} and {high}, not {shown}.")
     return value
 
 
 def number(what: str, value, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise StudioError(f"{what} must be a number, not {value!r}.")
+    if isinstance(value, int) and not -2**1023 < value < 2**1023:  # no float holds it
+        raise StudioError(f"{what} must be between {low:g} and {high:g}.")
+    if not math.isfinite(value):
         raise StudioError(f"{what} must be a number, not {value!r}.")
     if not low <= value <= high:
         raise StudioError(f"{what} must be between {low:g} and {high:g}, not {value:g}.")
@@ -88,6 +93,8 @@ def _rows(what: str, rows, limit: int, width: int) -> list[list]:
     if not isinstance(rows, (list, tuple)) or not all(isinstance(r, (list, tuple)) for r in rows):
         raise StudioError(f"{what} must be a table: a list of rows.")
     rows = [list(r) + [None] * (width - len(r)) for r in rows if any(str(c or "").strip() for c in r)]
+    if any(len(r) > width for r in rows):
+        raise StudioError(f"{what} has rows of more than {width} cells; keep to its {width} columns.")
     if len(rows) > limit:
         raise StudioError(f"{what} has {len(rows)} rows; keep it to {limit}.")
     return rows
@@ -129,6 +136,8 @@ def open_upload(path, what: str, roots: tuple[Path, ...]) -> Image.Image:
     file outside the upload folders (no reading the server's own files)."""
     if not isinstance(path, (str, os.PathLike)) or "://" in str(path):
         raise StudioError(f"{what} must be an uploaded image file, not a link.")
+    if "\x00" in str(path):
+        raise StudioError(f"{what} must be a file you uploaded; upload it again.")
     resolved = Path(path).resolve()
     if not any(resolved.is_relative_to(root.resolve()) for root in roots):
         raise StudioError(f"{what} must be a file you uploaded; upload it again.")
@@ -144,5 +153,7 @@ def open_upload(path, what: str, roots: tuple[Path, ...]) -> Image.Image:
             return probe.copy()
     except FileNotFoundError as err:
         raise StudioError(f"{what} file was not found; upload it again.") from err
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
-        raise StudioError(f"{what} is not an image we can read ({err}). Upload a PNG, JPEG or WebP.") from err
+    except Image.DecompressionBombError as err:
+        raise StudioError(f"{what} has too many pixels to open; keep it under 16 megapixels.") from err
+    except (UnidentifiedImageError, OSError) as err:  # PIL's message names the server's path: not for the page
+        raise StudioError(f"{what} is not an image we can read. Upload a PNG, JPEG or WebP.") from err

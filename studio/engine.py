@@ -28,7 +28,7 @@ from studio import checks, limits
 from studio.checks import StudioError, open_upload
 from studio.events import AutoProgress, AutoStopped, Finished, RoundEvent, Started
 from studio.memory import Agreement, agreement, ranked
-from studio.rounds import RoundJob, RoundWorker
+from studio.rounds import RoundJob, RoundWorker, human_error
 from studio.session import (Feedback, FeedbackKind, Preference, Question, RenderParams, Round, RoundStatus, Session,
                             apply_feedback, find_round, last_done_round, with_round)
 from studio.store import SessionSummary, Store
@@ -124,9 +124,10 @@ class Studio:
                       candidate: int | None = None, text: str = "") -> Session:
         """Pick or reject a candidate (with a reason), or add a correction for the next round."""
         session = self.open_session(owner, session_id)
-        if kind not in {k.value for k in FeedbackKind}:
+        if not isinstance(kind, str) or kind not in {k.value for k in FeedbackKind}:
             raise StudioError(f"Feedback is one of pick, reject or correction, not {kind!r}.")
-        round_ = find_round(session, checks.whole("The round", round_index, 0, 10**6))
+        round_index = checks.whole("The round", round_index, 0, 10**6)
+        round_ = find_round(session, round_index)
         if round_ is None:
             raise StudioError(f"There is no round {round_index + 1} in this session.")
         text = checks.text("Your note", text, limits.MAX_MESSAGE_CHARS, required=kind == FeedbackKind.CORRECTION)
@@ -136,8 +137,10 @@ class Studio:
             candidate = None
         elif candidate is None:
             raise StudioError(f"Say which candidate to {kind}.")
-        elif checks.whole("The candidate", candidate, 0, 10**6) not in {c.index for c in round_.candidates}:
-            raise StudioError(f"Round {round_.index + 1} has no candidate {candidate + 1}.")
+        else:
+            candidate = checks.whole("The candidate", candidate, 0, 10**6)  # stored as checked: 1.0 -> 1
+            if candidate not in {c.index for c in round_.candidates}:
+                raise StudioError(f"Round {round_.index + 1} has no candidate {candidate + 1}.")
         fb = Feedback(round_index=round_.index, kind=FeedbackKind(kind), text=text, candidate=candidate,
                       created=self.clock())
         return self.store.update_session(session.id, lambda s: replace(apply_feedback(s, fb), updated=self.clock()))
@@ -280,7 +283,7 @@ class Studio:
     def _style(self, key) -> Style | None:
         if key in (None, ""):
             return None
-        if key not in self.styles:
+        if not isinstance(key, str) or key not in self.styles:
             raise StudioError(f"There is no style {key!r}. Choose one of: {', '.join(self.styles)}.")
         return self.styles[key]
 
@@ -290,7 +293,10 @@ class Studio:
                 raise StudioError("A round is already running in this session. Wait for it, or press Stop.")
             self._jobs[job.session.id] = job
         try:
-            self._save_running_round(job, message, init_image, mask)
+            try:
+                self._save_running_round(job, message, init_image, mask)
+            except OSError as err:  # disk full or read-only while keeping the start image
+                raise StudioError(human_error(err)) from err
             # The worker starts before the first event: a caller that leaves at once still ends it.
             events: queue.Queue = queue.Queue()
             threading.Thread(target=self._worker.run, args=(job, events.put), daemon=True,

@@ -121,7 +121,8 @@ class RoundWorker:
                               *avoided(session)]
             negative = fit_prompt(", ".join(dict.fromkeys(p for p in negative_parts if p)),
                                   generator.count_prompt_tokens, generator.max_prompt_tokens)
-            request = replace(job.request, prompt=prompt, prompts=prompts, negative=negative, previews=True)
+            request = replace(job.request, prompt=prompt, prompts=prompts, negative=negative,
+                              previews=self.safety is None)  # a preview would show what the check withholds
             save(prompt=prompt, negative_prompt=negative, rationale=refined.rationale, fallback=refined.fallback,
                  style=job.style.name if job.style else "",
                  params=replace(round_.params, negative_prompt=negative, scheduler=generator.scheduler))
@@ -173,10 +174,13 @@ class RoundWorker:
         try:
             return generator.render(request, on_step)
         except Exception as err:
-            if not is_out_of_memory(err) or len(request.seeds) < 2:
+            if not is_out_of_memory(err):
                 raise
+            self.models.free_memory()
+            if len(request.seeds) < 2:
+                raise OneCandidateTooBig("The GPU ran out of memory rendering one candidate. Render a smaller "
+                                         "size or pick a lighter preset; your earlier rounds are safe.") from err
             log.warning("out of GPU memory rendering %d candidates; retrying in two batches", len(request.seeds))
-        self.models.free_memory()
         half = (len(request.seeds) + 1) // 2
         images = []
         for part in (slice(0, half), slice(half, None)):
@@ -185,11 +189,17 @@ class RoundWorker:
         return images
 
 
+class OneCandidateTooBig(RuntimeError):
+    """Out of GPU memory with nothing left to split: the message says what to change."""
+
+
 def is_out_of_memory(err: BaseException) -> bool:
     return type(err).__name__ == "OutOfMemoryError"  # torch.OutOfMemoryError, without importing torch here
 
 
 def human_error(err: Exception) -> str:
+    if isinstance(err, OneCandidateTooBig):
+        return str(err)
     if is_out_of_memory(err):
         return ("The GPU ran out of memory, even rendering in two smaller batches. Render fewer candidates "
                 "or a smaller size, or pick a lighter preset; your earlier rounds are safe.")

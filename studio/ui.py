@@ -16,7 +16,7 @@ from PIL import Image
 
 from pipelines.checklist import MAX_DIRECTIONS
 from studio import limits, views
-from studio.checks import StudioError
+from studio.checks import StudioError, open_upload
 from studio.engine import RoundParams, Studio
 from studio.events import AutoProgress, AutoStopped, Finished, Refining, Rendering, Started
 from studio.session import Round, Session, last_round
@@ -52,6 +52,18 @@ def _errors_for_people(fn):
         except StudioError as err:
             raise gr.Error(str(err)) from err
     return wrapper
+
+
+class UploadedImage(gr.Image):
+    """gr.Image whose upload the engine's checks see first: Gradio would decode it, or fail with its own error."""
+
+    def preprocess(self, payload):
+        if payload is not None and payload.path:
+            try:
+                open_upload(payload.path, "The reference", (Path(payload.path).parent,))
+            except StudioError as err:
+                raise gr.Error(str(err)) from err
+        return super().preprocess(payload)
 
 
 def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.Blocks:
@@ -129,7 +141,7 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                         negative = gr.Textbox(label="Negative prompt (added)", max_length=limits.MAX_MESSAGE_CHARS)
                         style = gr.Dropdown(style_choices, value="", label="Style", elem_id="style")
                     with gr.Row():
-                        reference = gr.Image(label="Reference image (optional)", type="filepath",
+                        reference = UploadedImage(label="Reference image (optional)", type="filepath",
                                              sources=["upload", "clipboard"], height=160)
                         strength = gr.Slider(limits.MIN_STRENGTH, limits.MAX_STRENGTH, value=0.6, step=0.05,
                                              label="How far to move from the reference / candidate")
