@@ -57,6 +57,9 @@ def _errors_for_people(fn):
 class UploadedImage(gr.Image):
     """gr.Image whose upload the engine's checks see first: Gradio would decode it, or fail with its own error."""
 
+    def get_block_name(self) -> str:
+        return "image"  # the page draws it with Gradio's own image component
+
     def preprocess(self, payload):
         if payload is not None and payload.path:
             try:
