@@ -59,15 +59,15 @@ def run_app(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 
 @contextlib.contextmanager
-def running_studio(data_dir: Path, preset: str = "tiny") -> Iterator[RunningStudio]:
-    """`python app.py --preset PRESET --data-dir DATA_DIR --port <free>`, up until the block ends."""
+def studio_process(*args: str, preset: str = "tiny", cwd: Path = ROOT, env: dict[str, str] | None = None,
+                   log_dir: Path) -> Iterator[RunningStudio]:
+    """`python app.py --preset PRESET --port <free> ARGS` run from `cwd`, up until the block ends."""
     port = free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_file = data_dir.parent / f"studio-{preset}-{port}.log"
+    log_file = log_dir / f"studio-{preset}-{port}.log"
     with open(log_file, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "app.py", "--preset", preset, "--data-dir", str(data_dir), "--port", str(port)],
-            cwd=ROOT, env=offline_env(), stdout=log, stderr=subprocess.STDOUT)
+            [sys.executable, str(ROOT / "app.py"), "--preset", preset, "--port", str(port), *args],
+            cwd=cwd, env=offline_env(**(env or {})), stdout=log, stderr=subprocess.STDOUT)
     studio = RunningStudio(f"http://127.0.0.1:{port}/", log_file, process)
     try:
         _wait_until_up(studio)
@@ -79,6 +79,14 @@ def running_studio(data_dir: Path, preset: str = "tiny") -> Iterator[RunningStud
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_studio(data_dir: Path, preset: str = "tiny") -> Iterator[RunningStudio]:
+    """`python app.py --preset PRESET --data-dir DATA_DIR --port <free>`, up until the block ends."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with studio_process("--data-dir", str(data_dir), preset=preset, log_dir=data_dir.parent) as studio:
+        yield studio
 
 
 def _wait_until_up(studio: RunningStudio) -> None:

@@ -8,45 +8,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sqlite3
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from fakes import ScriptedCritic, ScriptedRefiner, SwappedModels
-from server import ROOT, RunningStudio, _wait_until_up, free_port, offline_env
+from server import studio_process  # noqa: F401 (the reliability tests start their studio through kit)
 
 BRIEF = "A poster for a jazz night, art deco, navy and gold"
 # A reply a well-behaved refiner gives: parsed as it is, so the round's prompt is predictable.
 GOOD_REPLY = "PROMPT: art deco jazz poster, navy and gold, saxophone, bold title\nNEGATIVE: blurry\nWHY: a first try."
 CHECKLIST = [["navy and gold palette", "visual", False], ["a saxophone", "visual", False]]
-
-
-# ---------------------------------------------------------------- the studio in its own process
-@contextlib.contextmanager
-def studio_process(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
-                   log_dir: Path) -> Iterator[RunningStudio]:
-    """`python app.py --preset tiny --port <free> ARGS` run from `cwd`, up until the block ends."""
-    port = free_port()
-    log_file = log_dir / f"studio-{port}.log"
-    with open(log_file, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--preset", "tiny", "--port", str(port), *args],
-            cwd=cwd, env=offline_env(**(env or {})), stdout=log, stderr=subprocess.STDOUT)
-    studio = RunningStudio(f"http://127.0.0.1:{port}/", log_file, process)
-    try:
-        _wait_until_up(studio)
-        yield studio
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def fetch(url: str, timeout: float = 10) -> tuple[int, bytes]:
