@@ -7,9 +7,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+from gradio.utils import get_upload_folder  # noqa: E402
 
 from pipelines.registry import ModelRegistry  # noqa: E402
 from pipelines.safety import NudeNetChecker  # noqa: E402
@@ -40,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     log.info("preset %s, data in %s", preset.name, settings.data_dir)
     if settings.safety:
         log.info("image safety check on: flagged images are replaced by a placeholder and never stored")
-    studio = Studio(store, ModelRegistry(preset, speed=settings.speed), safety=NudeNetChecker() if settings.safety else None)
+    # Uploads are read only from Gradio's upload folder: a path from an API caller can name nothing else.
+    studio = Studio(store, ModelRegistry(preset, speed=settings.speed), safety=NudeNetChecker() if settings.safety else None,
+                    upload_roots=(Path(get_upload_folder()),))
     demo = build_ui(studio, banner="\n\n".join(notes), gpu_concurrency=settings.gpu_concurrency)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=8)
     demo.launch(server_name=settings.host, server_port=settings.port, share=settings.share,

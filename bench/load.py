@@ -17,16 +17,12 @@ import argparse
 import contextlib
 import json
 import math
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +30,9 @@ import psutil
 from gradio_client import Client
 from gradio_client.utils import QueueError
 
-REPO = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"  # loopback only
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as `python bench/load.py`
+
+from bench.launcher import HOST, studio_process  # noqa: E402
 STARTUP_S = 90
 SAMPLE_EVERY_S = 0.5
 START_ATTEMPTS = 5  # a session start refused as queue full is tried again, this many times in all
@@ -61,44 +58,13 @@ def is_queue_full(err: Exception) -> bool:
     return isinstance(err, QueueError) or "queue is full" in str(err).lower()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_studio(work: Path, queue_size: int, gpu_concurrency: int):
     """`python app.py --preset tiny` on a free loopback port; yields (url, process, log file)."""
-    port, log_file = free_port(), work / "studio.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
-           "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
-    command = [sys.executable, "app.py", "--preset", "tiny", "--data-dir", str(work / "data"), "--host", HOST,
-               "--port", str(port), "--queue-size", str(queue_size), "--gpu-concurrency", str(gpu_concurrency),
-               "--safety", "off"]
-    with open(log_file, "wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://{HOST}:{port}/"
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the studio exited with {process.returncode}; see {log_file}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the studio did not answer within {STARTUP_S} s; see {log_file}")
-            time.sleep(0.25)
-        yield url, process, log_file
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    args = ("--data-dir", str(work / "data"), "--host", HOST, "--queue-size", str(queue_size),
+            "--gpu-concurrency", str(gpu_concurrency), "--safety", "off")
+    with studio_process(*args, log_dir=work, startup_s=STARTUP_S) as studio:
+        yield studio.url, studio.process, studio.log_file
 
 
 def rss_bytes(process: psutil.Process) -> int:

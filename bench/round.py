@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from pipelines.base import RenderRequest  # noqa: E402
+from pipelines.base import RenderRequest, SpeedOptions  # noqa: E402
 from pipelines.presets import PRESETS  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
 from studio.engine import RoundParams, Studio  # noqa: E402
-from studio.events import Finished, Refining, Rendering, Started  # noqa: E402
+from studio.events import Finished, Rendering, Started  # noqa: E402
 from studio.store import Store  # noqa: E402
 
 
@@ -88,6 +88,19 @@ class TimedModels:
         self.registry.remove_listener(listener)
 
 
+def count_generated_tokens(refiner, counts: dict[str, float]) -> None:
+    """Adds the tokens the refiner's LLM generates to counts["tokens"]: tokens, not the streamed text (a
+    random-weight model's tokens may decode to nothing)."""
+    generate = refiner.model.generate
+
+    def counted(*args, **kwargs):
+        output = generate(*args, **kwargs)
+        counts["tokens"] += output.shape[1] - kwargs["input_ids"].shape[1]
+        return output
+
+    refiner.model.generate = counted
+
+
 def bare_call_seconds(generator, request) -> float:
     """The same render straight through diffusers: what the generator stage is compared with."""
     pipe = generator.pipe
@@ -100,25 +113,26 @@ def bare_call_seconds(generator, request) -> float:
     return time.perf_counter() - started
 
 
-def run(preset_name: str, rounds: int, count: int, brief: str) -> dict:
+def run(preset_name: str, rounds: int, count: int, brief: str, speed: SpeedOptions = SpeedOptions()) -> dict:
     preset = PRESETS[preset_name]
-    registry = ModelRegistry(preset)
+    registry = ModelRegistry(preset, speed=speed)
     started = time.perf_counter()
     registry.generator(), registry.refiner(), registry.critic()
     load_s = time.perf_counter() - started
     models = TimedModels(registry)
+    generated: dict[str, float] = defaultdict(float)
+    count_generated_tokens(registry.refiner(), generated)
     with tempfile.TemporaryDirectory() as data:
         studio = Studio(Store(Path(data)), models)
         session = studio.start_session("bench", brief)
         samples: list[dict] = []
         for number in range(rounds + 1):  # the first round warms up and is not counted
             models.times.clear()
-            tokens, first_preview, t0 = 0, None, time.perf_counter()
+            generated.clear()
+            first_preview, t0 = None, time.perf_counter()
             for event in studio.run_round("bench", session.id, "", RoundParams(count=count, seed=number)):
                 if isinstance(event, Started):
                     t0 = time.perf_counter()
-                elif isinstance(event, Refining):
-                    tokens += 1
                 elif isinstance(event, Rendering) and event.previews and first_preview is None:
                     first_preview = time.perf_counter() - t0
                 elif isinstance(event, Finished):
@@ -135,17 +149,20 @@ def run(preset_name: str, rounds: int, count: int, brief: str) -> dict:
             registry.generator().render(request, on_step=lambda step: None)
             no_previews = time.perf_counter() - started
             model_s = sum(models.times.values())
+            refiner_s = models.times["refine"] + models.times["refiner_other"]  # every call of the LLM
             samples.append({**models.times, "store": finished.timings.get("store", 0.0), "round": round_s,
                             "first_preview": first_preview or float("nan"), "bare_diffusers": bare,
                             "generate_without_previews": no_previews,
-                            "refine_tokens_per_s": tokens / models.times["refine"] if models.times["refine"] else 0,
+                            "refiner_tokens": generated["tokens"],
+                            "refiner_tokens_per_s": generated["tokens"] / refiner_s if refiner_s else 0.0,
                             "overhead": round_s - model_s})
     median = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
     cuda_peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
     return {
         "preset": preset_name, "device": registry.placement.device, "dtype": str(registry.placement.dtype),
+        "compile": speed.compile,
         "candidates": count, "size": preset.size, "steps": preset.steps, "rounds": len(samples),
-        "load_s": load_s, **{f"{k}_s" if not k.endswith("_per_s") else k: v for k, v in median.items()},
+        "load_s": load_s, **{k if k.startswith("refiner_tokens") else f"{k}_s": v for k, v in median.items()},
         "generator_over_bare": median["generate"] / median["bare_diffusers"],
         "generator_without_previews_over_bare": median["generate_without_previews"] / median["bare_diffusers"],
         "overhead_share": median["overhead"] / median["round"],
@@ -161,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds, after one warm-up round")
     parser.add_argument("--count", type=int, default=4, help="candidates a round")
     parser.add_argument("--brief", default="a poster for a jazz night, art deco, navy and gold")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"],
+                        help="model precision, as the studio's --dtype")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the denoiser, as the studio's --compile")
     args = parser.parse_args(argv)
-    figures = run(args.preset, args.rounds, args.count, args.brief)
+    figures = run(args.preset, args.rounds, args.count, args.brief, SpeedOptions(compile=args.compile, dtype=args.dtype))
     if figures["plumbing_only"]:
         print("tiny preset: plumbing figures (random-weight toy models), not what real models take")
     for key, value in figures.items():

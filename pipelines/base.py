@@ -120,6 +120,7 @@ class SpeedOptions:
     vae_tiling: bool = False  # decode in tiles: large images on small cards
     vae_slicing: bool = False  # decode one image of the batch at a time
     fast_layout: bool = True  # on CUDA: channels_last memory and fused QKV projections
+    dtype: str = "auto"  # "auto" (see pipelines.device.best_placement) | "bfloat16" | "float16" | "float32"
 
 
 OFFLOAD_MODES = ("none", "model", "sequential")

@@ -119,17 +119,20 @@ class DiffusersGenerator:
         if request.mask is not None:
             kwargs["mask_image"] = request.mask.convert("L").resize((request.width, request.height))
         if on_step is not None:
-            kwargs["callback_on_step_end"] = self._step_callback(on_step, request.previews, self.previewer)
+            kwargs["callback_on_step_end"] = self._step_callback(on_step, request.previews, self.previewer,
+                                                                 (request.height, request.width))
         with torch.inference_mode():
             return list(pipe(**kwargs).images)
 
     @staticmethod
-    def _step_callback(on_step: StepCallback, previews: bool, previewer):
+    def _step_callback(on_step: StepCallback, previews: bool, previewer, size: tuple[int, int]):
         def callback(pipe, step: int, timestep, tensors: dict) -> dict:
             total = getattr(pipe, "num_timesteps", None) or step + 1
             latents = tensors.get("latents")
             images = ()
             if previews and latents is not None:
+                if latents.ndim == 3:  # FLUX packs 2x2 latent patches into tokens: back to an image's layout
+                    latents = pipe._unpack_latents(latents, *size, pipe.vae_scale_factor)
                 images = decoded_previews(previewer, latents) if previewer else latent_previews(latents)
             on_step(StepEvent(step=step + 1, total=total, previews=images))  # may raise Interrupted
             return tensors
@@ -138,7 +141,8 @@ class DiffusersGenerator:
 
 
 def decoded_previews(previewer, latents: torch.Tensor) -> tuple[Image.Image, ...]:
-    """Previews through a tiny autoencoder (TAESD): real colours and shapes, a few ms a step."""
+    """Previews through a tiny autoencoder (TAESD, TAEF1): real colours and shapes, a few ms a step.
+    It reads the denoiser's latents as they are: TAE models are trained on the scaled latent space."""
     if latents.ndim != 4 or latents.shape[1] != previewer.config.latent_channels:
         return latent_previews(latents)
     with torch.inference_mode():
@@ -148,7 +152,7 @@ def decoded_previews(previewer, latents: torch.Tensor) -> tuple[Image.Image, ...
 
 
 def latent_previews(latents: torch.Tensor) -> tuple[Image.Image, ...]:
-    """Cheap RGB previews of 4-channel SD/SDXL latents; none for other latent spaces (e.g. Flux)."""
+    """Cheap RGB previews of 4-channel SD/SDXL latents; none for other latent spaces (FLUX has TAEF1)."""
     if latents.ndim != 4 or latents.shape[1] != 4:
         return ()
     rgb = torch.einsum("bchw,cr->bhwr", latents.float().cpu(), _SD_LATENT_RGB)

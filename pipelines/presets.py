@@ -17,6 +17,7 @@ FAMILY_CLASSES: dict[str, tuple[str, ...]] = {
     "blip-vqa": ("BlipForQuestionAnswering", "BlipProcessor"),
     "clip": ("CLIPModel", "CLIPProcessor"),
     "taesd": ("AutoencoderTiny",),
+    "taef1": ("AutoencoderTiny",),
 }
 
 TINY_PREFIX = "tiny/"  # model ids under this prefix are built locally by pipelines/tiny.py
@@ -108,7 +109,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
         scorer=ModelSpec("laion/CLIP-ViT-H-14-laion2B-s32B-b79K", "clip", "MIT"),
         memory_gb=48.0, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
-        max_size=1024),
+        max_size=1024, previewer=ModelSpec("madebyollin/taef1", "taef1", "MIT")),
 ]}
 
 

@@ -37,7 +37,9 @@ def source(spec: ModelSpec) -> str:
 class ModelRegistry:
     def __init__(self, preset: Preset, placement: Placement | None = None, speed: SpeedOptions = SpeedOptions()):
         self.preset = preset
-        self.placement = placement or best_placement()
+        # The tiny preset keeps fp32 under "auto": plumbing that behaves the same on every machine.
+        dtype = "float32" if speed.dtype == "auto" and preset.generator.is_tiny else speed.dtype
+        self.placement = placement or best_placement(dtype)
         self.speed = speed
         self.load_counts: Counter[str] = Counter()
         self._models: dict[str, object] = {}

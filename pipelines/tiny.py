@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-TINY_VERSION = "1"  # bump when a builder changes, so stale caches are rebuilt
+TINY_VERSION = "2"  # bump when a builder changes, so stale caches are rebuilt
 IMAGE_SIZE = 32  # what the tiny captioner and scorer see
 
 # Words the tiny tokenizers learn, so prompts take a realistic number of tokens (not one per
@@ -219,26 +219,38 @@ def build_flux(folder: Path) -> None:
 
     torch.manual_seed(0)
     tokenizer, tokenizer_2 = clip_tokenizer(), t5_tokenizer()
+    # FLUX's own latent space: 16 channels, packed 2x2 into 64 per token; its VAE's scale and shift.
     transformer = FluxTransformer2DModel(
-        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        patch_size=1, in_channels=64, num_layers=1, num_single_layers=1, attention_head_dim=16,
         num_attention_heads=2, joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
     t5 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=2,
                                  num_heads=4, relative_attention_num_buckets=8, decoder_start_token_id=0))
     pipe = FluxPipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=1.0), vae=_tiny_vae(latent_channels=4, shift_factor=0.0,
-                                                                           scaling_factor=1.0),
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=1.0),
+        vae=_tiny_vae(latent_channels=16, shift_factor=0.1159, scaling_factor=0.3611),
         text_encoder=CLIPTextModel(_clip_text_config(len(tokenizer))), tokenizer=tokenizer,
         text_encoder_2=t5, tokenizer_2=tokenizer_2, transformer=transformer)
     pipe.save_pretrained(folder)
 
 
-def build_taesd(folder: Path) -> None:
+def _tiny_autoencoder(folder: Path, latent_channels: int) -> None:
     import torch
     from diffusers import AutoencoderTiny
 
     torch.manual_seed(0)
-    AutoencoderTiny(encoder_block_out_channels=(8,) * 4, decoder_block_out_channels=(8,) * 4,
-                    num_encoder_blocks=(1,) * 4, num_decoder_blocks=(1,) * 4).save_pretrained(folder)
+    AutoencoderTiny(latent_channels=latent_channels, encoder_block_out_channels=(8,) * 4,
+                    decoder_block_out_channels=(8,) * 4, num_encoder_blocks=(1,) * 4,
+                    num_decoder_blocks=(1,) * 4).save_pretrained(folder)
+
+
+def build_taesd(folder: Path) -> None:
+    """TAESD / TAESDXL: previews of the 4-channel SD and SDXL latents."""
+    _tiny_autoencoder(folder, latent_channels=4)
+
+
+def build_taef1(folder: Path) -> None:
+    """TAEF1: previews of FLUX's 16-channel latents."""
+    _tiny_autoencoder(folder, latent_channels=16)
 
 
 # ---------------------------------------------------------------- transformers families
@@ -317,6 +329,7 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
     "sdxl": build_sdxl,
     "flux": build_flux,
     "taesd": build_taesd,
+    "taef1": build_taef1,
     "qwen2": build_qwen2,
     "blip-caption": build_blip_caption,
     "blip-vqa": build_blip_vqa,

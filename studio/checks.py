@@ -16,6 +16,15 @@ class StudioError(ValueError):
     """Bad input or a refused action: the message says what and what to do. Nothing was changed."""
 
 
+def shown(value, limit: int = 40) -> str:
+    """`value` as a refusal quotes it: repr, cut to `limit` characters (a message never repeats a huge input)."""
+    try:
+        quoted = repr(value)
+    except ValueError:  # an int of over 4,300 digits has no repr
+        return "a number that large"
+    return quoted if len(quoted) <= limit else f"{quoted[:limit]}... ({len(quoted):,} characters)"
+
+
 def owner(value) -> str:
     if not isinstance(value, str) or not limits.OWNER_ID.fullmatch(value):
         raise StudioError("Unknown user. Reload the page to get a fresh browser id, or sign in again.")
@@ -39,20 +48,20 @@ def whole(what: str, value, low: int, high: int) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise StudioError(f"{what} must be a whole number, not {value!r}.")
+        raise StudioError(f"{what} must be a whole number, not {shown(value)}.")
     if not low <= value <= high:
-        shown = value if abs(value) < 10**18 else "a number that large"  # a 5,000-digit int has no str()
-        raise StudioError(f"{what} must be between {low} and {high}, not {shown}.")
+        given = value if abs(value) < 10**18 else "a number that large"  # a 5,000-digit int has no str()
+        raise StudioError(f"{what} must be between {low} and {high}, not {given}.")
     return value
 
 
 def number(what: str, value, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StudioError(f"{what} must be a number, not {value!r}.")
+        raise StudioError(f"{what} must be a number, not {shown(value)}.")
     if isinstance(value, int) and not -2**1023 < value < 2**1023:  # no float holds it
         raise StudioError(f"{what} must be between {low:g} and {high:g}.")
     if not math.isfinite(value):
-        raise StudioError(f"{what} must be a number, not {value!r}.")
+        raise StudioError(f"{what} must be a number, not {shown(value)}.")
     if not low <= value <= high:
         raise StudioError(f"{what} must be between {low:g} and {high:g}, not {value:g}.")
     return float(value)
@@ -83,7 +92,7 @@ def flag(what: str, value) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
-    raise StudioError(f"{what} must be true or false, not {value!r}.")
+    raise StudioError(f"{what} must be true or false, not {shown(value)}.")
 
 
 def _rows(what: str, rows, limit: int, width: int) -> list[list]:
@@ -107,7 +116,7 @@ def checklist(rows) -> tuple[ChecklistItem, ...]:
         item = text("A checklist item", text_value, limits.MAX_ITEM_CHARS, required=True)
         kind = (kind or "visual").strip().lower() if isinstance(kind, (str, type(None))) else kind
         if kind not in ITEM_KINDS:
-            raise StudioError(f"A checklist item's kind is one of {', '.join(ITEM_KINDS)}, not {kind!r}.")
+            raise StudioError(f"A checklist item's kind is one of {', '.join(ITEM_KINDS)}, not {shown(kind)}.")
         quote = ""
         if kind == "text":  # the words to read: what is quoted, or the item without "says"
             found = _QUOTED.search(item)
@@ -123,7 +132,7 @@ def preferences(rows) -> list[tuple[str, str]]:
         taste = text("A preference", text_value, limits.MAX_MESSAGE_CHARS, required=True)
         polarity = (polarity or "").strip().lower() if isinstance(polarity, (str, type(None))) else polarity
         if polarity not in ("like", "dislike"):
-            raise StudioError(f"A preference is a 'like' or a 'dislike', not {polarity!r}.")
+            raise StudioError(f"A preference is a 'like' or a 'dislike', not {shown(polarity)}.")
         clean.append((taste, polarity))
     return list(dict(clean).items())
 

@@ -25,7 +25,7 @@ from pipelines.checklist import MAX_DIRECTIONS
 from pipelines.presets import Preset
 from pipelines.safety import SafetyChecker
 from studio import checks, limits
-from studio.checks import StudioError, open_upload
+from studio.checks import StudioError, open_upload, shown
 from studio.events import AutoProgress, AutoStopped, Finished, RoundEvent, Started
 from studio.memory import Agreement, agreement, ranked
 from studio.rounds import RoundJob, RoundWorker, human_error
@@ -125,7 +125,7 @@ class Studio:
         """Pick or reject a candidate (with a reason), or add a correction for the next round."""
         session = self.open_session(owner, session_id)
         if not isinstance(kind, str) or kind not in {k.value for k in FeedbackKind}:
-            raise StudioError(f"Feedback is one of pick, reject or correction, not {kind!r}.")
+            raise StudioError(f"Feedback is one of pick, reject or correction, not {shown(kind)}.")
         round_index = checks.whole("The round", round_index, 0, 10**6)
         round_ = find_round(session, round_index)
         if round_ is None:
@@ -284,7 +284,7 @@ class Studio:
         if key in (None, ""):
             return None
         if not isinstance(key, str) or key not in self.styles:
-            raise StudioError(f"There is no style {key!r}. Choose one of: {', '.join(self.styles)}.")
+            raise StudioError(f"There is no style {shown(key)}. Choose one of: {', '.join(self.styles)}.")
         return self.styles[key]
 
     def _stream(self, job: RoundJob, message: str, init_image, mask) -> Iterator[RoundEvent]:

@@ -1,8 +1,10 @@
 """What a running round reports, in order: typed values the UI renders and the API streams."""
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from studio.session import Round
 
@@ -112,3 +114,30 @@ class AutoStopped(RoundEvent):
     @property
     def message(self) -> str:
         return f"Auto-rounds stopped: {self.reason}."
+
+
+def throttled(events: Iterator[RoundEvent], interval: float = 0.1,
+              clock: Callable[[], float] = time.monotonic) -> Iterator[RoundEvent]:
+    """`events` with streamed `Refining` events at most one per `interval` seconds (about ten a second reads as
+    live; one per token re-sends the conversation a hundred times). Each carries the whole reply so far, so a
+    skipped one loses nothing, and the last one held back always comes before the next other event.
+    Closing this closes `events`: a caller that leaves still stops the round."""
+    held, last = None, -math.inf
+    try:
+        for event in events:
+            if isinstance(event, Refining):
+                now = clock()
+                if now - last < interval:
+                    held = event
+                    continue
+                held, last = None, now
+            elif held is not None:
+                yield held
+                held = None
+            yield event
+        if held is not None:
+            yield held
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()

@@ -134,12 +134,12 @@ class RoundWorker:
                     log.warning("safety check withheld candidate %d of round %d of session %s: %s", i, index, sid, why)
                     images[i] = placeholder(images[i].size)
             started = time.perf_counter()
+            files = self.store.save_images(sid, [(f"r{index}-c{i}-{uuid.uuid4().hex[:8]}", image)
+                                                 for i, image in enumerate(images)])
             candidates = tuple(
-                Candidate(index=i, seed=seed,
-                          image=self.store.save_image(sid, f"r{index}-c{i}-{uuid.uuid4().hex[:8]}", image),
-                          label=directions[i].name if directions else "", prompt=prompts[i] if prompts else "",
-                          withheld=withheld[i])
-                for i, (image, seed) in enumerate(zip(images, request.seeds)))
+                Candidate(index=i, seed=seed, image=file, label=directions[i].name if directions else "",
+                          prompt=prompts[i] if prompts else "", withheld=withheld[i])
+                for i, (file, seed) in enumerate(zip(files, request.seeds)))
             timings["store"] = round(time.perf_counter() - started, 3)
             save(candidates=candidates)
             # 3. Critique every candidate against the checklist and the designer's tastes.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.base import OFFLOAD_MODES, SpeedOptions
+from pipelines.device import DTYPES
 from pipelines.presets import PRESETS, Preset, get_preset, missing_weights
 from studio.store import SPACE_DATA_DIR, default_data_dir
 
@@ -61,6 +62,9 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                         help="for small GPUs: move models to the GPU only while they run (env DC_OFFLOAD)")
     parser.add_argument("--vae-tiling", action="store_true", default=env("DC_VAE_TILING") == "1",
                         help="decode large images in tiles, for small GPUs (env DC_VAE_TILING=1)")
+    parser.add_argument("--dtype", choices=["auto", *DTYPES], default=env("DC_DTYPE", "auto"),
+                        help="model precision (env DC_DTYPE; default auto: bfloat16 on GPUs and on CPUs with bf16 "
+                             "instructions, else float32)")
     args = parser.parse_args(argv)
     auth = []
     for pair in filter(None, (p.strip() for p in args.auth.split(","))):
@@ -74,7 +78,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                     gpu_concurrency=args.gpu_concurrency,
                     safety=args.safety == "on" or (args.safety == "auto" and public),
                     speed=SpeedOptions(compile=args.compile, offload=args.offload, vae_tiling=args.vae_tiling,
-                                       vae_slicing=args.vae_tiling))
+                                       vae_slicing=args.vae_tiling, dtype=args.dtype))
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:

@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 
 from PIL.Image import Image
 
+from studio.checks import shown
 from studio.session import RoundStatus, Session, session_from_dict, session_to_dict
 
 SPACE_DATA_DIR = Path("/data")  # a Hugging Face Space's persistent storage, when attached
@@ -96,7 +97,7 @@ def default_data_dir() -> Path:
 def _check_part(kind: str, value: str) -> str:
     # These become folder and file names: only a plain, short name may reach the disk.
     if not isinstance(value, str) or not _SAFE_PART.fullmatch(value):
-        raise ValueError(f"{kind} {value!r} is not allowed: use 1 to 64 letters, digits, '_' or '-'.")
+        raise ValueError(f"{kind} {shown(value)} is not allowed: use 1 to 64 letters, digits, '_' or '-'.")
     return value
 
 
@@ -266,11 +267,23 @@ class Store:
         _fsync_dir(folder)
         return target.relative_to(self.data_dir).as_posix()
 
+    def save_images(self, session_id: str, named: list[tuple[str, Image]]) -> list[str]:
+        """Write every (name, image), or none: when one write fails, those already written are removed."""
+        written: list[str] = []
+        try:
+            for name, image in named:
+                written.append(self.save_image(session_id, name, image))
+        except BaseException:
+            for relative in written:
+                self.image_path(relative).unlink(missing_ok=True)
+            raise
+        return written
+
     def image_path(self, relative: str) -> Path:
         """The absolute path of a stored image; refuses anything outside the images folder."""
         path = (self.data_dir / relative).resolve()
         if not path.is_relative_to(self.images_dir.resolve()):
-            raise ValueError(f"Image path {relative!r} is outside the studio's images folder.")
+            raise ValueError(f"Image path {shown(relative)} is outside the studio's images folder.")
         return path
 
     def _image_exists(self, relative: str) -> bool:

@@ -18,7 +18,7 @@ from pipelines.checklist import MAX_DIRECTIONS
 from studio import limits, views
 from studio.checks import StudioError, open_upload
 from studio.engine import RoundParams, Studio
-from studio.events import AutoProgress, AutoStopped, Finished, Refining, Rendering, Started
+from studio.events import AutoProgress, AutoStopped, Finished, Refining, Rendering, Started, throttled
 from studio.session import Round, Session, last_round
 
 CSS = (Path(__file__).parent.parent / "assets" / "studio.css").read_text()
@@ -223,7 +223,7 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
         def stream(owner: str, sid: str, events):
             """A round's (or an auto run's) events as page updates: only what changed is sent."""
             session, live = studio.open_session(owner, sid), None
-            for event in events:
+            for event in throttled(events):
                 if isinstance(event, Started):
                     live, session = event.round, studio.open_session(owner, sid)
                     yield {chat: views.conversation(session, live), status: event.message, message: ""}

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES = ("load_s", "refine_s", "refine_tokens_per_s", "generate_s", "bare_diffusers_s", "caption_s", "vqa_s",
-           "score_s", "store_s", "round_s", "first_preview_s", "peak_rss_gb", "generator_over_bare",
+FIGURES = ("load_s", "refine_s", "refiner_tokens", "refiner_tokens_per_s", "generate_s", "bare_diffusers_s",
+           "caption_s", "vqa_s", "score_s", "store_s", "round_s", "first_preview_s", "peak_rss_gb", "generator_over_bare",
            "overhead_share")
 
 
@@ -29,3 +29,15 @@ def test_the_round_benchmark_prints_every_figure():
         assert name in done.stdout  # printed for people too, not only as JSON
     assert figures["rounds"] == 1 and figures["candidates"] == 2 and figures["plumbing_only"] is True
     assert figures["round_s"] >= figures["generate_s"] and 0 <= figures["overhead_share"] < 1
+    assert figures["refiner_tokens"] > 0 and figures["refiner_tokens_per_s"] > 0  # tokens counted, not text
+
+
+def test_the_page_benchmark_prints_the_seconds_to_the_first_page():
+    done = subprocess.run([sys.executable, "bench/page.py", "--preset", "tiny", "--starts", "1"], cwd=ROOT,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["starts"] == 1 and figures["preset"] == "tiny"
+    assert 0 < figures["page_up_min_s"] == figures["page_up_median_s"] == figures["page_up_max_s"] < 300
+    assert any(line.split()[:1] == ["page_up_median_s"] for line in done.stdout.splitlines())  # for people too

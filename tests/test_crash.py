@@ -7,28 +7,20 @@ restarted studio does, and starts a new studio process on it for the next kill.
 from __future__ import annotations
 
 import contextlib
-import os
-import queue
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 from PIL import Image
 
+from forking import ForkingStudios
 from studio.engine import Studio
 from studio.session import RoundStatus
 from studio.store import INTERRUPTED_ERROR, Store
 
-REPO = Path(__file__).resolve().parents[1]
 OWNER = "crash"
-LINE_TIMEOUT_S = 60  # a child that says nothing for this long is stuck, not slow
 
-# Loads the models once, then forks a fresh studio for each line it reads (a data folder): a
-# restart in a fraction of a second instead of the seconds that importing diffusers takes.
+# The script of the forking process (tests/forking.py): each line it reads is a data folder.
 STUDIOS = r'''
 import os
 import sys
@@ -99,54 +91,9 @@ LONGEST_WAIT_S = {
 KILLS_PER_STAGE = 2
 
 
-class Studios:
-    """The forking process. Its lines arrive on a queue, so a silent studio cannot hang the test."""
-
+class Studios(ForkingStudios):
     def __init__(self, log: Path):
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1",
-               "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
-        self.log = log
-        self.pid: int | None = None  # the studio now running
-        with open(log, "a") as stderr:
-            self.process = subprocess.Popen([sys.executable, "-c", STUDIOS], cwd=REPO, env=env, text=True,
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
-        self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def __enter__(self) -> Studios:
-        assert self.next_line() == ["loaded"]
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pid is not None:  # a failed check left a studio running rounds
-            os.kill(self.pid, signal.SIGKILL)
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=LINE_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.put(line.split())
-        self.lines.put(None)
-
-    def next_line(self) -> list[str]:
-        try:
-            words = self.lines.get(timeout=LINE_TIMEOUT_S)
-        except queue.Empty:
-            words = None
-        assert words is not None, f"the studio stopped talking; its log:\n{self.log.read_text()[-3000:]}"
-        return words
-
-    def start(self, data_dir: Path) -> None:
-        """A fresh studio on `data_dir`, running rounds once it is ready."""
-        self.process.stdin.write(f"{data_dir}\n")
-        self.process.stdin.flush()
-        words = self.next_line()
-        assert words[0] == "ready", words
-        self.pid = int(words[1])
+        super().__init__(STUDIOS, log)
 
     def kill_during(self, stage: str, round_number: int, wait: float) -> int:
         """Kill the studio `wait` seconds after it announces `stage` in its `round_number`-th round;
@@ -158,12 +105,7 @@ class Studios:
                 rounds_seen, index = rounds_seen + 1, int(words[0])
             if words[-1] == stage and rounds_seen == round_number:
                 break
-        threading.Event().wait(wait)
-        os.kill(self.pid, signal.SIGKILL)
-        self.pid = None
-        while words[0] != "ended":  # what it said before it died, then the forking process's report
-            words = self.next_line()
-        assert words == ["ended", str(-signal.SIGKILL)], self.log.read_text()[-3000:]  # killed, not crashed
+        self.kill(wait)
         return index
 
 

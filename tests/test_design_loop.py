@@ -638,6 +638,17 @@ def test_an_unknown_style_is_refused_with_the_choices(workshop):
     assert snapshot(studio.store, alice) == before
 
 
+def test_a_refusal_quotes_a_huge_input_only_in_part(workshop):
+    studio, alice, _ = workshop
+
+    with pytest.raises(StudioError) as refused:
+        run(studio, "alice", alice, style="v" * 100_000)
+
+    message = str(refused.value)
+    assert message.startswith("There is no style 'vvvv") and "(100,002 characters)" in message
+    assert len(message) < 400 and all(key in message for key in studio.styles)
+
+
 def test_a_styles_suggested_guidance_fills_in_only_what_the_designer_left_open(make_studio):
     studio = make_studio()
     key, style = next((k, s) for k, s in studio.styles.items() if "guidance" in s.suggested)

@@ -17,7 +17,7 @@ REAL_SPECS = {(preset.name, role): spec for preset in REAL_PRESETS for role, spe
 def test_every_real_family_has_a_tiny_builder():
     families = {spec.family for spec in REAL_SPECS.values()}
 
-    assert families == {"sd", "sdxl", "flux", "qwen2", "blip-caption", "blip-vqa", "clip", "taesd"}
+    assert families == {"sd", "sdxl", "flux", "qwen2", "blip-caption", "blip-vqa", "clip", "taesd", "taef1"}
     assert families <= set(tiny.BUILDERS)
     assert all(spec.is_tiny for spec in PRESETS["tiny"].models.values())
     assert not any(spec.is_tiny for spec in REAL_SPECS.values())
@@ -107,9 +107,22 @@ def test_an_unknown_preset_names_the_choices():
         assert choice in str(raised.value)
 
 
-@pytest.mark.parametrize("preset_name", [p.name for p in REAL_PRESETS if p.previewer])
-def test_the_tiny_twin_of_each_real_preview_decoder_is_the_same_class(tiny_registry, preset_name):
-    spec = PRESETS[preset_name].previewer
+@pytest.mark.parametrize("preset_name", [p.name for p in REAL_PRESETS])
+def test_every_real_preset_streams_decoded_previews_through_its_previewers_tiny_twin(preset_name, tiny_registry):
+    """SD and SDXL through TAESD, FLUX (packed latents) through TAEF1: one preview per candidate at every step,
+    at the image's size, from the same classes and latent spaces the real preset loads."""
+    from pipelines.base import StepEvent
 
-    assert PRESETS["tiny"].previewer.family == spec.family
-    assert type(tiny_registry.generator().previewer).__name__ == spec.classes[0] == "AutoencoderTiny"
+    preset = PRESETS[preset_name]
+    assert preset.previewer is not None and preset.previewer.classes == ("AutoencoderTiny",)
+    generator = DiffusersGenerator(preset.generator.model_id, str(tiny.ensure(preset.generator.family)),
+                                   preset.generator.classes[0], tiny_registry.placement,
+                                   preview_source=str(tiny.ensure(preset.previewer.family)))
+    events: list[StepEvent] = []
+
+    generator.render(RenderRequest("a jazz poster", (1, 2), width=64, height=64, steps=2, previews=True),
+                     on_step=events.append)
+
+    assert generator.previewer.config.latent_channels == generator.pipe.vae.config.latent_channels
+    assert [(e.step, e.total) for e in events] == [(1, 2), (2, 2)]
+    assert all(len(e.previews) == 2 and {p.size for p in e.previews} == {(64, 64)} for e in events)

@@ -13,25 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import queue
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 from PIL import Image
 
+from forking import ForkingStudios
 from pipelines.presets import PRESETS
 from studio.engine import Studio
 from studio.session import RoundStatus
 from studio.store import INTERRUPTED_ERROR, Store
 
-REPO = Path(__file__).resolve().parents[2]
-LINE_TIMEOUT_S = 60  # a child that says nothing for this long is stuck, not slow
 BRIEF = "a jazz night poster, navy and gold"
 OWNERS = ("crash", "other")
 
@@ -175,55 +168,9 @@ KILLS = {"Started": 2, "Refining": 3, "Rendering": 3, "Writing": 3, "Renaming": 
 RUNNING_COMMITS = 3
 
 
-class Studios:
-    """The forking process. Its lines arrive on a queue, so a silent studio cannot hang the test."""
-
+class Studios(ForkingStudios):
     def __init__(self, log: Path):
-        path = os.pathsep.join(p for p in (str(REPO), str(REPO / "tests"), os.environ.get("PYTHONPATH")) if p)
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1",
-               "PYTHONPATH": path}
-        self.log = log
-        self.pid: int | None = None  # the studio now running
-        with open(log, "a") as stderr:
-            self.process = subprocess.Popen([sys.executable, "-c", STUDIOS], cwd=REPO, env=env, text=True,
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
-        self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def __enter__(self) -> Studios:
-        assert self.next_line() == ["loaded"]
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pid is not None:  # a failed check left a studio running rounds
-            os.kill(self.pid, signal.SIGKILL)
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=LINE_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.put(line.split())
-        self.lines.put(None)
-
-    def next_line(self) -> list[str]:
-        try:
-            words = self.lines.get(timeout=LINE_TIMEOUT_S)
-        except queue.Empty:
-            words = None
-        assert words is not None, f"the studio stopped talking; its log:\n{self.log.read_text()[-3000:]}"
-        return words
-
-    def start(self, data_dir: Path, owner: str, session_id: str) -> None:
-        """A fresh studio on `data_dir`, running rounds in one session once it is ready."""
-        self.process.stdin.write(f"{data_dir} {owner} {session_id}\n")
-        self.process.stdin.flush()
-        words = self.next_line()
-        assert words[0] == "ready", words
-        self.pid = int(words[1])
+        super().__init__(STUDIOS, log)
 
     def kill_at(self, moment: str, round_number: int, occurrence: int, wait: float) -> int:
         """Kill the studio `wait` seconds after its `occurrence`-th announcement of `moment` in its
@@ -239,12 +186,7 @@ class Studios:
                 seen += 1
                 if seen == occurrence:
                     break
-        threading.Event().wait(wait)
-        os.kill(self.pid, signal.SIGKILL)
-        self.pid = None
-        while words[0] != "ended":  # what it said before it died, then the forking process's report
-            words = self.next_line()
-        assert words == ["ended", str(-signal.SIGKILL)], self.log.read_text()[-3000:]  # killed, not crashed
+        self.kill(wait)
         return int(rounds[-1])
 
 

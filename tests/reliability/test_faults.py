@@ -75,6 +75,9 @@ def assert_failed_cleanly(studio: Studio, sid: str, failed: Round, first: Round,
                           (sid,)).fetchone() == (0,)
         images = [row[0] for row in db.execute("SELECT image FROM candidates")]
     assert images and all(store.image_path(image).is_file() for image in images)
+    # ... and no file without a row: candidates already written when a later one failed are removed.
+    assert sorted(p.relative_to(store.data_dir).as_posix() for p in (store.images_dir / sid).iterdir()) == \
+        sorted(c.image for c in first.candidates)
     for path in (store.images_dir / sid).iterdir():  # every file there is a whole image
         with Image.open(path) as image:
             image.load()
