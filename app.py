@@ -1,12 +1,14 @@
 """Design Collaborator: `python app.py` serves the studio at http://127.0.0.1:7860.
 
-settings -> store (recover what a crash left) -> models (lazy) -> engine -> page -> launch.
+settings -> store (recover what a crash left) -> models -> engine -> page -> launch -> models load behind the page.
 """
 from __future__ import annotations
 
 import logging
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
@@ -44,15 +46,25 @@ def main(argv: list[str] | None = None) -> int:
     if settings.safety:
         log.info("image safety check on: flagged images are replaced by a placeholder and never stored")
     # Uploads are read only from Gradio's upload folder: a path from an API caller can name nothing else.
-    studio = Studio(store, ModelRegistry(preset, speed=settings.speed), safety=NudeNetChecker() if settings.safety else None,
+    models = ModelRegistry(preset, speed=settings.speed)
+    studio = Studio(store, models, safety=NudeNetChecker() if settings.safety else None,
                     upload_roots=(Path(get_upload_folder()),))
     demo = build_ui(studio, banner="\n\n".join(notes), gpu_concurrency=settings.gpu_concurrency)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=8)
     demo.launch(server_name=settings.host, server_port=settings.port, share=settings.share,
                 auth=list(settings.auth) or None, css=CSS, show_error=True,
                 blocked_paths=[str(store.db_path), str(settings.data_dir), ".env"], footer_links=["api"],
-                max_file_size=limits.MAX_UPLOAD_BYTES)
+                max_file_size=limits.MAX_UPLOAD_BYTES, prevent_thread_lock=True)
+    if settings.preload:  # the page is up: load the models behind it while the designer writes a brief
+        threading.Thread(target=preload, args=(models,), daemon=True, name="preload").start()
+    demo.block_thread()
     return 0
+
+
+def preload(models: ModelRegistry) -> None:
+    started = time.perf_counter()
+    models.preload()
+    log.info("models loaded in %.1f s: %s", time.perf_counter() - started, ", ".join(models.loaded()) or "none")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from collections import Counter
@@ -18,6 +19,7 @@ from pipelines.ocr import RapidTextReader
 from pipelines.presets import ModelSpec, Preset
 
 ROLES = ("refiner", "generator", "captioner", "scorer")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,16 @@ class ModelRegistry:
 
     def critic(self) -> ModelCritic:
         return ModelCritic(self.captioner(), self.scorer(), self.refiner(), self.text_reader)
+
+    def preload(self) -> None:
+        """Load every model now, in the order a round needs them. A model that fails to load is logged and
+        left for the round that needs it, which reports the failure to the designer."""
+        for load in (self.refiner, self.generator, self.captioner, self.scorer):
+            try:
+                load()
+            except ModelLoadError as err:
+                log.warning("preloading stopped: %s", err)
+                return
 
     def loaded(self) -> tuple[str, ...]:
         return tuple(role for role in ROLES if role in self._models)

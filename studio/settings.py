@@ -27,7 +27,7 @@ class Settings:
     gpu_concurrency: int
     safety: bool  # the post-generation image safety check
     speed: SpeedOptions
-
+    preload: bool  # load the models in the background once the page is up
 
     @property
     def on_space(self) -> bool:
@@ -65,6 +65,9 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--dtype", choices=["auto", *DTYPES], default=env("DC_DTYPE", "auto"),
                         help="model precision (env DC_DTYPE; default auto: bfloat16 on GPUs and on CPUs with bf16 "
                              "instructions, else float32)")
+    parser.add_argument("--preload", action=argparse.BooleanOptionalAction, default=env("DC_PRELOAD", "1") != "0",
+                        help="load the models in the background as soon as the page is up, so the first round "
+                             "does not wait for them (env DC_PRELOAD=0 to turn off; default on)")
     args = parser.parse_args(argv)
     auth = []
     for pair in filter(None, (p.strip() for p in args.auth.split(","))):
@@ -78,7 +81,8 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                     gpu_concurrency=args.gpu_concurrency,
                     safety=args.safety == "on" or (args.safety == "auto" and public),
                     speed=SpeedOptions(compile=args.compile, offload=args.offload, vae_tiling=args.vae_tiling,
-                                       vae_slicing=args.vae_tiling, dtype=args.dtype))
+                                       vae_slicing=args.vae_tiling, dtype=args.dtype),
+                    preload=args.preload)
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:

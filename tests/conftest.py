@@ -6,6 +6,9 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+# Studios the tests start load their models at the first round, as they did before preloading existed: a
+# test that never runs a round spends no CPU on loading. tests/test_app.py checks the preload itself.
+os.environ.setdefault("DC_PRELOAD", "0")
 
 import pytest  # noqa: E402
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from server import get, run_app, running_studio
+from server import get, run_app, running_studio, studio_process
 
 SEED = 1234
 BRIEF = "A poster for a jazz night, art deco, navy and gold"
@@ -84,7 +85,7 @@ def test_help_lists_the_flags_a_designer_starts_with():
     result = run_app("--help")
 
     assert result.returncode == 0, result.stderr
-    for flag in ("--preset", "--data-dir", "--port", "--auth", "--share"):
+    for flag in ("--preset", "--data-dir", "--port", "--auth", "--share", "--dtype", "--preload", "--no-preload"):
         assert flag in result.stdout
 
 
@@ -208,3 +209,19 @@ def test_a_real_preset_without_weights_falls_back_to_tiny_and_says_so(tmp_path):
     assert status == 200
     assert "random-weight" in config
     assert "Running the **tiny** demo preset instead" in config
+
+
+def test_the_models_load_behind_the_page_and_the_first_round_uses_them(tmp_path):
+    with studio_process("--data-dir", str(tmp_path / "data"), log_dir=tmp_path, env={"DC_PRELOAD": "1"}) as studio:
+        deadline = time.monotonic() + 120
+        while "models loaded in" not in studio.log and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert re.search(r"models loaded in [\d.]+ s: refiner, generator, captioner, scorer", studio.log), studio.log
+        client = Client(studio.url, verbose=False)
+        try:
+            sid = client.predict(BRIEF, api_name="/start_session")[0]
+            _chat, gallery, status, *_ = run_round(client, sid, count=2)
+        finally:
+            client.close()
+
+    assert status == "Round 1 done." and len(gallery) == 2

@@ -127,3 +127,26 @@ def test_an_offline_real_preset_says_which_model_and_what_to_do(role):
     assert [e.state for e in events] == ["loading", "failed"]
     assert events[-1].message == message
     assert registry.loaded() == () and registry.load_counts[role] == 0
+
+
+def test_preloading_loads_every_role_in_the_order_a_round_needs_them(fresh_registry):
+    events: list[LoadEvent] = []
+    fresh_registry.add_listener(events.append)
+
+    fresh_registry.preload()
+
+    assert fresh_registry.loaded() == ("refiner", "generator", "captioner", "scorer")
+    assert [e.role for e in events if e.state == "loaded"] == ["refiner", "generator", "captioner", "scorer"]
+    fresh_registry.preload()  # again: nothing loads twice
+    assert all(count == 1 for count in fresh_registry.load_counts.values())
+
+
+def test_a_model_that_cannot_preload_is_left_for_the_round_to_report(caplog):
+    registry = ModelRegistry(PRESETS["cpu"])  # offline: its weights are not here
+
+    registry.preload()  # no exception: the page stays up
+
+    assert registry.loaded() == ()
+    assert "preloading stopped: Could not load Qwen/Qwen2.5-0.5B-Instruct" in caplog.text
+    with pytest.raises(ModelLoadError, match="Qwen/Qwen2.5-0.5B-Instruct"):  # the round says it to the designer
+        registry.refiner()
