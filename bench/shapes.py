@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub-dir", help="write the preset here as a Hugging Face cache (omit: only count)")
     parser.add_argument("--device", default="cpu", help="where to initialise the weights (cuda is much faster)")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"],
-                        help="the dtype the studio will load in: bfloat16 on a GPU, float32 on a CPU")
+                        help="the dtype the studio will load in: bfloat16 on a GPU and on CPUs with bf16 instructions")
     args = parser.parse_args(argv)
     for role in PRESETS[args.preset].models:
         counts = parameter_counts(args.preset, role)

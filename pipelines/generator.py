@@ -59,7 +59,8 @@ class DiffusersGenerator:
             pipe.vae.enable_slicing()
         denoiser = getattr(pipe, "unet", None) or getattr(pipe, "transformer", None)
         if speed.fast_layout and placement.device.startswith("cuda"):
-            denoiser.to(memory_format=torch.channels_last)
+            for convolutional in (denoiser, pipe.vae):  # no-op for the 2-D weights of a transformer
+                convolutional.to(memory_format=torch.channels_last)
             if hasattr(pipe, "fuse_qkv_projections"):
                 pipe.fuse_qkv_projections()
         if speed.compile:

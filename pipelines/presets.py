@@ -87,7 +87,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         captioner=ModelSpec("Salesforce/blip-image-captioning-base", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-base", "blip-vqa", BSD3),
         scorer=ModelSpec("openai/clip-vit-base-patch32", "clip", "MIT"),
-        memory_gb=9.0, speed="~10-20 s a round on 8 CPU cores", steps=1, guidance=0.0, size=512, max_size=768,
+        memory_gb=6.5, speed="about a minute a round on 2 CPU cores", steps=1, guidance=0.0, size=512, max_size=768,
         previewer=ModelSpec("madebyollin/taesd", "taesd", "MIT")),
     # SDXL-Turbo: SDXL quality at 1-4 steps, 512 px; fits a 16 GB card with the rest in bf16.
     Preset(

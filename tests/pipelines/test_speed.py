@@ -81,3 +81,23 @@ def test_n_candidates_take_one_pipeline_call(generator, monkeypatch):
     images = generator.render(RenderRequest("a jazz poster", seeds=(1, 2, 3, 4), width=64, height=64, steps=2))
 
     assert len(images) == 4 and calls == [4]
+
+
+def test_on_cuda_the_denoiser_and_decoder_run_channels_last_with_fused_qkv(monkeypatch):
+    """The CUDA layout, checked on the CPU: only the move to the device is skipped."""
+    monkeypatch.setattr(StableDiffusionPipeline, "to", lambda self, *a, **kw: self)
+
+    generator = DiffusersGenerator("tiny/sd", str(tiny.ensure("sd")), "StableDiffusionPipeline",
+                                   Placement("cuda", torch.float32), SpeedOptions())
+
+    pipe = generator.pipe
+    for module in (pipe.unet, pipe.vae):
+        convolutions = [m.weight for m in module.modules() if isinstance(m, torch.nn.Conv2d)]
+        assert convolutions and all(w.is_contiguous(memory_format=torch.channels_last) for w in convolutions)
+    assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"FusedAttnProcessor2_0"}
+
+
+def test_on_the_cpu_the_layout_is_left_alone():
+    pipe = tiny_generator(SpeedOptions()).pipe
+
+    assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"AttnProcessor2_0"}
