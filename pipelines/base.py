@@ -115,7 +115,7 @@ class Generator(Protocol):
 class SpeedOptions:
     """How the generator trades memory, start-up time and speed. Defaults favour correctness."""
 
-    compile: bool = False  # torch.compile the denoiser, warmed up at load (minutes on first start)
+    compile: bool = False  # torch.compile the denoiser and the refiner's decoding, warmed up at load (minutes)
     offload: str = "none"  # "none" | "model" (whole models to the GPU in turn) | "sequential" (layer by layer)
     vae_tiling: bool = False  # decode in tiles: large images on small cards
     vae_slicing: bool = False  # decode one image of the batch at a time

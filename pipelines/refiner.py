@@ -22,11 +22,18 @@ class _CallbackStreamer(TextStreamer):
 
 
 class ChatRefiner:
-    def __init__(self, model_id: str, source: str, placement: Placement):
+    def __init__(self, model_id: str, source: str, placement: Placement, compile: bool = False):
         self.model_id = model_id
         self.tokenizer = AutoTokenizer.from_pretrained(source)
         self.model = AutoModelForCausalLM.from_pretrained(source, dtype=placement.dtype).to(placement.device)
         self.model.eval()
+        # --compile: a static KV cache, with which `generate` compiles the decoding step on a GPU (one kernel
+        # graph a token instead of hundreds of launches); on a CPU it runs uncompiled.
+        self.cache_implementation = "static" if compile else None
+
+    def warm_up(self) -> None:
+        """One short reply: compilation happens here, at load, not in the designer's first round."""
+        self.complete("Answer in one word.", "Warm up.", max_new_tokens=8)
 
     def complete(self, system: str, user: str, max_new_tokens: int,
                  on_token: TokenCallback | None = None) -> str:
@@ -38,7 +45,8 @@ class ChatRefiner:
             # Greedy with a light repetition penalty: the same memory gives the same prompt,
             # so a round can be re-run and compared.
             output = self.model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                                         repetition_penalty=1.1, streamer=streamer, use_cache=True)
+                                         repetition_penalty=1.1, streamer=streamer, use_cache=True,
+                                         cache_implementation=self.cache_implementation)
         new_tokens = output[0, inputs["input_ids"].shape[1]:]
         return self.tokenizer.decode(new_tokens, skip_special_tokens=True)
 

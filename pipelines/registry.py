@@ -66,7 +66,14 @@ class ModelRegistry:
         from pipelines.refiner import ChatRefiner
 
         spec = self.preset.refiner
-        return self._get("refiner", spec, lambda: ChatRefiner(spec.model_id, source(spec), self.placement))
+
+        def load() -> ChatRefiner:
+            refiner = ChatRefiner(spec.model_id, source(spec), self.placement, compile=self.speed.compile)
+            if self.speed.compile:
+                refiner.warm_up()
+            return refiner
+
+        return self._get("refiner", spec, load)
 
     def generator(self) -> Generator:
         from pipelines.generator import DiffusersGenerator

@@ -57,7 +57,8 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--safety", choices=["auto", "on", "off"], default=env("DC_SAFETY", "auto"),
                         help="image safety check (env DC_SAFETY; default auto: on when the studio is public)")
     parser.add_argument("--compile", action="store_true", default=env("DC_COMPILE") == "1",
-                        help="torch.compile the denoiser, warmed up at load: faster rounds, slower start (env DC_COMPILE=1)")
+                        help="torch.compile the denoiser and the refiner's decoding, warmed up at load: faster rounds on a GPU, "
+                             "slower start (env DC_COMPILE=1)")
     parser.add_argument("--offload", choices=OFFLOAD_MODES, default=env("DC_OFFLOAD", "none"),
                         help="for small GPUs: move models to the GPU only while they run (env DC_OFFLOAD)")
     parser.add_argument("--vae-tiling", action="store_true", default=env("DC_VAE_TILING") == "1",

@@ -101,3 +101,22 @@ def test_on_the_cpu_the_layout_is_left_alone():
     pipe = tiny_generator(SpeedOptions()).pipe
 
     assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"AttnProcessor2_0"}
+
+
+@pytest.mark.parametrize("compile_, cache", [(True, "static"), (False, None)])
+def test_compile_gives_the_refiner_a_static_cache_and_a_warm_up_at_load(monkeypatch, compile_, cache):
+    """With a static KV cache, transformers compiles the decoding step on a GPU; the warm-up pays for it."""
+    from transformers import Qwen2ForCausalLM
+
+    calls = []
+    original = Qwen2ForCausalLM.generate
+    monkeypatch.setattr(Qwen2ForCausalLM, "generate", lambda self, *a, **kw: calls.append(kw) or original(self, *a, **kw))
+
+    refiner = ModelRegistry(PRESETS["tiny"], CPU, SpeedOptions(compile=compile_)).refiner()
+    warm_ups = len(calls)
+    streamed: list[str] = []
+    reply = refiner.complete("You write prompts.", "a jazz poster", max_new_tokens=6, on_token=streamed.append)
+
+    assert warm_ups == (1 if compile_ else 0)
+    assert {kw["cache_implementation"] for kw in calls} == {cache}
+    assert "".join(streamed) == reply  # it still streams
