@@ -28,9 +28,7 @@ def designer_page(browser, studio):
 
 def wait_for_round(page: Page, number: int, candidates: int) -> None:
     expect(page.locator("#status")).to_contain_text(f"Round {number} done.", timeout=ROUND_MS)
-    # At least: the settings typed into the page may land after a fast first click.
-    page.wait_for_function(f"() => document.querySelectorAll('#gallery img').length >= {candidates}",
-                           timeout=ROUND_MS)
+    expect(page.locator("#gallery img")).to_have_count(candidates, timeout=ROUND_MS)
 
 
 def test_a_designer_sees_the_checklist_asks_for_directions_and_asks_a_question(designer_page):
@@ -42,6 +40,8 @@ def test_a_designer_sees_the_checklist_asks_for_directions_and_asks_a_question(d
     for setting in ("Candidates", "Steps"):
         page.locator(f'input[aria-label="number input for {setting}"]').fill("1")
         page.locator(f'input[aria-label="number input for {setting}"]').press("Tab")
+        # The slider took the value (its range input follows the component's state): Start sends it.
+        expect(page.locator(f'input[aria-label="range slider for {setting}"]')).to_have_value("1")
 
     # The first round turns the brief into the checklist the designer can edit.
     page.locator("#message textarea").fill(BRIEF)
