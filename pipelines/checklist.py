@@ -13,6 +13,8 @@ from pipelines.base import ChecklistItem, Refiner
 
 MAX_ITEMS = 8
 MAX_DIRECTIONS = 6
+CHECKLIST_TOKENS = 120  # the refiner's reply budgets (a random-weight model always spends all of it)
+DIRECTION_TOKENS = 40  # per direction
 
 CHECKLIST_SYSTEM = """You turn a design brief into a checklist of atomic, checkable requirements: \
 subject, count, colours or palette, style, composition, text to show, things that must not appear.
@@ -92,7 +94,7 @@ def parse_checklist(reply: str) -> tuple[ChecklistItem, ...]:
 def make_checklist(refiner: Refiner | None, brief: str) -> tuple[tuple[ChecklistItem, ...], bool]:
     """(checklist, fallback?): the refiner's decomposition of the brief, or the brief's clauses."""
     if refiner is not None:
-        reply = refiner.complete(CHECKLIST_SYSTEM, f"Brief: <data>{brief}</data>", max_new_tokens=120)
+        reply = refiner.complete(CHECKLIST_SYSTEM, f"Brief: <data>{brief}</data>", max_new_tokens=CHECKLIST_TOKENS)
         items = parse_checklist(reply)
         if items:
             return items, False
@@ -114,7 +116,7 @@ def propose_directions(refiner: Refiner | None, brief: str, count: int) -> tuple
     found: tuple[Direction, ...] = ()
     if refiner is not None:
         reply = refiner.complete(DIRECTIONS_SYSTEM.format(count=count), f"Brief: <data>{brief}</data>",
-                                 max_new_tokens=40 * count)
+                                 max_new_tokens=DIRECTION_TOKENS * count)
         found = parse_directions(reply, count)
     names = {d.name.lower() for d in found}
     spare = [Direction(n, p) for n, p in FALLBACK_DIRECTIONS if n.lower() not in names]

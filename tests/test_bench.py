@@ -41,3 +41,18 @@ def test_the_page_benchmark_prints_the_seconds_to_the_first_page():
     assert figures["starts"] == 1 and figures["preset"] == "tiny"
     assert 0 < figures["page_up_min_s"] == figures["page_up_median_s"] == figures["page_up_max_s"] < 300
     assert any(line.split()[:1] == ["page_up_median_s"] for line in done.stdout.splitlines())  # for people too
+
+
+def test_the_roofline_counts_the_flops_of_a_real_size_render_without_weights():
+    done = subprocess.run([sys.executable, "bench/roofline.py", "--preset", "cpu", "--count", "1"], cwd=ROOT,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    stages = figures["stages_tflop"]
+    assert set(stages) == {"text encoders", "denoiser x 1 steps", "VAE decode", "previews x 1 steps"}
+    # SD 2.x's UNet at 512 px is ~0.8 TFLOP an image a step and its VAE decoder ~2.5: the shapes are real.
+    assert 0.7 < stages["denoiser x 1 steps"] < 0.9 and 2.2 < stages["VAE decode"] < 2.8
+    assert math.isclose(figures["render_tflop"], sum(stages.values()))
+    assert figures["render_floor_s"] > 0 and figures["refiner_ceiling_tokens_per_s"] > 0
+    assert figures["refiner_max_tokens_first_round"] > figures["refiner_max_tokens_a_round"] > 0
