@@ -2,9 +2,11 @@
 a fraction of a second instead of the seconds that importing diffusers takes. The crash tests
 (tests/test_crash.py, tests/reliability/test_crash_anywhere.py) kill those studios with SIGKILL.
 
-The forking process runs a script of the test's own. It says `loaded` once its models are loaded; for
-each line on its stdin, its child says `ready <pid>` and then what it does, a line at a time; after a
-child ends, the forking process says `ended <exit code>`.
+The forking process runs a script of the test's own, which imports `os`, `sys` and `Path`, defines
+`say(*words)` and `run_studio(data_dir, *words)`, and loads its models; `FORK_LOOP` follows it. It says
+`loaded`; for each line on its stdin, its child runs `run_studio` with the line's words, says `ready
+<pid>` and then what it does, a line at a time; after a child ends, the forking process says
+`ended <exit code>`.
 """
 from __future__ import annotations
 
@@ -18,6 +20,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LINE_TIMEOUT_S = 60  # a child that says nothing for this long is stuck, not slow
+FORK_LOOP = r'''
+say("loaded")
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            run_studio(Path(line.split()[0]), *line.split()[1:])
+        finally:
+            os._exit(1)
+    say("ended", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+'''
 
 
 class ForkingStudios:
@@ -30,7 +43,7 @@ class ForkingStudios:
         self.log = log
         self.pid: int | None = None  # the studio now running
         with open(log, "a") as stderr:
-            self.process = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env, text=True,
+            self.process = subprocess.Popen([sys.executable, "-c", script + FORK_LOOP], cwd=REPO, env=env, text=True,
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

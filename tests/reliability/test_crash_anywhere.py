@@ -136,16 +136,6 @@ def run_studio(data_dir, owner, session_id):
 registry = ModelRegistry(PRESETS["tiny"])
 registry.generator(), registry.refiner()
 critic = ReadingCritic(lambda call, count: [50.0 + call] * count)
-say("loaded")
-for line in sys.stdin:
-    data_dir, owner, session_id = line.split()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            run_studio(Path(data_dir), owner, session_id)
-        finally:
-            os._exit(1)
-    say("ended", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 '''
 
 # The moment to kill at, and the longest wait after the studio announces it. Each wait ends inside
