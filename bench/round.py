@@ -88,6 +88,27 @@ class TimedModels:
         self.registry.remove_listener(listener)
 
 
+def sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()  # time the kernels, not their launch
+
+
+def time_inner_calls(module, times: dict[str, float], key: str) -> None:
+    """Adds the seconds of every `module.decode` call to times[key]: a part of the generator stage."""
+    decode = module.decode
+
+    def timed(*args, **kwargs):
+        sync()
+        started = time.perf_counter()
+        try:
+            return decode(*args, **kwargs)
+        finally:
+            sync()
+            times[key] += time.perf_counter() - started
+
+    module.decode = timed
+
+
 def count_generated_tokens(refiner, counts: dict[str, float]) -> None:
     """Adds the tokens the refiner's LLM generates to counts["tokens"]: tokens, not the streamed text (a
     random-weight model's tokens may decode to nothing)."""
@@ -120,8 +141,12 @@ def run(preset_name: str, rounds: int, count: int, brief: str, speed: SpeedOptio
     registry.generator(), registry.refiner(), registry.critic()
     load_s = time.perf_counter() - started
     models = TimedModels(registry)
-    generated: dict[str, float] = defaultdict(float)
+    generated: dict[str, float] = defaultdict(float)  # refiner tokens; decode and preview seconds (inside generate)
     count_generated_tokens(registry.refiner(), generated)
+    generator = registry.generator()
+    time_inner_calls(generator.pipe.vae, generated, "decode")
+    if generator.previewer is not None:
+        time_inner_calls(generator.previewer, generated, "previews")
     with tempfile.TemporaryDirectory() as data:
         studio = Studio(Store(Path(data)), models)
         session = studio.start_session("bench", brief)
@@ -138,6 +163,7 @@ def run(preset_name: str, rounds: int, count: int, brief: str, speed: SpeedOptio
                 elif isinstance(event, Finished):
                     finished = event.round
             round_s = time.perf_counter() - t0
+            inner = dict(generated)  # before the comparison renders below add to it
             if number == 0:
                 continue
             params = finished.params
@@ -153,8 +179,9 @@ def run(preset_name: str, rounds: int, count: int, brief: str, speed: SpeedOptio
             samples.append({**models.times, "store": finished.timings.get("store", 0.0), "round": round_s,
                             "first_preview": first_preview or float("nan"), "bare_diffusers": bare,
                             "generate_without_previews": no_previews,
-                            "refiner_tokens": generated["tokens"],
-                            "refiner_tokens_per_s": generated["tokens"] / refiner_s if refiner_s else 0.0,
+                            "decode": inner.get("decode", 0.0), "previews": inner.get("previews", 0.0),
+                            "refiner_tokens": inner.get("tokens", 0.0),
+                            "refiner_tokens_per_s": inner.get("tokens", 0.0) / refiner_s if refiner_s else 0.0,
                             "overhead": round_s - model_s})
     median = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
     cuda_peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
