@@ -19,7 +19,6 @@ import inspect
 import json
 import shutil
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,13 +56,9 @@ def spec_of(preset_name: str, role: str) -> ModelSpec:
 
 
 def config_dir(preset_name: str, role: str) -> Path:
-    """The folder of the role's architecture config. VQA falls back to the captioner's (see bench/configs/README.md)."""
+    """The folder of the role's architecture config."""
     spec_of(preset_name, role)
     folder = CONFIGS / preset_name / role
-    if role == "vqa" and not folder.exists():
-        warnings.warn(f"No VQA config for the {preset_name} preset: BlipForQuestionAnswering is built from the "
-                      f"captioner's BLIP config (same family, published VQA config not found).", stacklevel=3)
-        folder = CONFIGS / preset_name / "captioner"
     if not folder.exists():
         raise FileNotFoundError(f"No architecture config at {folder}; see bench/configs/README.md for what is missing.")
     return folder
