@@ -150,3 +150,14 @@ def test_a_model_that_cannot_preload_is_left_for_the_round_to_report(caplog):
     assert "preloading stopped: Could not load Qwen/Qwen2.5-0.5B-Instruct" in caplog.text
     with pytest.raises(ModelLoadError, match="Qwen/Qwen2.5-0.5B-Instruct"):  # the round says it to the designer
         registry.refiner()
+
+
+def test_preloading_is_on_unless_turned_off(monkeypatch):
+    from studio.settings import parse_settings
+
+    monkeypatch.delenv("DC_PRELOAD", raising=False)
+    assert parse_settings([]).preload is True
+    assert parse_settings(["--no-preload"]).preload is False
+    monkeypatch.setenv("DC_PRELOAD", "0")
+    assert parse_settings([]).preload is False
+    assert parse_settings(["--preload"]).preload is True
