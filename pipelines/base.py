@@ -124,6 +124,7 @@ class SpeedOptions:
 
 
 OFFLOAD_MODES = ("none", "model", "sequential")
+DTYPE_NAMES = ("bfloat16", "float16", "float32")
 
 
 # ---------------------------------------------------------------- critic's models

@@ -7,16 +7,16 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable
-
-import torch
+from typing import TYPE_CHECKING, Callable
 
 from pipelines import tiny
 from pipelines.base import Captioner, Generator, ModelLoadError, Refiner, Scorer, SpeedOptions
 from pipelines.critic import ModelCritic
-from pipelines.device import Placement, best_placement
 from pipelines.ocr import RapidTextReader
 from pipelines.presets import ModelSpec, Preset
+
+if TYPE_CHECKING:
+    from pipelines.device import Placement
 
 ROLES = ("refiner", "generator", "captioner", "scorer")
 log = logging.getLogger(__name__)
@@ -39,15 +39,23 @@ def source(spec: ModelSpec) -> str:
 class ModelRegistry:
     def __init__(self, preset: Preset, placement: Placement | None = None, speed: SpeedOptions = SpeedOptions()):
         self.preset = preset
-        # The tiny preset keeps fp32 under "auto": plumbing that behaves the same on every machine.
-        dtype = "float32" if speed.dtype == "auto" and preset.generator.is_tiny else speed.dtype
-        self.placement = placement or best_placement(dtype)
+        self._placement = placement  # chosen on first use: torch loads behind the page, not before it
         self.speed = speed
         self.load_counts: Counter[str] = Counter()
         self._models: dict[str, object] = {}
         self._locks = {role: threading.Lock() for role in ROLES}
         self._listeners: list[Callable[[LoadEvent], None]] = []
         self.text_reader = RapidTextReader()  # real OCR in every preset: its models ship in the wheel
+
+    @property
+    def placement(self) -> Placement:
+        if self._placement is None:
+            from pipelines.device import best_placement
+
+            # The tiny preset keeps fp32 under "auto": plumbing that behaves the same on every machine.
+            dtype = "float32" if self.speed.dtype == "auto" and self.preset.generator.is_tiny else self.speed.dtype
+            self._placement = best_placement(dtype)
+        return self._placement
 
     # ------------------------------------------------------------ progress
     def add_listener(self, listener: Callable[[LoadEvent], None]) -> None:
@@ -130,6 +138,8 @@ class ModelRegistry:
         return model
 
     def _load(self, role: str, spec: ModelSpec, build: Callable[[], object]):
+        import torch
+
         self._emit(LoadEvent(role, spec.model_id, "loading"))
         started = time.perf_counter()
         try:
@@ -163,6 +173,8 @@ class ModelRegistry:
 
     def free_memory(self) -> None:
         """Give back what the allocator keeps cached: after an out-of-memory error, before a retry."""
+        import torch
+
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

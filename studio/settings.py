@@ -7,8 +7,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.base import OFFLOAD_MODES, SpeedOptions
-from pipelines.device import DTYPES
+from pipelines.base import DTYPE_NAMES, OFFLOAD_MODES, SpeedOptions
 from pipelines.presets import PRESETS, Preset, get_preset, missing_weights
 from studio.store import SPACE_DATA_DIR, default_data_dir
 
@@ -63,7 +62,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                         help="for small GPUs: move models to the GPU only while they run (env DC_OFFLOAD)")
     parser.add_argument("--vae-tiling", action="store_true", default=env("DC_VAE_TILING") == "1",
                         help="decode large images in tiles, for small GPUs (env DC_VAE_TILING=1)")
-    parser.add_argument("--dtype", choices=["auto", *DTYPES], default=env("DC_DTYPE", "auto"),
+    parser.add_argument("--dtype", choices=["auto", *DTYPE_NAMES], default=env("DC_DTYPE", "auto"),
                         help="model precision (env DC_DTYPE; default auto: bfloat16 on GPUs and on CPUs with bf16 "
                              "instructions, else float32)")
     parser.add_argument("--preload", action=argparse.BooleanOptionalAction, default=env("DC_PRELOAD", "1") != "0",

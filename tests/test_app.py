@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from server import get, run_app, running_studio, studio_process
+from server import ROOT, get, offline_env, run_app, running_studio, studio_process
 
 SEED = 1234
 BRIEF = "A poster for a jazz night, art deco, navy and gold"
@@ -225,3 +227,24 @@ def test_the_models_load_behind_the_page_and_the_first_round_uses_them(tmp_path)
             client.close()
 
     assert status == "Round 1 done." and len(gallery) == 2
+
+
+def test_the_page_is_built_without_importing_torch(tmp_path):
+    """torch takes ~1.5 s to import: with an explicit preset it loads behind the page, with the models."""
+    script = f"""
+import sys
+import app
+from pipelines.presets import PRESETS
+from pipelines.registry import ModelRegistry
+from studio.engine import Studio
+from studio.store import Store
+from studio.ui import build_ui
+
+build_ui(Studio(Store({str(tmp_path)!r}), ModelRegistry(PRESETS["tiny"])))
+print("torch" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=offline_env(), capture_output=True,
+                          text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"
