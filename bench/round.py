@@ -37,8 +37,8 @@ from studio.store import Store  # noqa: E402
 class Timed:
     """A model behind the same interface, adding the seconds of each named call to `times`."""
 
-    def __init__(self, inner, times: dict[str, float], calls: dict[str, str]):
-        self._inner, self._times, self._calls = inner, times, calls
+    def __init__(self, inner, times: dict[str, float], calls: dict[str, str], starts: dict[str, float] | None = None):
+        self._inner, self._times, self._calls, self._starts = inner, times, calls, starts
 
     def __getattr__(self, name):
         value = getattr(self._inner, name)
@@ -47,6 +47,8 @@ class Timed:
 
         def timed(*args, **kwargs):
             started = time.perf_counter()
+            if self._starts is not None:  # when the first such call of the round began
+                self._starts.setdefault(self._calls[name], started)
             try:
                 return value(*args, **kwargs)
             finally:
@@ -61,12 +63,13 @@ class TimedModels:
         self.registry = registry
         self.preset = registry.preset
         self.times: dict[str, float] = defaultdict(float)
+        self.starts: dict[str, float] = {}
 
     def refiner(self):
         return Timed(self.registry.refiner(), self.times, {"refine": "refine", "complete": "refiner_other"})
 
     def generator(self):
-        return Timed(self.registry.generator(), self.times, {"render": "generate"})
+        return Timed(self.registry.generator(), self.times, {"render": "generate"}, self.starts)
 
     def captioner(self):
         return Timed(self.registry.captioner(), self.times, {"caption": "caption", "answer": "vqa"})
@@ -153,13 +156,14 @@ def run(preset_name: str, rounds: int, count: int, brief: str, speed: SpeedOptio
         samples: list[dict] = []
         for number in range(rounds + 1):  # the first round warms up and is not counted
             models.times.clear()
+            models.starts.clear()
             generated.clear()
             first_preview, t0 = None, time.perf_counter()
             for event in studio.run_round("bench", session.id, "", RoundParams(count=count, seed=number)):
                 if isinstance(event, Started):
                     t0 = time.perf_counter()
                 elif isinstance(event, Rendering) and event.previews and first_preview is None:
-                    first_preview = time.perf_counter() - t0
+                    first_preview = time.perf_counter()
                 elif isinstance(event, Finished):
                     finished = event.round
             round_s = time.perf_counter() - t0
@@ -177,7 +181,9 @@ def run(preset_name: str, rounds: int, count: int, brief: str, speed: SpeedOptio
             model_s = sum(models.times.values())
             refiner_s = models.times["refine"] + models.times["refiner_other"]  # every call of the LLM
             samples.append({**models.times, "store": finished.timings.get("store", 0.0), "round": round_s,
-                            "first_preview": first_preview or float("nan"), "bare_diffusers": bare,
+                            "first_preview": first_preview - t0 if first_preview else float("nan"),
+                            "first_preview_from_render": first_preview - models.starts["generate"]
+                            if first_preview else float("nan"), "bare_diffusers": bare,
                             "generate_without_previews": no_previews,
                             "decode": inner.get("decode", 0.0), "previews": inner.get("previews", 0.0),
                             "refiner_tokens": inner.get("tokens", 0.0),

@@ -11,8 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ("load_s", "refine_s", "refiner_tokens", "refiner_tokens_per_s", "generate_s", "decode_s", "previews_s",
-           "bare_diffusers_s", "caption_s", "vqa_s", "score_s", "store_s", "round_s", "first_preview_s", "peak_rss_gb",
-           "generator_over_bare", "overhead_share")
+           "bare_diffusers_s", "caption_s", "vqa_s", "score_s", "store_s", "round_s", "first_preview_s",
+           "first_preview_from_render_s", "peak_rss_gb", "generator_over_bare", "overhead_share")
 
 
 def test_the_round_benchmark_prints_every_figure():
@@ -31,6 +31,7 @@ def test_the_round_benchmark_prints_every_figure():
     assert figures["round_s"] >= figures["generate_s"] and 0 <= figures["overhead_share"] < 1
     assert figures["refiner_tokens"] > 0 and figures["refiner_tokens_per_s"] > 0  # tokens counted, not text
     assert 0 < figures["decode_s"] + figures["previews_s"] < figures["generate_s"]  # parts of the generator stage
+    assert 0 < figures["first_preview_from_render_s"] < figures["first_preview_s"]  # the refiner came first
 
 
 def test_the_page_benchmark_prints_the_seconds_to_the_first_page():
