@@ -2,8 +2,9 @@
 # Issue 8's GPU figures, in steps that each fit one 10-minute device call:
 #
 #   bash bench/gpu.sh wheels    # here, with pip: the packages the GPU image lacks, into .whl/ (git-ignored)
-#   bash bench/gpu.sh turbo     # there: SDXL-Turbo shapes, 5 rounds of 4 x 512 px, then again with --compile
-#   bash bench/gpu.sh quality   # there: FLUX.1-schnell shapes, 5 rounds of 1 x 1024 px
+#   bash bench/gpu.sh turbo           # there: SDXL-Turbo shapes, 5 rounds of 4 x 512 px
+#   bash bench/gpu.sh turbo-compile   # there, same machine: the same with --compile (minutes of compiling at load)
+#   bash bench/gpu.sh quality         # there: FLUX.1-schnell shapes, 5 rounds of 1 x 1024 px
 #
 # On the device machine carry `.whl` and run from the repository root. Figures go to $OUT (or bench-results/).
 set -euo pipefail
@@ -20,19 +21,19 @@ if [ "${1:-}" = wheels ]; then
   exit 0
 fi
 
-preset=${1:?usage: bash bench/gpu.sh wheels|turbo|quality}
-python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
+step=${1:?usage: bash bench/gpu.sh wheels|turbo|turbo-compile|quality}
+preset=${step%-compile}
+python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target /tmp/site .whl/*.whl
 export PYTHONPATH=/tmp/site HF_HUB_CACHE=$hub HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$out/gpu.txt"
-rm -rf "$hub"  # one preset at a time: the quality shapes alone are ~50 GB
-python3 bench/shapes.py --preset "$preset" --hub-dir "$hub" --device cuda --dtype bfloat16 > "$out/shapes-$preset.log" 2>&1
-python3 bench/roofline.py --preset "$preset" --count "$([ "$preset" = quality ] && echo 1 || echo 4)" > "$out/roofline-$preset.txt"
-if [ "$preset" = quality ]; then
-  python3 bench/round.py --preset quality --rounds 5 --count 1 > "$out/round-quality.txt" 2> "$out/round-quality.log"
-else
-  python3 bench/round.py --preset turbo --rounds 5 --count 4 > "$out/round-turbo.txt" 2> "$out/round-turbo.log"
-  python3 bench/round.py --preset turbo --rounds 5 --count 4 --compile > "$out/round-turbo-compile.txt" \
-    2> "$out/round-turbo-compile.log"
+if [ "$(cat "$hub/preset" 2>/dev/null)" != "$preset" ]; then  # one preset at a time: quality alone is ~50 GB
+  rm -rf "$hub"
+  python3 bench/shapes.py --preset "$preset" --hub-dir "$hub" --device cuda --dtype bfloat16 > "$out/shapes-$preset.log" 2>&1
+  echo "$preset" > "$hub/preset"
 fi
-tail -n 1 "$out"/round-"$preset"*.txt
+count=$([ "$preset" = quality ] && echo 1 || echo 4)
+python3 bench/roofline.py --preset "$preset" --count "$count" > "$out/roofline-$preset.txt"
+python3 bench/round.py --preset "$preset" --rounds 5 --count "$count" $([ "$step" != "$preset" ] && echo --compile) \
+  > "$out/round-$step.txt" 2> "$out/round-$step.log"
+tail -n 1 "$out/round-$step.txt"
