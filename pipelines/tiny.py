@@ -84,7 +84,7 @@ def _train_bpe(byte_level_prefix: bool, special: list[str], suffix: str | None) 
             [pre_tokenizers.Whitespace(), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     else:  # GPT-2 / Qwen style: spaces become Ġ
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=byte_level_prefix)
-    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())  # sorted: it comes from a hash set, in any order
     trainer = trainers.BpeTrainer(vocab_size=1200, special_tokens=special, initial_alphabet=alphabet,
                                   show_progress=False, **suffix_kw)
     sentences = [" ".join(_CORPUS[i:i + 12]) for i in range(0, len(_CORPUS), 6)]
