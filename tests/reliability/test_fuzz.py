@@ -274,11 +274,16 @@ def explore(arguments: dict, examples: int, check) -> int:
     return ran
 
 
-def fuzz(prepared: Prepared, action: str, call, **arguments) -> None:
-    """`call(workshop, **args)` on ENGINE_EXAMPLES[action] generated argument sets, each on a fresh workshop."""
+def fuzz(prepared: Prepared, action: str, call=None, **arguments) -> None:
+    """`call(workshop, **args)` on ENGINE_EXAMPLES[action] generated argument sets, each on a fresh workshop.
+    Without `call`: `attempt` the engine's `action` itself, given the arguments in the order named here."""
     def check(args):
         with workshop(prepared) as w:
-            call(w, **{name: w.real(value) for name, value in args.items()})
+            real = {name: w.real(args[name]) for name in arguments}
+            if call is None:
+                attempt(w, getattr(w.studio, action), *real.values())
+            else:
+                call(w, **real)
 
     ran = explore(arguments, ENGINE_EXAMPLES[action], check)
     assert ran >= ENGINE_EXAMPLES[action], f"Hypothesis ran {ran} of {ENGINE_EXAMPLES[action]} examples"
@@ -420,10 +425,7 @@ def test_open_session_never_opens_anothers(prepared):
 
 
 def test_rename_takes_any_title_or_refuses_it_cleanly(prepared):
-    def rename(w, owner, session, title):
-        attempt(w, w.studio.rename, owner, session, title)
-
-    fuzz(prepared, "rename", rename, owner=OWNER, session=SESSION,
+    fuzz(prepared, "rename", owner=OWNER, session=SESSION,
          title=(st.text(min_size=1, max_size=limits.MAX_TITLE_CHARS), anything))
 
 
@@ -438,51 +440,33 @@ def test_delete_removes_only_the_callers_own(prepared):
 
 
 def test_give_feedback_takes_any_note_or_refuses_it_cleanly(prepared):
-    def feedback(w, owner, session, round_index, kind, candidate, text):
-        attempt(w, w.studio.give_feedback, owner, session, round_index, kind, candidate, text)
-
-    fuzz(prepared, "give_feedback", feedback, owner=OWNER, session=SESSION, round_index=ROUND,
+    fuzz(prepared, "give_feedback", owner=OWNER, session=SESSION, round_index=ROUND,
          kind=(st.sampled_from(["pick", "reject", "correction"]),
                either(st.sampled_from(["PICK", "love", "", *UNHASHABLE]), anything)), candidate=CANDIDATE,
          text=(st.sampled_from(["too busy", "love the type", "🎷"]), anything))
 
 
 def test_set_checklist_takes_any_table_or_refuses_it_cleanly(prepared):
-    def checklist(w, owner, session, rows):
-        attempt(w, w.studio.set_checklist, owner, session, rows)
-
-    fuzz(prepared, "set_checklist", checklist, owner=OWNER, session=SESSION,
+    fuzz(prepared, "set_checklist", owner=OWNER, session=SESSION,
          rows=table(checklist_row, limits.MAX_CHECKLIST_ITEMS))
 
 
 def test_edit_brief_takes_any_brief_or_refuses_it_cleanly(prepared):
-    def edit(w, owner, session, brief):
-        attempt(w, w.studio.edit_brief, owner, session, brief)
-
-    fuzz(prepared, "edit_brief", edit, owner=OWNER, session=SESSION, brief=SOME_TEXT)
+    fuzz(prepared, "edit_brief", owner=OWNER, session=SESSION, brief=SOME_TEXT)
 
 
 def test_set_preferences_takes_any_table_or_refuses_it_cleanly(prepared):
-    def preferences(w, owner, session, rows):
-        attempt(w, w.studio.set_preferences, owner, session, rows)
-
-    fuzz(prepared, "set_preferences", preferences, owner=OWNER, session=SESSION,
+    fuzz(prepared, "set_preferences", owner=OWNER, session=SESSION,
          rows=table(preference_row, limits.MAX_PREFERENCES))
 
 
 def test_ask_takes_any_question_or_refuses_it_cleanly(prepared):
-    def ask(w, owner, session, round_index, candidate, question):
-        attempt(w, w.studio.ask, owner, session, round_index, candidate, question)
-
-    fuzz(prepared, "ask", ask, owner=OWNER, session=SESSION, round_index=ROUND, candidate=CANDIDATE,
+    fuzz(prepared, "ask", owner=OWNER, session=SESSION, round_index=ROUND, candidate=CANDIDATE,
          question=(st.sampled_from(["is the text readable?", "🎷?"]), anything))
 
 
 def test_agreement_reads_only_the_callers_own(prepared):
-    def agreement(w, owner, session):
-        attempt(w, w.studio.agreement, owner, session)
-
-    fuzz(prepared, "agreement", agreement, owner=OWNER, session=SESSION)
+    fuzz(prepared, "agreement", owner=OWNER, session=SESSION)
 
 
 def test_cancel_stops_nothing_it_does_not_own(prepared):
