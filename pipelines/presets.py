@@ -54,7 +54,7 @@ class Preset:
     guidance: float
     size: int
     max_size: int
-    previewer: ModelSpec | None = None  # a tiny autoencoder (TAESD) that decodes live previews
+    previewer: ModelSpec | None = None  # a tiny autoencoder (TAESD, TAEF1) that decodes live previews
 
     @property
     def models(self) -> dict[str, ModelSpec]:

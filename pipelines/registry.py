@@ -86,7 +86,8 @@ class ModelRegistry:
     def generator(self) -> Generator:
         from pipelines.generator import DiffusersGenerator
 
-        spec, previewer, preset = self.preset.generator, self.preset.previewer, self.preset
+        preset = self.preset
+        spec, previewer = preset.generator, preset.previewer
 
         def load() -> DiffusersGenerator:
             generator = DiffusersGenerator(spec.model_id, source(spec), spec.classes[0], self.placement, self.speed,

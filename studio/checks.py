@@ -145,10 +145,8 @@ def open_upload(path, what: str, roots: tuple[Path, ...]) -> Image.Image:
     file outside the upload folders (no reading the server's own files)."""
     if not isinstance(path, (str, os.PathLike)) or "://" in str(path):
         raise StudioError(f"{what} must be an uploaded image file, not a link.")
-    if "\x00" in str(path):
-        raise StudioError(f"{what} must be a file you uploaded; upload it again.")
-    resolved = Path(path).resolve()
-    if not any(resolved.is_relative_to(root.resolve()) for root in roots):
+    # Only files in the upload folders (a NUL is refused before resolve() could fail on it).
+    if "\x00" in str(path) or not any(Path(path).resolve().is_relative_to(root.resolve()) for root in roots):
         raise StudioError(f"{what} must be a file you uploaded; upload it again.")
     try:
         if os.path.getsize(path) > limits.MAX_UPLOAD_BYTES:
