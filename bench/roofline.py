@@ -84,10 +84,11 @@ def refiner_ceiling_tokens_per_s(preset_name: str, bandwidth_tbs: float) -> floa
     return bandwidth_tbs * 1e12 / weight_bytes
 
 
-def refiner_tokens_a_round(count: int) -> tuple[int, int]:
-    """The most tokens the refiner may write in a round (the prompt, a note per candidate), and in a session's
-    first round (with the checklist). Real models stop earlier; random weights write all of them."""
-    later = RefineRequest.__dataclass_fields__["max_new_tokens"].default + NOTE_TOKENS * count
+def refiner_tokens_a_round() -> tuple[int, int]:
+    """The most decoding steps the refiner may take in a round (the prompt, then the notes on all candidates
+    side by side, one token each a step), and in a session's first round (with the checklist). Real models
+    stop earlier; random weights write all of them."""
+    later = RefineRequest.__dataclass_fields__["max_new_tokens"].default + NOTE_TOKENS
     return later, later + CHECKLIST_TOKENS
 
 
@@ -95,7 +96,7 @@ def run(preset_name: str, count: int, peak_tflops: float, bandwidth_tbs: float) 
     stages = generator_stages(preset_name, count)
     preset = PRESETS[preset_name]
     ceiling = refiner_ceiling_tokens_per_s(preset_name, bandwidth_tbs)
-    tokens, first_tokens = refiner_tokens_a_round(count)
+    tokens, first_tokens = refiner_tokens_a_round()
     return {"preset": preset_name, "candidates": count, "size": preset.size, "steps": preset.steps,
             "peak_tflops": peak_tflops, "bandwidth_tbs": bandwidth_tbs,
             "stages_tflop": {name: value / 1e12 for name, value in stages.items()},
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:22s} {tflop:9.3f} TFLOP  >= {tflop / args.peak_tflops * 1e3:8.2f} ms")
     print(f"  {'render':22s} {figures['render_tflop']:9.3f} TFLOP  >= {figures['render_floor_s'] * 1e3:8.2f} ms")
     ceiling, tokens = figures["refiner_ceiling_tokens_per_s"], figures["refiner_max_tokens_a_round"]
-    print(f"  refiner decoding      <= {ceiling:,.0f} tokens/s (batch 1, bf16); at most {tokens} tokens a round "
+    print(f"  refiner decoding      <= {ceiling:,.0f} tokens/s (bf16); at most {tokens} decoding steps a round "
           f"({figures['refiner_max_tokens_first_round']} in the first) >= {tokens / ceiling * 1e3:,.0f} ms, "
           f"{tokens / 150:.2f} s at 150 tokens/s")
     print(json.dumps(figures))

@@ -71,6 +71,9 @@ class Refiner(Protocol):
                  on_token: TokenCallback | None = None) -> str:
         """One chat turn: the model's reply to `user` under `system` (streams tokens)."""
 
+    def complete_each(self, system: str, users: Sequence[str], max_new_tokens: int) -> list[str]:
+        """One reply per user message under the same `system`, written side by side."""
+
 
 # ---------------------------------------------------------------- generator
 @dataclass(frozen=True)

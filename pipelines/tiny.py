@@ -11,11 +11,13 @@ import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
-TINY_VERSION = "2"  # bump when a builder changes, so stale caches are rebuilt
+TINY_VERSION = "3"  # bump when a builder changes, so stale caches are rebuilt
 IMAGE_SIZE = 32  # what the tiny captioner and scorer see
+VOCAB_SIZE = 1200  # of the tiny BPE tokenizers
 
 # Words the tiny tokenizers learn, so prompts take a realistic number of tokens (not one per
 # character) and the 77-token limit means roughly what it means for the real CLIP tokenizer.
@@ -73,34 +75,60 @@ def ensure(family: str) -> Path:
 
 
 # ---------------------------------------------------------------- tokenizers
-def _train_bpe(byte_level_prefix: bool, special: list[str], suffix: str | None) -> tuple[dict, list]:
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+def _bpe(special: list[str], suffix: str = "") -> tuple[dict, list]:
+    """A byte-level BPE vocabulary and its merges, learnt from the corpus: the same at every build.
 
-    suffix_kw = {"end_of_word_suffix": suffix} if suffix else {}
-    tok = Tokenizer(models.BPE(**suffix_kw))
-    if suffix:  # CLIP style: lower case, words end in </w>
-        tok.normalizer = normalizers.Lowercase()
-        tok.pre_tokenizer = pre_tokenizers.Sequence(
+    The `tokenizers` trainer breaks ties between equally frequent pairs in hash order, which with CLIP's
+    end-of-word suffix changes from one process to the next; here the pair itself breaks the tie.
+    """
+    from tokenizers import pre_tokenizers
+
+    if suffix:  # CLIP style: lower case, split at spaces and punctuation, words end in </w>
+        split = pre_tokenizers.Sequence(
             [pre_tokenizers.Whitespace(), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
-    else:  # GPT-2 / Qwen style: spaces become Ġ
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=byte_level_prefix)
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())  # sorted: it comes from a hash set, in any order
-    trainer = trainers.BpeTrainer(vocab_size=1200, special_tokens=special, initial_alphabet=alphabet,
-                                  show_progress=False, **suffix_kw)
-    sentences = [" ".join(_CORPUS[i:i + 12]) for i in range(0, len(_CORPUS), 6)]
-    tok.train_from_iterator(sentences + [w.capitalize() for w in _CORPUS], trainer)
-    model = json.loads(tok.to_str())["model"]
-    vocab, merges = model["vocab"], [tuple(m) for m in model["merges"]]
-    if suffix:
-        for ch in alphabet:
-            vocab.setdefault(ch + suffix, len(vocab))
+    else:  # GPT-2 / Qwen style: a space becomes a Ġ at the start of the word after it
+        split = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    texts = [" ".join(_CORPUS[i:i + 12]) for i in range(0, len(_CORPUS), 6)] + [w.capitalize() for w in _CORPUS]
+    words: Counter[tuple[str, ...]] = Counter()
+    for text in texts:
+        for word, _ in split.pre_tokenize_str(text.lower() if suffix else text):
+            words[(*word[:-1], word[-1] + suffix)] += 1
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    symbols = special + alphabet + ([ch + suffix for ch in alphabet] if suffix else [])
+    merges: list[tuple[str, str]] = []
+    while len(symbols) + len(merges) < VOCAB_SIZE:
+        pairs: Counter[tuple[str, str]] = Counter()
+        for word, n in words.items():
+            for pair in zip(word, word[1:]):
+                pairs[pair] += n
+        if not pairs:
+            break
+        best = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        merges.append(best)
+        merged: Counter[tuple[str, ...]] = Counter()
+        for word, n in words.items():
+            merged[_merge(word, best)] += n
+        words = merged
+    vocab = {token: i for i, token in enumerate(dict.fromkeys(symbols + ["".join(m) for m in merges]))}
     return vocab, merges
+
+
+def _merge(word: tuple[str, ...], pair: tuple[str, str]) -> tuple[str, ...]:
+    out, i = [], 0
+    while i < len(word):
+        if word[i:i + 2] == pair:
+            out.append(pair[0] + pair[1])
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
+    return tuple(out)
 
 
 def clip_tokenizer():
     from transformers import CLIPTokenizer
 
-    vocab, merges = _train_bpe(False, ["<|startoftext|>", "<|endoftext|>"], "</w>")
+    vocab, merges = _bpe(["<|startoftext|>", "<|endoftext|>"], "</w>")
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
 
 
@@ -125,7 +153,7 @@ def qwen_tokenizer():
     from transformers import Qwen2Tokenizer
 
     special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-    vocab, merges = _train_bpe(False, special, None)
+    vocab, merges = _bpe(special)
     tok = Qwen2Tokenizer(vocab=vocab, merges=merges, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                          model_max_length=4096)
     tok.chat_template = CHATML_TEMPLATE

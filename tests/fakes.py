@@ -94,13 +94,18 @@ class PausingRefiner(Delegate):
 
 
 class PausingGenerator(Delegate):
-    """Reports step 1, then waits until `go_on` is set."""
+    """Reports step 1, then waits until `go_on` is set: in every render, or only in its `number`-th."""
 
-    def __init__(self, inner, paused: threading.Event, go_on: threading.Event):
+    def __init__(self, inner, paused: threading.Event, go_on: threading.Event, number: int | None = None):
         super().__init__(inner)
-        self.paused, self.go_on = paused, go_on
+        self.paused, self.go_on, self.number = paused, go_on, number
+        self.calls = 0
 
     def render(self, request, on_step=None):
+        self.calls += 1
+        if self.number not in (None, self.calls):
+            return self.inner.render(request, on_step)
+
         def step(event) -> None:
             on_step(event)
             if event.step == 1:
@@ -192,28 +197,6 @@ class PosterGenerator(Delegate):
                                        font=ImageFont.load_default(size=64))
             posters.append(image)
         return posters
-
-
-class GeneratorPausingOnRender(Delegate):
-    """Renders normally, except that its `number`-th render call waits after step 1 until `go_on` is set."""
-
-    def __init__(self, inner, number: int, paused: threading.Event, go_on: threading.Event):
-        super().__init__(inner)
-        self.number, self.paused, self.go_on = number, paused, go_on
-        self.calls = 0
-
-    def render(self, request, on_step=None):
-        self.calls += 1
-        if self.calls != self.number:
-            return self.inner.render(request, on_step)
-
-        def step(event) -> None:
-            on_step(event)
-            if event.step == 1:
-                self.paused.set()
-                self.go_on.wait(PAUSE_LIMIT_S)
-
-        return self.inner.render(request, step)
 
 
 class ScriptedRefiner(Delegate):

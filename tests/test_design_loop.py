@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fakes import (CriticFindingMissing, FixedScorer, GeneratorPausingOnRender, PosterGenerator, RecordingCaptioner,
+from fakes import (CriticFindingMissing, FixedScorer, PausingGenerator, PosterGenerator, RecordingCaptioner,
                    RecordingCritic, RecordingGenerator, RecordingRefiner, ScriptedCaptioner, ScriptedCritic,
                    ScriptedRefiner, SwappedModels)
 from pipelines.base import ChecklistItem, Critique, ItemCheck
@@ -495,7 +495,7 @@ def test_auto_rounds_stop_when_the_best_score_stops_improving(make_studio):
 
 def test_stop_during_auto_rounds_interrupts_the_round_and_keeps_the_earlier_ones(make_studio, tiny_registry):
     paused, go_on = threading.Event(), threading.Event()
-    pausing = GeneratorPausingOnRender(tiny_registry.generator(), 2, paused, go_on)  # in the second round
+    pausing = PausingGenerator(tiny_registry.generator(), paused, go_on, number=2)  # in the second round
     studio = make_studio(wrap_generator=every_round(pausing))
     session = studio.start_session("alice", BRIEF)
 

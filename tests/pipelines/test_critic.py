@@ -142,29 +142,33 @@ class ScriptedRefiner:
 
     model_id = "scripted"
 
-    def __init__(self, reply: str):
-        self.reply = reply
-        self.calls: list[tuple[str, str]] = []
+    def __init__(self, *notes: str):
+        self.notes = notes
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def complete_each(self, system: str, users, max_new_tokens: int) -> list[str]:
+        self.calls.append((system, list(users)))
+        return list(self.notes[:len(users)])
 
     def complete(self, system: str, user: str, max_new_tokens: int, on_token=None) -> str:
-        self.calls.append((system, user))
-        return self.reply
+        raise AssertionError("the critic asks for its notes in one batch")
 
     def refine(self, request, on_token=None):
         raise AssertionError("the critic never asks for a prompt")
 
 
 def test_the_refiners_notes_become_the_summaries_when_they_read_as_language(photos):
-    refiner = ScriptedRefiner("1: strong contrast but the saxophone is missing\n2: @@## 12 !!")
+    refiner = ScriptedRefiner("strong contrast but the saxophone is missing\nand a second line", "@@## 12 !!")
     captioner = ScriptedCaptioner({item: "yes" for item in CHECKLIST})
     critic = ModelCritic(captioner, FixedScorer(0.3), refiner)
 
     first, second = critic.critique(photos[:2], CritiqueRequest(BRIEF, "", CHECKLIST))
 
-    assert first.summary == "strong contrast but the saxophone is missing"
+    assert first.summary == "strong contrast but the saxophone is missing"  # its first line
     assert second.summary.startswith("Shows: a navy poster.")  # garbage note: the composed summary instead
-    [(_, shown)] = refiner.calls  # one call for the whole round
-    assert f"<data>{BRIEF}</data>" in shown and shown.count("<data>a navy poster</data>") == 2
+    [(_, shown)] = refiner.calls  # one batched call for the whole round, one conversation per candidate
+    assert len(shown) == 2
+    assert all(f"<data>{BRIEF}</data>" in user and user.count("<data>a navy poster</data>") == 1 for user in shown)
 
 
 # ---------------------------------------------------------------- the checklist and the verdicts

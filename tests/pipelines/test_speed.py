@@ -117,6 +117,6 @@ def test_compile_gives_the_refiner_a_static_cache_and_a_warm_up_at_load(monkeypa
     streamed: list[str] = []
     reply = refiner.complete("You write prompts.", "a jazz poster", max_new_tokens=6, on_token=streamed.append)
 
-    assert warm_ups == (1 if compile_ else 0)
+    assert [kw["input_ids"].shape[0] for kw in calls[:warm_ups]] == ([1, 2] if compile_ else [])  # alone, batched
     assert {kw["cache_implementation"] for kw in calls} == {cache}
     assert "".join(streamed) == reply  # it still streams

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import diffusers
 import pytest
@@ -39,3 +40,17 @@ def test_an_unknown_family_names_the_known_ones():
         tiny.ensure("sd3")
 
     assert all(family in str(raised.value) for family in tiny.BUILDERS)
+
+
+def test_the_tiny_tokenizers_are_the_same_in_every_process():
+    """A fresh cache (every CI machine builds one) must tokenize as this one does: tests see the same ids."""
+    import subprocess
+    import sys
+
+    script = ("import hashlib, json; from pipelines.tiny import clip_tokenizer, qwen_tokenizer; "
+              "print(hashlib.sha256(json.dumps([t('navy and gold art deco, jazz: Saxophone!')['input_ids'] "
+              "+ sorted(t.get_vocab().items()) for t in (clip_tokenizer(), qwen_tokenizer())]).encode()).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+
+    assert len(digests) == 1, "the byte-pair merges depend on the process's hash order"

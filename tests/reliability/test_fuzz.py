@@ -83,6 +83,9 @@ class InstantRefiner:
     def complete(self, system: str, user: str, max_new_tokens: int, on_token=None) -> str:
         return ""  # unusable on purpose: the checklist and directions fall back to the brief's clauses
 
+    def complete_each(self, system: str, users, max_new_tokens: int) -> list[str]:
+        return [""] * len(users)  # no notes: the critic composes its summaries
+
 
 class InstantGenerator:
     model_id, scheduler, max_prompt_tokens = "instant/generator", "none", 75
