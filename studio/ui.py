@@ -69,6 +69,27 @@ class UploadedImage(gr.Image):
         return super().preprocess(payload)
 
 
+class _EngineChecked:
+    """A setting whose value the engine checks, and names in its refusal ("Steps must be between 1 and 50,
+    not 0."): Gradio's own check would say "Value 0 is less than minimum value 1." and round 2.5 to 2."""
+
+    block: str
+
+    def get_block_name(self) -> str:
+        return self.block  # drawn by Gradio's own component
+
+    def preprocess(self, payload):
+        return payload
+
+
+class Setting(_EngineChecked, gr.Slider):
+    block = "slider"
+
+
+class WholeSetting(_EngineChecked, gr.Number):
+    block = "number"
+
+
 def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.Blocks:
     preset = studio.preset
     style_choices = [("None", "")] + [(s.name, key) for key, s in studio.styles.items()]
@@ -121,8 +142,8 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                                           elem_id="question")
                     ask = gr.Button("Ask", scale=1, min_width=80, elem_id="ask")
                 with gr.Row():
-                    auto_rounds = gr.Number(label="Rounds", value=3, precision=0, minimum=1,
-                                            maximum=limits.MAX_AUTO_ROUNDS, scale=1, min_width=80, elem_id="auto-rounds")
+                    auto_rounds = WholeSetting(label="Rounds", value=3, precision=0, minimum=1,
+                                               maximum=limits.MAX_AUTO_ROUNDS, scale=1, min_width=80, elem_id="auto-rounds")
                     auto = gr.Button("Run rounds on its own", scale=2, min_width=120, elem_id="auto")
                     direction_count = gr.Number(label="Directions", value=4, precision=0, minimum=2,
                                                 maximum=MAX_DIRECTIONS, scale=1, min_width=80, elem_id="direction-count")
@@ -130,24 +151,22 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                 round_index = gr.Number(label="Round shown", value=0, precision=0, visible=False)
                 with gr.Accordion("Settings", open=False):
                     with gr.Row():
-                        count = gr.Slider(limits.MIN_CANDIDATES, limits.MAX_CANDIDATES, value=4, step=1,
-                                          label="Candidates")
-                        steps = gr.Slider(limits.MIN_STEPS, limits.MAX_STEPS, value=preset.steps, step=1,
-                                          label="Steps")
-                        size = gr.Slider(limits.MIN_SIZE, preset.max_size, value=preset.size,
-                                         step=limits.SIZE_MULTIPLE, label="Size (px)")
-                        guidance = gr.Slider(limits.MIN_GUIDANCE, limits.MAX_GUIDANCE, value=preset.guidance,
-                                             step=0.5, label="Guidance")
+                        count = Setting(limits.MIN_CANDIDATES, limits.MAX_CANDIDATES, value=4, step=1, label="Candidates")
+                        steps = Setting(limits.MIN_STEPS, limits.MAX_STEPS, value=preset.steps, step=1, label="Steps")
+                        size = Setting(limits.MIN_SIZE, preset.max_size, value=preset.size,
+                                       step=limits.SIZE_MULTIPLE, label="Size (px)")
+                        guidance = Setting(limits.MIN_GUIDANCE, limits.MAX_GUIDANCE, value=preset.guidance,
+                                           step=0.5, label="Guidance")
                     with gr.Row():
-                        seed = gr.Number(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED)
+                        seed = WholeSetting(label="Seed", value=0, precision=0, minimum=0, maximum=limits.MAX_SEED)
                         randomize = gr.Checkbox(label="Random seed", value=True)
                         negative = gr.Textbox(label="Negative prompt (added)", max_length=limits.MAX_MESSAGE_CHARS)
                         style = gr.Dropdown(style_choices, value="", label="Style", elem_id="style")
                     with gr.Row():
                         reference = UploadedImage(label="Reference image (optional)", type="filepath",
                                              sources=["upload", "clipboard"], height=160)
-                        strength = gr.Slider(limits.MIN_STRENGTH, limits.MAX_STRENGTH, value=0.6, step=0.05,
-                                             label="How far to move from the reference / candidate")
+                        strength = Setting(limits.MIN_STRENGTH, limits.MAX_STRENGTH, value=0.6, step=0.05,
+                                           label="How far to move from the reference / candidate")
                         from_selected = gr.Checkbox(label="Start from the selected candidate", value=False)
                 with gr.Accordion("Round details (JSON)", open=False):
                     details = gr.JSON(label="Round")

@@ -188,8 +188,10 @@ def test_an_empty_brief_is_refused_with_the_engines_message(designer):
 
 @pytest.mark.parametrize("settings, expected", [
     pytest.param({"size": 100}, "Width must be a multiple of 64 pixels, not 100.", id="size 100"),
-    # A slider's range is checked by Gradio before the engine: its message names the bound, not the setting.
-    pytest.param({"steps": 0}, "Value 0 is less than minimum value 1.", id="steps 0"),
+    # Gradio's own range check would say "Value 0 is less than minimum value 1.", naming no setting.
+    pytest.param({"steps": 0}, "Steps must be between 1 and 50, not 0.", id="steps 0"),
+    pytest.param({"count": 100}, "The number of candidates must be between 1 and 8, not 100.", id="count 100"),
+    pytest.param({"seed": 2.5}, "The seed must be a whole number, not 2.5.", id="seed 2.5"),  # Gradio rounded it
 ])
 def test_bad_round_settings_are_refused_with_the_engines_message_and_change_nothing(designer, settings, expected):
     sid, *_ = designer.predict(BRIEF, api_name="/start_session")

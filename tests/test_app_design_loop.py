@@ -123,3 +123,15 @@ def test_a_bad_checklist_through_the_api_gets_the_engines_message_and_changes_no
 
     *_, checklist, _preferences, _insights, _browser = designer.predict(sid, api_name="/open_session")
     assert checklist["data"] == [["a saxophone", "visual", True]]
+
+
+def test_too_many_rounds_on_its_own_are_refused_with_the_engines_message(designer):
+    sid, *_ = designer.predict(BRIEF, api_name="/start_session")
+
+    for rounds, message in [(0, "Rounds must be between 1 and 10, not 0."), (11, "between 1 and 10, not 11."),
+                            (2.5, "Rounds must be a whole number, not 2.5.")]:
+        with pytest.raises(AppError) as refused:
+            designer.predict(sid=sid, rounds_value=rounds, api_name="/run_auto", **SETTINGS)
+        assert message in str(refused.value) and "Traceback" not in str(refused.value)
+    assert rounds_of(designer, sid) == 0
+

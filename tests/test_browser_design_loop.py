@@ -31,6 +31,23 @@ def wait_for_round(page: Page, number: int, candidates: int) -> None:
     expect(page.locator("#gallery img")).to_have_count(candidates, timeout=ROUND_MS)
 
 
+def type_into_slider(page: Page, label: str, value: str) -> None:
+    """Types `value` into a slider's number box until the slider itself shows it (its range input follows the
+    component's state, which Start sends). Typed while the just-opened accordion is still mounting its
+    contents, a value is sometimes dropped and the slider keeps its own: the designer would type it again."""
+    box = page.locator(f'input[aria-label="number input for {label}"]')
+    slider = page.locator(f'input[aria-label="range slider for {label}"]')
+    for _attempt in range(3):
+        box.fill(value)
+        box.press("Tab")
+        try:
+            expect(slider).to_have_value(value, timeout=2_000)
+            return
+        except AssertionError:
+            continue
+    expect(slider).to_have_value(value)
+
+
 def test_a_designer_sees_the_checklist_asks_for_directions_and_asks_a_question(designer_page):
     page = designer_page
     chat, checklist = page.locator("#chat"), page.locator("#checklist")
@@ -38,10 +55,7 @@ def test_a_designer_sees_the_checklist_asks_for_directions_and_asks_a_question(d
     # One candidate a round, one step: quick sketches.
     page.get_by_text("Settings").click()
     for setting in ("Candidates", "Steps"):
-        page.locator(f'input[aria-label="number input for {setting}"]').fill("1")
-        page.locator(f'input[aria-label="number input for {setting}"]').press("Tab")
-        # The slider took the value (its range input follows the component's state): Start sends it.
-        expect(page.locator(f'input[aria-label="range slider for {setting}"]')).to_have_value("1")
+        type_into_slider(page, setting, "1")
 
     # The first round turns the brief into the checklist the designer can edit.
     page.locator("#message textarea").fill(BRIEF)
