@@ -66,7 +66,8 @@ class TimedModels:
         self.starts: dict[str, float] = {}
 
     def refiner(self):
-        return Timed(self.registry.refiner(), self.times, {"refine": "refine", "complete": "refiner_other", "complete_each": "refiner_other"})
+        return Timed(self.registry.refiner(), self.times,
+                     {"refine": "refine", "complete": "refiner_other", "complete_each": "refiner_other"})
 
     def generator(self):
         return Timed(self.registry.generator(), self.times, {"render": "generate"}, self.starts)

@@ -143,7 +143,8 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                     ask = gr.Button("Ask", scale=1, min_width=80, elem_id="ask")
                 with gr.Row():
                     auto_rounds = WholeSetting(label="Rounds", value=3, precision=0, minimum=1,
-                                               maximum=limits.MAX_AUTO_ROUNDS, scale=1, min_width=80, elem_id="auto-rounds")
+                                               maximum=limits.MAX_AUTO_ROUNDS, scale=1, min_width=80,
+                                               elem_id="auto-rounds")
                     auto = gr.Button("Run rounds on its own", scale=2, min_width=120, elem_id="auto")
                     direction_count = gr.Number(label="Directions", value=4, precision=0, minimum=2,
                                                 maximum=MAX_DIRECTIONS, scale=1, min_width=80, elem_id="direction-count")
@@ -151,7 +152,8 @@ def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.B
                 round_index = gr.Number(label="Round shown", value=0, precision=0, visible=False)
                 with gr.Accordion("Settings", open=False):
                     with gr.Row():
-                        count = Setting(limits.MIN_CANDIDATES, limits.MAX_CANDIDATES, value=4, step=1, label="Candidates")
+                        count = Setting(limits.MIN_CANDIDATES, limits.MAX_CANDIDATES, value=4, step=1,
+                                        label="Candidates")
                         steps = Setting(limits.MIN_STEPS, limits.MAX_STEPS, value=preset.steps, step=1, label="Steps")
                         size = Setting(limits.MIN_SIZE, preset.max_size, value=preset.size,
                                        step=limits.SIZE_MULTIPLE, label="Size (px)")
