@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from pipelines.base import RenderRequest, SpeedOptions  # noqa: E402
+from pipelines.base import DTYPE_NAMES, RenderRequest, SpeedOptions  # noqa: E402
 from pipelines.presets import PRESETS  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
 from studio.engine import RoundParams, Studio  # noqa: E402
@@ -212,9 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds, after one warm-up round")
     parser.add_argument("--count", type=int, default=4, help="candidates a round")
     parser.add_argument("--brief", default="a poster for a jazz night, art deco, navy and gold")
-    parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"],
+    parser.add_argument("--dtype", default="auto", choices=["auto", *DTYPE_NAMES],
                         help="model precision, as the studio's --dtype")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the denoiser, as the studio's --compile")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the denoiser and the refiner's decoding, as the studio's --compile")
     args = parser.parse_args(argv)
     figures = run(args.preset, args.rounds, args.count, args.brief, SpeedOptions(compile=args.compile, dtype=args.dtype))
     if figures["plumbing_only"]:

@@ -116,8 +116,9 @@ class ModelRegistry:
         return ModelCritic(self.captioner(), self.scorer(), self.refiner(), self.text_reader)
 
     def preload(self) -> None:
-        """Load every model now, in the order a round needs them. A model that fails to load is logged and
-        left for the round that needs it, which reports the failure to the designer."""
+        """Load every model now, in the order a round needs them. At the first that fails to load, preloading
+        stops (the rest would most likely fail alike): the failure is logged, and the round that needs the
+        model reports it to the designer."""
         for load in (self.refiner, self.generator, self.captioner, self.scorer):
             try:
                 load()

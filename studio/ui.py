@@ -57,8 +57,7 @@ def _errors_for_people(fn):
 class UploadedImage(gr.Image):
     """gr.Image whose upload the engine's checks see first: Gradio would decode it, or fail with its own error."""
 
-    def get_block_name(self) -> str:
-        return "image"  # the page draws it with Gradio's own image component
+    is_template = True  # Gradio's mark for a subclass its page draws as the parent: here gr.Image
 
     def preprocess(self, payload):
         if payload is not None and payload.path:
@@ -69,25 +68,21 @@ class UploadedImage(gr.Image):
         return super().preprocess(payload)
 
 
-class _EngineChecked:
-    """A setting whose value the engine checks, and names in its refusal ("Steps must be between 1 and 50,
-    not 0."): Gradio's own check would say "Value 0 is less than minimum value 1." and round 2.5 to 2."""
+class Setting(gr.Slider):
+    """A slider whose value the engine checks, and names in its refusal ("Steps must be between 1 and 50,
+    not 0."): Gradio's own check would say "Value 0 is less than minimum value 1."."""
 
-    block: str
-
-    def get_block_name(self) -> str:
-        return self.block  # drawn by Gradio's own component
+    is_template = True  # drawn as Gradio's own slider
 
     def preprocess(self, payload):
         return payload
 
 
-class Setting(_EngineChecked, gr.Slider):
-    block = "slider"
+class WholeSetting(gr.Number):
+    """The same for a number field, where Gradio would also round 2.5 to 2 without a word."""
 
-
-class WholeSetting(_EngineChecked, gr.Number):
-    block = "number"
+    is_template = True
+    preprocess = Setting.preprocess
 
 
 def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.Blocks:
