@@ -18,10 +18,10 @@ from gradio.utils import get_upload_folder  # noqa: E402
 
 from pipelines.registry import ModelRegistry  # noqa: E402
 from pipelines.safety import NudeNetChecker  # noqa: E402
-from studio import limits  # noqa: E402
+from studio.core import limits  # noqa: E402
 from studio.engine import Studio  # noqa: E402
 from studio.settings import choose_preset, parse_settings, storage_notes  # noqa: E402
-from studio.store import Store, StoreError  # noqa: E402
+from studio.services.sessions import Store, StoreError  # noqa: E402
 from studio.ui import CSS, build_ui  # noqa: E402
 
 log = logging.getLogger("design-collaborator")

@@ -30,8 +30,8 @@ from pipelines.base import DTYPE_NAMES, RenderRequest, SpeedOptions  # noqa: E40
 from pipelines.presets import PRESETS  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
 from studio.engine import RoundParams, Studio  # noqa: E402
-from studio.events import Finished, Rendering, Started  # noqa: E402
-from studio.store import Store  # noqa: E402
+from studio.engine.events import Finished, Rendering, Started  # noqa: E402
+from studio.services.sessions import Store  # noqa: E402
 
 
 class Timed:

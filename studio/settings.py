@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipelines.base import DTYPE_NAMES, OFFLOAD_MODES, SpeedOptions
 from pipelines.presets import PRESETS, Preset, get_preset, missing_weights
-from studio.store import SPACE_DATA_DIR, default_data_dir
+from studio.services.sessions import SPACE_DATA_DIR, default_data_dir
 
 HUB_HOST = ("huggingface.co", 443)
 

@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 from pipelines.presets import PRESETS  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
 from studio.engine import Studio  # noqa: E402
-from studio.store import Store  # noqa: E402
+from studio.services.sessions import Store  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -239,7 +239,7 @@ import app
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
 from studio.engine import Studio
-from studio.store import Store
+from studio.services.sessions import Store
 from studio.ui import build_ui
 
 build_ui(Studio(Store({str(tmp_path)!r}), ModelRegistry(PRESETS["tiny"])))

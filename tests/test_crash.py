@@ -15,8 +15,8 @@ from PIL import Image
 
 from forking import ForkingStudios
 from studio.engine import Studio
-from studio.session import RoundStatus
-from studio.store import INTERRUPTED_ERROR, Store
+from studio.core.session import RoundStatus
+from studio.services.sessions import INTERRUPTED_ERROR, Store
 
 OWNER = "crash"
 
@@ -33,7 +33,7 @@ torch.set_num_threads(1)  # before any model loads: an OpenMP pool does not surv
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
 from studio.engine import RoundParams, Studio
-from studio.store import Store
+from studio.services.sessions import Store
 
 
 def say(*words):

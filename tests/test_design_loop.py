@@ -22,14 +22,15 @@ from fakes import (CriticFindingMissing, FixedScorer, PausingGenerator, PosterGe
 from pipelines.base import ChecklistItem, Critique, ItemCheck
 from pipelines.checklist import FALLBACK_DIRECTIONS
 from pipelines.critic import PREFERENCE_POINTS, ModelCritic
-from studio import limits, views
-from studio.checks import StudioError
+from studio.ui import presenters as views
+from studio.core import limits
+from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
-from studio.events import AutoProgress, AutoStopped, Finished, Planning, Rendering, RoundEvent
-from studio.session import (Candidate, FeedbackKind, Mark, Preference, Question, Round, RoundStatus, Session,
+from studio.engine.events import AutoProgress, AutoStopped, Finished, Planning, Rendering, RoundEvent
+from studio.core.session import (Candidate, FeedbackKind, Mark, Preference, Question, Round, RoundStatus, Session,
                             session_to_dict)
-from studio.store import MIGRATIONS, Store
-from studio.styles import load_styles
+from studio.services.sessions import MIGRATIONS, Store
+from studio.services.styles import load_styles
 
 BRIEF = 'a jazz night poster that says "JAZZ NIGHT", navy and gold, with a saxophone, no people'
 # What the brief's clauses become when the refiner's checklist is unusable (always, with tiny weights).

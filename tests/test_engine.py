@@ -24,12 +24,12 @@ from fakes import (CriticFindingMissing, FailingGenerator, PausingCritic, Pausin
 from pipelines.base import ModelLoadError
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
-from studio import limits
-from studio.checks import StudioError
+from studio.core import limits
+from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
-from studio.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent, Started
-from studio.session import Mark, Round, RoundStatus, session_to_dict
-from studio.store import Store
+from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent, Started
+from studio.core.session import Mark, Round, RoundStatus, session_to_dict
+from studio.services.sessions import Store
 
 BRIEF = "a jazz night poster, navy and gold, with a saxophone"
 TINY = PRESETS["tiny"]

@@ -1,7 +1,7 @@
 """Streamed events reach the page throttled: the refiner's tokens at most ~10 updates a second, nothing lost."""
 from __future__ import annotations
 
-from studio.events import Planning, Refining, Rendering, throttled
+from studio.engine.events import Planning, Refining, Rendering, throttled
 
 
 def test_refining_updates_are_throttled_and_the_latest_text_always_arrives():

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 from pipelines.base import Critique
-from studio.memory import build_memory
-from studio.session import (
+from studio.core.memory import build_memory
+from studio.core.session import (
     Candidate,
     Feedback,
     FeedbackKind,

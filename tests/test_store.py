@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from studio.session import Candidate, Round, RoundStatus, Session
-from studio.store import INTERRUPTED_ERROR, MIGRATIONS, Store, StoreError, default_data_dir
+from studio.core.session import Candidate, Round, RoundStatus, Session
+from studio.services.sessions import INTERRUPTED_ERROR, MIGRATIONS, Store, StoreError, default_data_dir
 from test_session import make_session
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,10 +100,10 @@ def test_the_data_folder_comes_from_DC_DATA_DIR(tmp_path, monkeypatch):
     monkeypatch.setenv("DC_DATA_DIR", str(tmp_path / "mine"))
     assert default_data_dir() == tmp_path / "mine"
     monkeypatch.delenv("DC_DATA_DIR")
-    monkeypatch.setattr("studio.store.SPACE_DATA_DIR", tmp_path / "no-such-space")
+    monkeypatch.setattr("studio.services.sessions.SPACE_DATA_DIR", tmp_path / "no-such-space")
     monkeypatch.chdir(tmp_path)
     assert default_data_dir() == tmp_path / "data"
-    monkeypatch.setattr("studio.store.SPACE_DATA_DIR", tmp_path)
+    monkeypatch.setattr("studio.services.sessions.SPACE_DATA_DIR", tmp_path)
     assert default_data_dir() == tmp_path / "design-collaborator"
 
 
@@ -229,8 +229,8 @@ import sys, time
 from dataclasses import replace
 from pathlib import Path
 from PIL import Image
-from studio.session import Candidate, Round, RoundStatus, Session, with_round
-from studio.store import Store
+from studio.core.session import Candidate, Round, RoundStatus, Session, with_round
+from studio.services.sessions import Store
 
 data_dir, run = Path(sys.argv[1]), int(sys.argv[2])
 store = Store(data_dir)

@@ -11,7 +11,7 @@ from pipelines.device import Placement, best_placement
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
 from studio.engine import RoundParams, Studio
-from studio.events import Finished
+from studio.engine.events import Finished
 from studio.settings import parse_settings
 
 

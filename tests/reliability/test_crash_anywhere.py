@@ -22,8 +22,8 @@ from PIL import Image
 from forking import ForkingStudios
 from pipelines.presets import PRESETS
 from studio.engine import Studio
-from studio.session import RoundStatus
-from studio.store import INTERRUPTED_ERROR, Store
+from studio.core.session import RoundStatus
+from studio.services.sessions import INTERRUPTED_ERROR, Store
 
 BRIEF = "a jazz night poster, navy and gold"
 OWNERS = ("crash", "other")
@@ -41,12 +41,12 @@ import torch
 
 torch.set_num_threads(1)  # before any model loads: an OpenMP pool does not survive fork()
 
-import studio.store as store_module
+import studio.services.sessions as store_module
 from fakes import ScriptedCritic, SwappedModels
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
 from studio.engine import RoundParams, Studio
-from studio.store import Store
+from studio.services.sessions import Store
 
 HOLD_S = 0.05  # a finished temp file waits this long for its rename, so that a kill can land in between
 writing = "-"  # the round whose image files are being written

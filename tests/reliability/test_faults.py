@@ -23,10 +23,10 @@ from PIL import Image
 from fakes import Delegate, PausingGenerator
 from images import same_up_to_rounding
 from kit import BRIEF, CHECKLIST, FastModels
-from studio.checks import StudioError
+from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
-from studio.session import Round, RoundStatus
-from studio.store import Store
+from studio.core.session import Round, RoundStatus
+from studio.services.sessions import Store
 
 SEED = 40
 SPACE_OR_WRITABLE = "Check that the data folder has free space and is writable; your earlier rounds are safe."

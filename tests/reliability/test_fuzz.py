@@ -39,12 +39,12 @@ from fakes import ScriptedCaptioner, ScriptedCritic
 from pipelines.base import RefinedPrompt, StepEvent
 from pipelines.presets import PRESETS
 from server import running_studio
-from studio import limits
-from studio.checks import StudioError
+from studio.core import limits
+from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
-from studio.events import AutoStopped, Finished
-from studio.session import RoundStatus, session_to_dict
-from studio.store import Store
+from studio.engine.events import AutoStopped, Finished
+from studio.core.session import RoundStatus, session_to_dict
+from studio.services.sessions import Store
 
 REPO = Path(__file__).resolve().parents[2]
 BRIEF = "A poster for a jazz night, art deco, navy and gold"
@@ -595,7 +595,7 @@ def disk_digest(data: Path) -> str:
 
 
 OUR_CODE = tuple(str(REPO / part) for part in ("studio", "pipelines", "app.py"))
-REFUSALS = ("studio.checks.StudioError", "gradio.exceptions.Error")
+REFUSALS = ("studio.engine.validation.StudioError", "gradio.exceptions.Error")
 
 
 def crashes_in_our_code(log: str) -> list[str]:

@@ -18,7 +18,7 @@ from kit import BRIEF, CHECKLIST, GOOD_REPLY, FastModels
 from pipelines.base import Memory
 from pipelines.prompting import SYSTEM_PROMPT, fit_prompt, user_message
 from studio.engine import RoundParams, Studio
-from studio.session import Round, RoundStatus
+from studio.core.session import Round, RoundStatus
 
 # Lines of the system prompt long enough that finding one is a leak, not a coincidence.
 SYSTEM_LINES = [line.strip(" -").lower() for line in SYSTEM_PROMPT.splitlines() if len(line.strip(" -")) >= 20]

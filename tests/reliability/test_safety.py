@@ -13,10 +13,10 @@ from kit import BRIEF, CHECKLIST, FastModels
 from pipelines.base import RenderRequest
 from pipelines.safety import NudeNetChecker
 from studio.engine import RoundParams, Studio
-from studio.events import Rendering
-from studio.session import RoundStatus
+from studio.engine.events import Rendering
+from studio.core.session import RoundStatus
 from studio.settings import parse_settings
-from studio.store import Store
+from studio.services.sessions import Store
 
 GREY = (128, 128, 128)
 REASON = "stub: flagged for the test"
@@ -49,7 +49,7 @@ def rgb(path) -> bytes:
 
 @pytest.fixture
 def checked(store, tiny_registry, caplog):
-    caplog.set_level(logging.WARNING, logger="studio.rounds")
+    caplog.set_level(logging.WARNING, logger="studio.engine.worker")
     checker = FlagsCandidate(1)
     sid, events = run_round(Studio(store, FastModels(tiny_registry), safety=checker))
     return store, sid, events, checker

@@ -10,10 +10,10 @@ import pytest
 from gradio_client import Client
 
 import studio.settings
-import studio.store
+import studio.services.sessions
 from kit import BRIEF, studio_process
 from studio.settings import parse_settings, storage_notes
-from studio.store import Store
+from studio.services.sessions import Store
 
 NOT_PERSISTENT = "This Space has no persistent storage: sessions are lost when it restarts."
 
@@ -30,7 +30,7 @@ def persistent_storage(monkeypatch, tmp_path) -> Path:
     """A stand-in for a Space's /data: both modules that name it see the stand-in."""
     folder = tmp_path / "persistent"
     folder.mkdir()
-    monkeypatch.setattr(studio.store, "SPACE_DATA_DIR", folder)
+    monkeypatch.setattr(studio.services.sessions, "SPACE_DATA_DIR", folder)
     monkeypatch.setattr(studio.settings, "SPACE_DATA_DIR", folder)
     return folder
 

@@ -25,8 +25,8 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from kit import BRIEF, digest, round_inputs
-from studio import limits
-from studio.checks import StudioError, open_upload
+from studio.core import limits
+from studio.engine.validation import StudioError, open_upload
 from studio.engine import RoundParams, Studio
 
 UNREADABLE = "is not an image we can read"

@@ -24,15 +24,17 @@ from pipelines.base import Captioner, Critic, Generator, ModelLoadError, Refiner
 from pipelines.checklist import MAX_DIRECTIONS
 from pipelines.presets import Preset
 from pipelines.safety import SafetyChecker
-from studio import checks, limits
-from studio.checks import StudioError, open_upload, shown
-from studio.events import AutoProgress, AutoStopped, Finished, RoundEvent, Started
-from studio.memory import Agreement, agreement, ranked
-from studio.rounds import RoundJob, RoundWorker, human_error
-from studio.session import (Feedback, FeedbackKind, Preference, Question, RenderParams, Round, RoundStatus, Session,
+from studio.core import limits
+from studio.engine import validation as checks
+from studio.engine.validation import StudioError, open_upload, shown
+from studio.engine.events import AutoProgress, AutoStopped, Finished, RoundEvent, Started
+from studio.core.memory import Agreement, agreement, ranked
+from studio.engine.worker import RoundJob, RoundWorker, human_error
+from studio.core.params import RoundParams
+from studio.core.session import (Feedback, FeedbackKind, Preference, Question, RenderParams, Round, RoundStatus, Session,
                             apply_feedback, find_round, last_done_round, with_round)
-from studio.store import SessionSummary, Store
-from studio.styles import Style, load_styles
+from studio.services.sessions import SessionSummary, Store
+from studio.services.styles import Style, load_styles
 
 
 MIN_SCORE_GAIN = 0.5  # auto-rounds stop when the best score gains less than this over a round
@@ -50,25 +52,6 @@ class Models(Protocol):
     def free_memory(self) -> None: ...
     def add_listener(self, listener: Callable) -> None: ...
     def remove_listener(self, listener: Callable) -> None: ...
-
-
-@dataclass(frozen=True)
-class RoundParams:
-    """The designer's settings for one round; None means the preset's default."""
-
-    count: int = 4
-    steps: int | None = None
-    guidance: float | None = None
-    width: int | None = None
-    height: int | None = None
-    seed: int | None = None  # first seed; None draws a random one
-    negative: str = ""  # added to the refiner's negative prompt
-    reference: str | None = None  # an uploaded image file to start from (image-to-image)
-    mask: str | None = None  # an uploaded mask, white = redraw (inpainting; needs a start image)
-    from_candidate: tuple[int, int] | None = None  # (round, candidate) to start from
-    strength: float = 0.6
-    style: str = ""  # a style preset's key (studio.styles), applied to the refined prompt
-    directions: int = 0  # > 0: the refiner proposes this many directions, one candidate each
 
 
 class Studio:

@@ -20,8 +20,8 @@ from typing import Callable, Iterator
 
 from PIL.Image import Image
 
-from studio.checks import shown
-from studio.session import RoundStatus, Session, session_from_dict, session_to_dict
+from studio.core.limits import shown
+from studio.core.session import RoundStatus, Session, session_from_dict, session_to_dict
 
 SPACE_DATA_DIR = Path("/data")  # a Hugging Face Space's persistent storage, when attached
 BUSY_TIMEOUT_MS = 5000

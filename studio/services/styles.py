@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STYLES_DIR = Path(__file__).parent.parent / "assets" / "styles"
+STYLES_DIR = Path(__file__).parents[2] / "assets" / "styles"
 SUGGESTIBLE = ("steps", "guidance")  # settings a style may suggest; the designer's own choice wins
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from studio.events import Rendering, RoundEvent
-from studio.memory import agreement, ranked
-from studio.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session
-from studio.store import SessionSummary
+from studio.engine.events import Rendering, RoundEvent
+from studio.core.memory import agreement, ranked
+from studio.core.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session
+from studio.services.sessions import SessionSummary
 
 VERDICT_MARKS = {"pass": "✓", "fail": "✗", "unsure": "?"}
 

@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipelines.base import ChecklistItem, Memory
-from studio.session import FeedbackKind, Mark, Round, Session, find_round, last_done_round
+from studio.core.session import FeedbackKind, Mark, Round, Session, find_round, last_done_round
 
 
 def item_phrase(item: ChecklistItem) -> str:

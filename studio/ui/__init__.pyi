@@ -15,13 +15,14 @@ import gradio as gr
 from PIL import Image
 
 from pipelines.checklist import MAX_DIRECTIONS
-from studio import limits, views
-from studio.checks import StudioError, open_upload
+from studio.ui import presenters as views
+from studio.core import limits
+from studio.engine.validation import StudioError, open_upload
 from studio.engine import RoundParams, Studio
-from studio.events import AutoProgress, AutoStopped, Finished, Refining, Rendering, Started, throttled
-from studio.session import Round, Session, last_round
+from studio.engine.events import AutoProgress, AutoStopped, Finished, Refining, Rendering, Started, throttled
+from studio.core.session import Round, Session, last_round
 
-CSS = (Path(__file__).parent.parent / "assets" / "studio.css").read_text()
+CSS = (Path(__file__).parents[2] / "assets" / "studio.css").read_text()
 GPU = "gpu"  # events that run models share one queue, so a GPU serves one or two rounds at a time
 
 
@@ -53,6 +54,7 @@ def _errors_for_people(fn):
             raise gr.Error(str(err)) from err
     return wrapper
 
+from gradio.events import Dependency
 
 class UploadedImage(gr.Image):
     """gr.Image whose upload the engine's checks see first: Gradio would decode it, or fail with its own error."""
@@ -66,6 +68,11 @@ class UploadedImage(gr.Image):
             except StudioError as err:
                 raise gr.Error(str(err)) from err
         return super().preprocess(payload)
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
 
 
 class Setting(gr.Slider):
@@ -76,6 +83,11 @@ class Setting(gr.Slider):
 
     def preprocess(self, payload):
         return payload
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
 
 
 class WholeSetting(gr.Number):
@@ -83,6 +95,11 @@ class WholeSetting(gr.Number):
 
     is_template = True
     preprocess = Setting.preprocess
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
 
 
 def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2) -> gr.Blocks:

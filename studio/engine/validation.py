@@ -9,20 +9,12 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from pipelines.base import ChecklistItem
-from studio import limits
+from studio.core import limits
+from studio.core.limits import shown
 
 
 class StudioError(ValueError):
     """Bad input or a refused action: the message says what and what to do. Nothing was changed."""
-
-
-def shown(value, limit: int = 40) -> str:
-    """`value` as a refusal quotes it: repr, cut to `limit` characters (a message never repeats a huge input)."""
-    try:
-        quoted = repr(value)
-    except ValueError:  # an int of over 4,300 digits has no repr
-        return "a number that large"
-    return quoted if len(quoted) <= limit else f"{quoted[:limit]}... ({len(quoted):,} characters)"
 
 
 def owner(value) -> str:

@@ -16,11 +16,11 @@ from pipelines.base import CritiqueRequest, Interrupted, ModelLoadError, RefineR
 from pipelines.checklist import make_checklist, propose_directions
 from pipelines.prompting import fit_prompt
 from pipelines.safety import SafetyChecker, placeholder
-from studio.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
-from studio.memory import avoided, build_memory, pinned_phrases
-from studio.session import Candidate, Round, RoundStatus, Session, with_round
-from studio.store import Store
-from studio.styles import Style
+from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
+from studio.core.memory import avoided, build_memory, pinned_phrases
+from studio.core.session import Candidate, Round, RoundStatus, Session, with_round
+from studio.services.sessions import Store
+from studio.services.styles import Style
 
 log = logging.getLogger(__name__)
 

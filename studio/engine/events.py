@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from studio.session import Round
+from studio.core.session import Round
 
 if TYPE_CHECKING:
     from PIL.Image import Image

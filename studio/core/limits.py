@@ -24,3 +24,14 @@ MAX_UPLOAD_PIXELS = 4096 * 4096  # larger is a decompression bomb, or at least n
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 OWNER_ID = re.compile(r"^[\w.@+-]{1,%d}$" % MAX_OWNER_CHARS)
+
+SHOWN_CHARS = 40  # a refusal quotes at most this much of what it refuses
+
+
+def shown(value, limit: int = SHOWN_CHARS) -> str:
+    """`value` as a refusal quotes it: repr, cut to `limit` characters (a message never repeats a huge input)."""
+    try:
+        quoted = repr(value)
+    except ValueError:  # an int of over 4,300 digits has no repr
+        return "a number that large"
+    return quoted if len(quoted) <= limit else f"{quoted[:limit]}... ({len(quoted):,} characters)"
