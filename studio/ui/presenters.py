@@ -21,7 +21,9 @@ def conversation(session: Session | None, live: Round | None = None, live_text: 
     previous_prompt = ""
     for r in rounds:
         reply = f"*Writing the prompt...*\n\n{live_text}" if r is live and live_text else round_reply(r, previous_prompt)
-        entries += [(r.created, 0, _user(r.message or "Another round, please.")), (r.created, 1, _studio(reply))]
+        if r.message:  # a round the designer asked for without words gets no invented words
+            entries.append((r.created, 0, _user(r.message)))
+        entries.append((r.created, 1, _studio(reply)))
         previous_prompt = r.prompt or previous_prompt
     entries += [(f.created, 2, _user(_feedback_line(f))) for f in session.feedback if not f.auto]
     for q in session.questions:
@@ -46,22 +48,31 @@ def _feedback_line(fb) -> str:
 
 
 def prompt_diff(old: str, new: str) -> str:
-    """Word-level change from the last prompt: ~~removed~~ and **added**."""
+    """Word-level change from the last prompt: ~~removed~~ and **added**. Words are compared without their
+    punctuation or case, so "gold" becoming "gold," is not a change; what is shown is the new prompt's text."""
     a, b = old.split(), new.split()
     parts = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b).get_opcodes():
+    matcher = difflib.SequenceMatcher(None, [_bare(w) for w in a], [_bare(w) for w in b], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op in ("delete", "replace"):
             parts.append("~~" + " ".join(a[i1:i2]) + "~~")
         if op in ("insert", "replace"):
             parts.append("**" + " ".join(b[j1:j2]) + "**")
         if op == "equal":
-            parts.append(" ".join(a[i1:i2]))
+            parts.append(" ".join(b[j1:j2]))
     return " ".join(parts)
+
+
+def _bare(word: str) -> str:
+    return "".join(ch for ch in word.casefold() if ch.isalnum()) or word
 
 
 def round_reply(r: Round, previous_prompt: str = "") -> str:
     title = f"**Round {r.index + 1}**" + (" (auto)" if r.auto else "") + (f" · style *{r.style}*" if r.style else "")
     lines = [title]
+    start = started_from(r)
+    if start:
+        lines.append(f"*{start}*")
     if r.prompt:
         if previous_prompt and previous_prompt != r.prompt:
             lines.append(f"**Prompt** (changes from the last one): {prompt_diff(previous_prompt, r.prompt)}")
@@ -83,16 +94,83 @@ def round_reply(r: Round, previous_prompt: str = "") -> str:
     return "\n\n".join(lines)
 
 
-def candidate_caption(c: Candidate, max_chars: int = 70) -> str:
-    mark = {Mark.PICKED: " ✓ picked", Mark.REJECTED: " ✗ rejected"}.get(c.mark, "")
-    score = f"score {c.score:.0f} · " if c.score is not None else ""
-    label = f"{c.label} · " if c.label else ""
-    checks = ""
-    if c.critique and c.critique.checks:
-        counts = {v: sum(k.verdict == v for k in c.critique.checks) for v in VERDICT_MARKS}
-        checks = " ".join(f"{VERDICT_MARKS[v]}{n}" for v, n in counts.items() if n) + " · "
-    caption = c.caption if len(c.caption) <= max_chars else c.caption[:max_chars].rsplit(" ", 1)[0] + "…"
-    return f"#{c.index + 1} · {label}{score}{checks}{caption or 'seed ' + str(c.seed)}{mark}"
+def started_from(r: Round) -> str:
+    """Where a round's pictures started, when not from noise: a candidate, or the designer's reference."""
+    p = r.params
+    if p is None or not p.reference:
+        return ""
+    source = getattr(p, "start_from", None)
+    if source:
+        return f"Started from candidate {source[1] + 1} of round {source[0] + 1} (strength {p.strength:g})."
+    return f"Started from your reference image (strength {p.strength:g})."
+
+
+def check_counts(c: Candidate) -> str:
+    """'✓3 ✗1': the candidate's checklist verdicts, counted."""
+    if not (c.critique and c.critique.checks):
+        return ""
+    counts = {v: sum(k.verdict == v for k in c.critique.checks) for v in VERDICT_MARKS}
+    return " ".join(f"{VERDICT_MARKS[v]}{n}" for v, n in counts.items() if n)
+
+
+def candidate_caption(c: Candidate) -> str:
+    """The thumbnail's short label: number, score, checklist counts, mark (the details sit beside the grid)."""
+    mark = {Mark.PICKED: "picked", Mark.REJECTED: "rejected"}.get(c.mark, "")
+    parts = [f"#{c.index + 1}", f"{c.score:.0f}" if c.score is not None else "", check_counts(c),
+             "withheld" if c.withheld else "", mark]
+    return " · ".join(p for p in parts if p)
+
+
+LEGEND = ("**Score** 0-100: how well the image matches the brief, by the critic (the image-text scorer plus the "
+          "checklist). **✓ ✗ ?**: checklist items passed, failed, unsure. Click a candidate, or press its number.")
+
+
+def candidate_info(r: Round | None, c: Candidate | None) -> str:
+    """Everything about the selected candidate, beside its actions."""
+    if r is None:
+        return "No round yet: write a brief below and press **Start**."
+    if c is None:
+        if not r.candidates:
+            return f"Round {r.index + 1} has no candidates ({r.status.value}). Earlier rounds are in the strip."
+        return f"Round {r.index + 1}: choose a candidate (click it, or press its number)."
+    mark = f" · {c.mark.value}" + (f": {c.mark_reason}" if c.mark_reason else "") if c.mark.value else ""
+    paragraphs = [f"**Round {r.index + 1} · candidate {c.index + 1}**" + (f" · *{c.label}*" if c.label else "") + mark]
+    if c.score is not None:
+        counts = check_counts(c)
+        paragraphs.append(f"Score **{c.score:.0f}**/100" + (f" · checklist {counts}" if counts else ""))
+    if c.withheld:
+        paragraphs.append(f"Withheld by the safety check: {c.withheld}")
+    if c.caption:
+        paragraphs.append(f"The critic sees: *{c.caption}*")
+    if c.critique and c.critique.summary:
+        paragraphs.append(c.critique.summary)
+    checks = [f"- {VERDICT_MARKS[k.verdict]} {k.item}" + (f" ({k.evidence})" if k.evidence else "")
+              for k in (c.critique.checks if c.critique else ())]
+    if checks:
+        paragraphs.append("\n".join(checks))
+    paragraphs.append(f"Seed {c.seed}")
+    return "\n\n".join(paragraphs)
+
+
+def round_choices(session: Session | None) -> list[tuple[str, int]]:
+    """The round strip: every round of the session, 1-based, with how it ended when not done."""
+    if session is None:
+        return []
+    ends = {RoundStatus.DONE: "", RoundStatus.RUNNING: " running", RoundStatus.FAILED: " failed",
+            RoundStatus.INTERRUPTED: " stopped", RoundStatus.PENDING: " waiting"}
+    return [(f"{r.index + 1}{' auto' if r.auto else ''}{ends[r.status]}", r.index + 1) for r in session.rounds]
+
+
+def session_line(session: Session | None, r: Round | None) -> str:
+    """The status line when a session is shown: where it stands and what to do next."""
+    if session is None:
+        return "Write a brief and press Start."
+    if r is None:
+        return f"**{session.title}**: no rounds yet. Press Next round to render the first."
+    state = {RoundStatus.DONE: f"{len(r.candidates)} candidates", RoundStatus.RUNNING: "still running",
+             RoundStatus.FAILED: "failed", RoundStatus.INTERRUPTED: "stopped",
+             RoundStatus.PENDING: "waiting"}[r.status]
+    return f"Round {r.index + 1} of {len(session.rounds)}: {state}. Pick, reject, or write a correction below."
 
 
 def scorecard(r: Round | None) -> str:
@@ -124,10 +202,10 @@ def insights(session: Session | None) -> str:
     if session is None:
         return ""
     found = agreement(session)
-    lines = [found.line, *(f"- {d}" for d in found.disagreements[-5:])]
-    if session.checklist_fallback:
-        lines.append("*The checklist was split from the brief (the refiner's reply was unusable): edit it freely.*")
-    return "\n".join(lines)
+    text = "\n".join([found.line, *(f"- {d}" for d in found.disagreements[-5:])])
+    if session.checklist_fallback:  # a paragraph of its own: never run into the list above
+        text += "\n\n*The checklist was split from the brief (the refiner's reply was unusable): edit it freely.*"
+    return text
 
 
 def session_choices(summaries: list[SessionSummary]) -> list[tuple[str, str]]:
@@ -146,12 +224,13 @@ def round_details(r: Round | None) -> dict[str, Any]:
     if r is None:
         return {}
     return {
-        "round": r.index, "status": r.status.value, "prompt": r.prompt, "negative_prompt": r.negative_prompt,
+        "round": r.index + 1, "status": r.status.value, "prompt": r.prompt, "negative_prompt": r.negative_prompt,
         "rationale": r.rationale, "fallback": r.fallback, "style": r.style, "auto": r.auto, "error": r.error,
         "timings": r.timings,
         "params": None if r.params is None else {
-            k: v for k, v in vars(r.params).items() if k not in ("reference", "mask")},
-        "candidates": [{"index": c.index, "seed": c.seed, "label": c.label, "prompt": c.prompt or r.prompt,
+            k: v for k, v in vars(r.params).items() if k not in ("reference", "mask", "start_from")},
+        "started_from": started_from(r),
+        "candidates": [{"candidate": c.index + 1, "seed": c.seed, "label": c.label, "prompt": c.prompt or r.prompt,
                         "caption": c.caption, "score": c.score, "mark": c.mark.value, "image": c.image,
                         "critique": c.critique.summary if c.critique else "",
                         "checks": [vars(k) for k in c.critique.checks] if c.critique else [],

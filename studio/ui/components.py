@@ -1,0 +1,51 @@
+"""Gradio components whose values the engine checks, so its refusal (which names the field) is the one people see.
+
+Gradio's own checks would refuse first, in its words: "Value 0 is less than minimum value 1." names no field, a
+Number rounds 2.5 to 2 without a word, a Dropdown says "Value: x is not in the list of choices". These pass the
+value through untouched; `studio.engine.validation` decides.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from studio.engine import StudioError
+from studio.engine.validation import open_upload
+
+
+class Setting(gr.Slider):
+    """A slider whose value the engine checks."""
+
+    is_template = True  # Gradio's mark for a subclass its page draws as the parent: here gr.Slider
+
+    def preprocess(self, payload):
+        return payload
+
+
+class WholeSetting(gr.Number):
+    """A number field whose value the engine checks (Gradio would round 2.5 to 2)."""
+
+    is_template = True
+    preprocess = Setting.preprocess
+
+
+class Choice(gr.Dropdown):
+    """A dropdown whose value the engine checks (an API caller may send anything)."""
+
+    is_template = True
+    preprocess = Setting.preprocess
+
+
+class UploadedImage(gr.Image):
+    """gr.Image whose upload the engine's checks see first: Gradio would decode it, or fail with its own error."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        if payload is not None and payload.path:
+            try:
+                open_upload(payload.path, "The reference", (Path(payload.path).parent,))
+            except StudioError as err:
+                raise gr.Error(str(err)) from err
+        return super().preprocess(payload)

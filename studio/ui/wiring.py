@@ -1,0 +1,241 @@
+"""Events: which control calls which handler, with what, and under which API name.
+
+Same function, two doors: every action a designer clicks is also a named API endpoint. A refusal reaches each
+door in its own form: the page (a caller that ran the page's load, so it has a browser id) gets a toast and keeps
+every output as it was, with no error state and the typed text intact; an API caller gets an error it can catch.
+The round endpoints share ONE list of settings (`studio.core.params.ROUND_SETTINGS`); their API parameters are the
+settings' own names, each with a default, so `client.predict(session_id, "warmer", api_name="/run_round")` works.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from types import SimpleNamespace
+from typing import Callable
+
+import gradio as gr
+
+from studio.core.params import SETTING_NAMES
+from studio.engine import StudioError
+from studio.engine.validation import ITEM_KINDS
+from studio.ui.handlers import KEPT_SETTINGS, Handlers
+from studio.ui.identity import new_browser_id, owner_of
+
+GPU = "gpu"  # events that run models share one queue, so a GPU serves one or two rounds at a time
+
+# What each kind of event may change, by component name. The first names keep their places for scripts.
+SESSION_VIEW = ["session_id", "chat", "gallery", "details", "shown_round", "rounds", "selected", "candidate",
+                "candidate_info", "answer", "scorecard", "checklist", "preferences", "insights", "send"]
+ROUND_VIEW = ["chat", "gallery", "status", "details", "shown_round", "message", "rounds", "selected", "candidate",
+              "candidate_info", "answer", "scorecard", "checklist", "preferences", "insights", "session_id", "send",
+              "sessions", "sessions_data", "start_from", "start_note", "start_row"]
+LIST_VIEW = ["sessions", "sessions_data"]
+SETTINGS_VIEW = [*KEPT_SETTINGS, "style_note"]
+
+
+def endpoint(page: SimpleNamespace, params: list[str], call: Callable, outputs: list[str], name: str) -> Callable:
+    """A Gradio event function named by `params` (its API parameters), then the browser id and the request.
+
+    `call(owner, *values)` returns or yields a view; it becomes a dict of components, with the browser's stored
+    session kept in step. A `StudioError` becomes the refusal form of the caller's door.
+    """
+    keep_browser = "browser" in outputs
+
+    def as_update(view: dict, browser_id: str) -> dict:
+        update = {getattr(page, name): value for name, value in view.items()}
+        if keep_browser and browser_id and "session_id" in view:
+            update[page.browser] = {"id": browser_id, "session": view["session_id"]}
+        return update
+
+    def refused(err: StudioError, browser_id: str):
+        if not browser_id:
+            raise gr.Error(str(err)) from err
+        gr.Warning(str(err))  # the page: a toast, and every output stays as it was
+        return gr.skip()
+
+    if inspect.isgeneratorfunction(call):
+        def fn(*args):
+            *values, browser_id, request = args
+            try:
+                for view in call(owner_of(request, browser_id), *values):
+                    yield as_update(view, browser_id)
+            except StudioError as err:
+                yield refused(err, browser_id)
+    else:
+        def fn(*args):
+            *values, browser_id, request = args
+            try:
+                return as_update(call(owner_of(request, browser_id), *values), browser_id)
+            except StudioError as err:
+                return refused(err, browser_id)
+
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    # After the first, every parameter may be left out: a control's own value is its default in the API (Gradio
+    # takes it from the page), and a None default makes the others (typed words) optional too.
+    fn.__signature__ = inspect.Signature(
+        [inspect.Parameter(name, kind, default=inspect.Parameter.empty if i == 0 else None)
+         for i, name in enumerate(params)]
+        + [inspect.Parameter("browser_id", kind, default=None),
+           inspect.Parameter("request", kind, default=None, annotation=gr.Request)])
+    fn.__annotations__ = {"request": gr.Request}
+    fn.__name__ = fn.__qualname__ = name  # Gradio names an endpoint after its function
+    return fn
+
+
+def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> None:
+    p, h = page, handlers
+    gpu = dict(concurrency_id=GPU, concurrency_limit=gpu_concurrency, show_progress="hidden")
+    quiet = dict(show_progress="hidden")
+
+    def on(trigger, params: list[str], call: Callable, inputs: list, outputs: list[str], api_name: str | None = None,
+           **options):
+        """Register `call` on `trigger`: public under `api_name`, or private to the page without one."""
+        fn = endpoint(p, params, call, outputs, api_name or f"page_{getattr(call, '__name__', 'action')}")
+        visibility = {"api_name": api_name} if api_name else {"api_visibility": "private"}
+        return trigger(fn, [*inputs, p.who], [getattr(p, name) for name in outputs], **visibility, **options)
+
+    p.demo.load(page_load(p, h), [p.browser], [p.browser, p.who, *[getattr(p, n) for n in (
+        *SESSION_VIEW, *LIST_VIEW, *SETTINGS_VIEW, "status")]], api_visibility="private", **quiet)
+    _rounds(p, h, on, gpu, quiet)
+    _settings(p, h, on, quiet)
+    _candidates(p, h, on, gpu, quiet)
+    _tables(p, h, on, quiet)
+    _sessions(p, h, on, quiet)
+
+
+def page_load(p: SimpleNamespace, h: Handlers) -> Callable:
+    def load(browser_value, request: gr.Request):
+        value = dict(browser_value or {})
+        value["id"] = value.get("id") or new_browser_id()
+        owner = owner_of(request, value["id"])
+        try:
+            session = h.studio.open_session(owner, value["session"]) if value.get("session") else None
+        except StudioError:  # the last session was deleted: start clean
+            session, value["session"] = None, ""
+        view = {**h.session_view(owner, session), **h.sessions_list(owner, session.id if session else None),
+                **h.settings_view(session), "send": gr.Button("Next round" if session else "Start", interactive=True)}
+        return {**{getattr(p, name): v for name, v in view.items()}, p.browser: value, p.who: value["id"]}
+    return load
+
+
+def _round_call(run: Callable) -> Callable:
+    """`run(owner, session_id, first, settings)` called with the settings' values in ROUND_SETTINGS order."""
+    def call(owner, session_id, first, *values):
+        yield from run(owner, session_id, first, dict(zip(SETTING_NAMES, values)))
+    call.__name__ = run.__name__
+    return call
+
+
+def _rounds(p, h: Handlers, on, gpu: dict, quiet: dict) -> None:
+    settings, out = p.settings, [*ROUND_VIEW, "browser"]
+    # The composer: Send, or Enter in the message box. Its first send starts the session.
+    for trigger in (p.send.click, p.message.submit):
+        on(trigger, ["session_id", "text", *SETTING_NAMES], _round_call(h.send), [p.session_id, p.message, *settings],
+           [*out, *SETTINGS_VIEW], **gpu)
+    on(p.api_run_round.click, ["session_id", "text", *SETTING_NAMES], _round_call(h.run_round),
+       [p.session_id, p.message, *settings], out, api_name="run_round", **gpu)
+    on(p.auto.click, ["session_id", "rounds", *SETTING_NAMES], _round_call(h.run_auto),
+       [p.session_id, p.auto_rounds, *settings], out, api_name="run_auto", **gpu)
+    on(p.inspire.click, ["session_id", "directions", *SETTING_NAMES], _round_call(h.inspire),
+       [p.session_id, p.direction_count, *settings], out, api_name="inspire", **gpu)
+    on(p.stop.click, ["session_id"], h.cancel, [p.session_id], ["status"], api_name="cancel", **quiet)
+    on(p.api_start_session.click, ["brief"], h.start_session, [p.message],
+       [*SESSION_VIEW, *LIST_VIEW, *SETTINGS_VIEW, "browser", "status"], api_name="start_session", **quiet)
+    p.clear_start.click(lambda: ("", gr.Row(visible=False)), None, [p.start_from, p.start_row],
+                        api_visibility="private", **quiet)
+
+
+def _settings(p, h: Handlers, on, quiet: dict) -> None:
+    """Settings are kept per session as the designer changes them (never when the page restores them)."""
+    kept = [getattr(p, name) for name in KEPT_SETTINGS]
+
+    def keep_settings(owner, session_id, *values):
+        return h.keep_settings(owner, session_id, dict(zip(KEPT_SETTINGS, values)))
+
+    keep = (["session_id", *KEPT_SETTINGS], keep_settings, [p.session_id, *kept], ["style_note"])
+    typed = [control.input for control in kept if control is not p.style]
+    on(functools.partial(gr.on, typed), *keep, api_name="keep_settings", trigger_mode="always_last", **quiet)
+    # A style fills in the settings it suggests, then all are kept together.
+    chosen = on(p.style.input, ["style"], lambda owner, key: h.choose_style(key), [p.style],
+                ["steps", "guidance", "style_note"], **quiet)
+    on(chosen.then, *keep, **quiet)
+
+
+def _feedback(h: Handlers, kind: str) -> Callable:
+    def give_feedback(owner, session_id, round_number, candidate, reason):
+        return h.feedback(owner, kind, session_id, round_number, candidate, reason)
+    give_feedback.__name__ = kind
+    return give_feedback
+
+
+def _clicked(evt: gr.SelectData) -> int:
+    return evt.index + 1
+
+
+def _candidates(p, h: Handlers, on, gpu: dict, quiet: dict) -> None:
+    on(p.rounds.input, ["session_id", "round"], h.show_round, [p.session_id, p.rounds],
+       ["rounds", "shown_round", "gallery", "selected", "candidate", "candidate_info", "answer", "details",
+        "scorecard", "status"], api_name="show_round", **quiet)
+    p.gallery.select(_clicked, None, [p.selected], api_visibility="private", **quiet)
+    on(p.selected.change, ["session_id", "round", "candidate"], h.select_candidate,
+       [p.session_id, p.shown_round, p.selected], ["candidate", "candidate_info", "answer"], **quiet)
+    for kind, button in (("pick", p.pick), ("reject", p.reject)):
+        on(button.click, ["session_id", "round", "candidate", "reason"], _feedback(h, kind),
+           [p.session_id, p.shown_round, p.candidate, p.reason], [*SESSION_VIEW, "status", "reason"],
+           api_name=kind, **quiet)
+    on(p.ask.click, ["session_id", "round", "candidate", "question"], h.ask,
+       [p.session_id, p.shown_round, p.candidate, p.question], ["chat", "question", "status", "answer"],
+       api_name="ask", **gpu)
+    on(p.start_here.click, ["session_id", "round", "candidate"], h.start_from,
+       [p.session_id, p.shown_round, p.candidate], ["start_from", "start_note", "start_row"], **quiet)
+
+
+def _row_chosen(kinds: tuple[str, ...], default: str, pinned: bool) -> Callable:
+    """A click on a table row fills the editor below it: (row number, text, choice[, pinned])."""
+    def chosen(evt: gr.SelectData):
+        row = [*(evt.row_value or [])[:3], "", default, False][:3]
+        values = (evt.index[0] + 1, row[0], row[1] if row[1] in kinds else default)
+        return (*values, row[2] in (True, "true", "True")) if pinned else values
+    return chosen
+
+
+def _edit(edit: Callable, action: str) -> Callable:
+    def call(owner, *values):
+        return edit(owner, action, *values)
+    call.__name__ = f"{action}_{edit.__name__}"
+    return call
+
+
+def _tables(p, h: Handlers, on, quiet: dict) -> None:
+    on(p.api_set_checklist.click, ["session_id", "rows"], h.set_checklist, [p.session_id, p.checklist],
+       ["checklist", "insights", "status"], api_name="set_checklist", **quiet)
+    on(p.api_set_preferences.click, ["session_id", "rows"], h.set_preferences, [p.session_id, p.preferences],
+       ["preferences", "insights", "status"], api_name="set_preferences", **quiet)
+    p.checklist.select(_row_chosen(ITEM_KINDS, "visual", pinned=True), None, [p.item_row, p.item_text, p.item_kind, p.item_pinned],
+                       api_visibility="private", **quiet)
+    p.preferences.select(_row_chosen(("like", "dislike"), "like", pinned=False), None,
+                         [p.taste_row, p.taste_text, p.taste_polarity], api_visibility="private", **quiet)
+    for action, button in (("add", p.add_item), ("update", p.update_item), ("delete", p.delete_item)):
+        on(button.click, ["session_id", "row", "text", "kind", "pinned"], _edit(h.edit_checklist, action),
+           [p.session_id, p.item_row, p.item_text, p.item_kind, p.item_pinned],
+           ["checklist", "insights", "status", "item_row", "item_text", "item_pinned"], **quiet)
+    for action, button in (("add", p.add_taste), ("update", p.update_taste), ("delete", p.delete_taste)):
+        on(button.click, ["session_id", "row", "text", "polarity"], _edit(h.edit_preferences, action),
+           [p.session_id, p.taste_row, p.taste_text, p.taste_polarity],
+           ["preferences", "insights", "status", "taste_row", "taste_text"], **quiet)
+
+
+def _sessions(p, h: Handlers, on, quiet: dict) -> None:
+    shown = [*SESSION_VIEW, *LIST_VIEW, *SETTINGS_VIEW, "status", "browser"]
+    on(p.sessions.input, ["session_id"], h.open_session, [p.sessions], shown, **quiet)
+    on(p.api_open_session.click, ["session_id"], h.open_session, [p.session_id], shown, api_name="open_session",
+       **quiet)
+    on(p.refresh.click, [], h.sessions_list, [], LIST_VIEW, api_name="list_sessions", **quiet)
+    on(p.rename.click, ["session_id", "title"], h.rename, [p.session_id, p.title], [*LIST_VIEW, "title", "status"],
+       api_name="rename", **quiet)
+    on(p.delete.click, ["session_id"], h.ask_to_delete, [p.session_id], ["confirm_row", "confirm_text"], **quiet)
+    p.keep.click(lambda: gr.Group(visible=False), None, [p.confirm_row], api_visibility="private", **quiet)
+    on(p.confirm_delete.click, ["session_id"], h.delete, [p.session_id],
+       [*SESSION_VIEW, *LIST_VIEW, "confirm_row", "browser", "status"], api_name="delete", **quiet)
+    on(p.new.click, [], lambda owner: h.new_session(), [],
+       [*SESSION_VIEW, "sessions", "start_from", "start_note", "start_row", "status", "browser"], **quiet)
