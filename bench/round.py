@@ -82,6 +82,9 @@ class TimedModels:
         return ModelCritic(self.captioner(), Timed(registry.scorer(), self.times, {"similarity": "score"}),
                            self.refiner(), Timed(registry.text_reader, self.times, {"read": "ocr"}))
 
+    def exclusive(self):
+        return self.registry.exclusive()
+
     def free_memory(self):
         self.registry.free_memory()
 

@@ -6,8 +6,9 @@ import logging
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from pipelines import tiny
 from pipelines.base import Captioner, Generator, ModelLoadError, Refiner, Scorer, SpeedOptions
@@ -44,6 +45,8 @@ class ModelRegistry:
         self.load_counts: Counter[str] = Counter()
         self._models: dict[str, object] = {}
         self._locks = {role: threading.Lock() for role in ROLES}
+        # One model call at a time in this process: a diffusers pipeline and its scheduler are not thread-safe.
+        self._exclusive = threading.Lock()
         self._listeners: list[Callable[[LoadEvent], None]] = []
         self.text_reader = RapidTextReader()  # real OCR in every preset: its models ship in the wheel
 
@@ -70,6 +73,13 @@ class ModelRegistry:
             listener(event)
 
     # ------------------------------------------------------------ models
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the one model lock: every model call (and load) of a round stage or a question runs inside it,
+        so two sessions' rounds interleave stage by stage and never collide."""
+        with self._exclusive:
+            yield
+
     def refiner(self) -> Refiner:
         from pipelines.refiner import ChatRefiner
 

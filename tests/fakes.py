@@ -44,6 +44,9 @@ class SwappedModels:
     def captioner(self):
         return self.wrap_captioner(self.registry.captioner())
 
+    def exclusive(self):
+        return self.registry.exclusive()
+
     def free_memory(self) -> None:
         self.registry.free_memory()
 

@@ -19,7 +19,7 @@ from PIL import Image
 from fakes import (CriticFindingMissing, FixedScorer, PausingGenerator, PosterGenerator, RecordingCaptioner,
                    RecordingCritic, RecordingGenerator, RecordingRefiner, ScriptedCaptioner, ScriptedCritic,
                    ScriptedRefiner, SwappedModels)
-from pipelines.base import ChecklistItem, Critique, ItemCheck
+from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from pipelines.checklist import FALLBACK_DIRECTIONS
 from pipelines.critic import PREFERENCE_POINTS, ModelCritic
 from studio.ui import presenters as views
@@ -591,8 +591,8 @@ def test_a_question_about_a_candidate_is_answered_and_kept_in_the_conversation(m
 BAD_QUESTIONS = {
     "empty question": (lambda s, a: s.ask("alice", a, 0, 0, "  "), "Your question is empty"),
     "huge question": (lambda s, a: s.ask("alice", a, 0, 0, "why " * 100), "Your question is 399 characters"),
-    "unknown candidate": (lambda s, a: s.ask("alice", a, 0, 9, "is it blue?"), "no candidate 10 in round 1"),
-    "unknown round": (lambda s, a: s.ask("alice", a, 4, 0, "is it blue?"), "no candidate 1 in round 5"),
+    "unknown candidate": (lambda s, a: s.ask("alice", a, 0, 9, "is it blue?"), "Round 1 has 2 candidates: choose 1"),
+    "unknown round": (lambda s, a: s.ask("alice", a, 4, 0, "is it blue?"), "no round 5"),
     "candidate as text": (lambda s, a: s.ask("alice", a, 0, "1", "is it blue?"), "must be a whole number"),
     "another owner": (lambda s, a: s.ask("bob", a, 0, 0, "is it blue?"), "No such session"),
 }
@@ -703,7 +703,7 @@ def test_a_database_from_before_the_design_loop_opens_and_its_sessions_load(tmp_
         columns = [row[1] for row in db.execute("PRAGMA table_info(sessions)")]
     db.close()
 
-    assert version == len(MIGRATIONS) == 2 and "design" in columns
+    assert version == len(MIGRATIONS) == 3 and "design" in columns
     assert (old.owner, old.title, old.brief, old.updated) == ("alice", "Jazz", BRIEF, 2.0)
     assert (old.checklist, old.checklist_fallback, old.preferences, old.questions) == ((), False, (), ())
 

@@ -357,7 +357,8 @@ BAD_INPUTS = {
     # feedback
     "missing round": (lambda w: w.studio.give_feedback("alice", w.alice, 5, "pick", 0, "ok"), "no round 6"),
     "negative round": (lambda w: w.studio.give_feedback("alice", w.alice, -1, "pick", 0), "round must be between"),
-    "missing candidate": (lambda w: w.studio.give_feedback("alice", w.alice, 0, "pick", 9), "no candidate 10"),
+    "missing candidate": (lambda w: w.studio.give_feedback("alice", w.alice, 0, "pick", 9),
+                          "Round 1 has 2 candidates: choose 1 to 2"),
     "text candidate": (lambda w: w.studio.give_feedback("alice", w.alice, 0, "pick", "1"), "whole number"),
     "reject without candidate": (lambda w: w.studio.give_feedback("alice", w.alice, 0, "reject", text="too busy"),
                                  "Say which candidate to reject"),

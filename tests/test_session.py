@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from pipelines.base import Critique
+from studio.core.critique import Critique
 from studio.core.memory import build_memory
 from studio.core.session import (
     Candidate,

@@ -1,6 +1,8 @@
 """The store keeps every session and image, refuses unsafe paths, and survives being killed."""
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import random
 import signal
@@ -16,7 +18,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from studio.core.session import Candidate, Round, RoundStatus, Session
+from studio.core.critique import ItemCheck
+from studio.core.session import SCHEMA_VERSION, Candidate, Round, RoundStatus, Session, session_to_dict
+import studio.services.sessions as sessions_module
 from studio.services.sessions import INTERRUPTED_ERROR, MIGRATIONS, Store, StoreError, default_data_dir
 from test_session import make_session
 
@@ -105,6 +109,81 @@ def test_the_data_folder_comes_from_DC_DATA_DIR(tmp_path, monkeypatch):
     assert default_data_dir() == tmp_path / "data"
     monkeypatch.setattr("studio.services.sessions.SPACE_DATA_DIR", tmp_path)
     assert default_data_dir() == tmp_path / "design-collaborator"
+
+
+# What the studio of schema 1 (before the JSON said its version) wrote for a round and a session's design.
+V1_ROUND = (
+    '{"index": 1, "message": "keep this layout", "status": "done", "parent": 0, "prompt": "jazz poster", '
+    '"negative_prompt": "", "rationale": "", "fallback": false, "style": "", "auto": false, "params": {"preset": '
+    '"tiny", "model_ids": {"generator": "tiny/sd"}, "steps": 4, "guidance": 0.0, "width": 64, "height": 64, '
+    '"seeds": [11, 12], "scheduler": "euler", "negative_prompt": "blurry", "strength": 0.6, "reference": '
+    '"images/s1/r1-start.png", "mask": null}, "candidates": [{"index": 0, "image": "images/s1/r1-c0.png", "seed": '
+    '11, "caption": "a red poster", "score": 61.5, "critique": {"caption": "a red poster", "score": 61.5, '
+    '"similarity": 0.27, "matches": ["red"], "missing": ["a saxophone"], "summary": "close", "checks": [{"item": '
+    '"a saxophone", "kind": "visual", "verdict": "fail", "evidence": "no"}], "preference_hits": ["+ bold type"]}, '
+    '"mark": "picked", "mark_reason": "bold", "label": "", "prompt": "", "withheld": ""}], "timings": {"render": '
+    '1.5}, "error": "", "created": 100.0}')
+V1_DESIGN = (
+    '{"checklist": [{"text": "a saxophone", "kind": "visual", "pinned": true, "quote": ""}], "checklist_fallback": '
+    'false, "checklist_stale": false, "preferences": [{"text": "bold", "polarity": "like", "source": '
+    '"round 2, candidate 1"}], "questions": []}')
+
+
+def schema_1_database(folder: Path) -> Path:
+    """A database as the studio of schema 1 left it: its SQL migrations applied, its JSON without a version."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(folder / "studio.db")) as db:
+        for script in MIGRATIONS[:2]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 2")
+        db.execute("INSERT INTO sessions (id, owner, title, brief, preset, created, updated, feedback, design)"
+                   " VALUES ('s1', 'ana', 'Jazz', 'a jazz poster', 'tiny', 1.0, 2.0, '[]', ?)", (V1_DESIGN,))
+        db.execute("INSERT INTO rounds (session_id, idx, status, data) VALUES ('s1', 1, 'done', ?)", (V1_ROUND,))
+        db.execute("INSERT INTO candidates (session_id, round_idx, idx, image, seed, caption, score, mark)"
+                   " VALUES ('s1', 1, 0, 'images/s1/r1-c0.png', 11, 'a red poster', 61.5, 'picked')")
+        db.commit()
+    return folder
+
+
+def test_a_database_written_before_the_json_had_a_version_migrates_and_loads_losslessly(tmp_path):
+    data = schema_1_database(tmp_path / "data")
+
+    with Store(data) as store:
+        session = store.load_session("s1")
+
+    assert query_at(data, "PRAGMA user_version") == [(len(MIGRATIONS),)]
+    stored_round = json.loads(query_at(data, "SELECT data FROM rounds")[0][0])
+    stored_design = json.loads(query_at(data, "SELECT design FROM sessions")[0][0])
+    assert stored_round["schema"] == stored_design["schema"] == SCHEMA_VERSION == 2
+    # Every value the old JSON held is in the loaded session, and the old JSON is what it writes back, plus the new.
+    again = session_to_dict(session)
+    round_dict = again["rounds"][0]
+    assert round_dict == {**json.loads(V1_ROUND), "schema": 2,
+                          "params": {**json.loads(V1_ROUND)["params"], "start_from": None}}
+    assert {k: again[k] for k in json.loads(V1_DESIGN)} == json.loads(V1_DESIGN)
+    assert session.settings == {} and session.checklist[0].pinned
+    assert isinstance(session.rounds[0].candidates[0].critique.checks[0], ItemCheck)
+
+
+def test_a_python_migration_step_that_fails_changes_nothing(tmp_path, monkeypatch):
+    data = schema_1_database(tmp_path / "data")
+    before = query_at(data, "SELECT data FROM rounds")
+
+    def breaks_halfway(db):
+        db.execute("UPDATE rounds SET data = '{}'")
+        raise ValueError("a row it cannot read")
+
+    monkeypatch.setattr(sessions_module, "MIGRATIONS", [*MIGRATIONS[:2], breaks_halfway])
+    with pytest.raises(StoreError, match="schema version 3: ValueError: a row it cannot read"):
+        Store(data)
+
+    assert query_at(data, "PRAGMA user_version") == [(2,)]
+    assert query_at(data, "SELECT data FROM rounds") == before
+
+
+def query_at(data: Path, sql: str) -> list[tuple]:
+    with contextlib.closing(sqlite3.connect(data / "studio.db")) as db:
+        return db.execute(sql).fetchall()
 
 
 # ---------------------------------------------------------------- sessions

@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from pipelines.base import ChecklistItem, Memory
+from pipelines.base import Memory
+from studio.core.critique import ChecklistItem
 from studio.core.session import FeedbackKind, Mark, Round, Session, find_round, last_done_round
 
 
@@ -79,18 +80,21 @@ class Agreement:
 
 
 def agreement(session: Session) -> Agreement:
-    """How often the designer's pick was the candidate the critic ranked first."""
-    agreed, disagreements = 0, []
+    """How often the designer's pick was the candidate the critic ranked first. Each candidate counts once,
+    by the designer's latest mark on it: picked, then rejected, is no pick."""
+    latest: dict[tuple[int, int], FeedbackKind] = {}
     for fb in session.feedback:
-        if fb.kind is not FeedbackKind.PICK or fb.auto or fb.candidate is None:
-            continue
-        r = find_round(session, fb.round_index)
+        if fb.kind is not FeedbackKind.CORRECTION and not fb.auto and fb.candidate is not None:
+            latest[(fb.round_index, fb.candidate)] = fb.kind
+    agreed, disagreements = 0, []
+    for (round_index, candidate), kind in latest.items():
+        r = find_round(session, round_index)
         order = ranked(r) if r else []
-        if not order:
+        if kind is not FeedbackKind.PICK or not order:
             continue
-        if order[0].index == fb.candidate:
+        if order[0].index == candidate:
             agreed += 1
         else:
-            disagreements.append(f"round {r.index + 1}: you picked {fb.candidate + 1}, "
+            disagreements.append(f"round {r.index + 1}: you picked {candidate + 1}, "
                                  f"the critic ranked {order[0].index + 1} first")
     return Agreement(agreed, agreed + len(disagreements), tuple(disagreements))

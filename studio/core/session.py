@@ -2,7 +2,7 @@
 
 Pure: dataclasses and functions over them. No I/O, no torch, no gradio. A session is its
 full history, and it round-trips through JSON without loss (`session_to_dict` /
-`session_from_dict`).
+`session_from_dict`). The JSON carries `SCHEMA_VERSION`: the session's and each round's.
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from pipelines.base import ChecklistItem, Critique, ItemCheck
+from studio.core.critique import ChecklistItem, Critique, ItemCheck
+
+SCHEMA_VERSION = 2  # of the stored JSON; 1 had no version. The store migrates older rows (services/sessions.py)
 
 
 class RoundStatus(str, Enum):
@@ -48,6 +50,7 @@ class RenderParams:
     strength: float | None = None  # set for image-to-image and inpainting
     reference: str | None = None  # image file (relative to the data folder) the round started from
     mask: str | None = None
+    start_from: tuple[int, int] | None = None  # (round, candidate), 0-based, when it started from a candidate
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class Session:
     questions: tuple[Question, ...] = ()
     parent_session: str | None = None  # branched from this session ...
     parent_round: int | None = None  # ... at this round
+    settings: dict[str, Any] = field(default_factory=dict)  # the round settings kept (studio.core.params names)
 
 
 # ---------------------------------------------------------------- queries
@@ -180,7 +184,10 @@ def apply_feedback(session: Session, fb: Feedback) -> Session:
 
 # ---------------------------------------------------------------- JSON
 def session_to_dict(session: Session) -> dict[str, Any]:
-    return _plain(dataclasses.asdict(session))
+    d = _plain(dataclasses.asdict(session))
+    for r in d["rounds"]:
+        r["schema"] = SCHEMA_VERSION
+    return {"schema": SCHEMA_VERSION, **d}
 
 
 def _plain(value: Any) -> Any:
@@ -206,10 +213,23 @@ def candidate_from_dict(d: dict) -> Candidate:
 
 
 def params_from_dict(d: dict | None) -> RenderParams | None:
-    return None if d is None else RenderParams(**{**d, "seeds": tuple(d["seeds"])})
+    if d is None:
+        return None
+    start = d.get("start_from")
+    return RenderParams(**{**d, "seeds": tuple(d["seeds"]), "start_from": tuple(start) if start else None})
+
+
+def _current(d: dict) -> dict:
+    """`d` without its schema version, refused if a newer studio wrote it."""
+    d = dict(d)
+    version = d.pop("schema", SCHEMA_VERSION)
+    if version > SCHEMA_VERSION:
+        raise ValueError(f"Stored data of schema {version} is newer than this studio knows ({SCHEMA_VERSION}).")
+    return d
 
 
 def round_from_dict(d: dict) -> Round:
+    d = _current(d)
     return Round(**{
         **d,
         "status": RoundStatus(d["status"]),
@@ -223,6 +243,7 @@ def feedback_from_dict(d: dict) -> Feedback:
 
 
 def session_from_dict(d: dict) -> Session:
+    d = _current(d)
     return Session(**{
         **d,
         "rounds": tuple(round_from_dict(r) for r in d["rounds"]),
@@ -230,4 +251,5 @@ def session_from_dict(d: dict) -> Session:
         "checklist": tuple(ChecklistItem(**i) for i in d.get("checklist", ())),
         "preferences": tuple(Preference(**p) for p in d.get("preferences", ())),
         "questions": tuple(Question(**q) for q in d.get("questions", ())),
+        "settings": dict(d.get("settings", {})),
     })

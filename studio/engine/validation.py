@@ -5,12 +5,17 @@ import math
 import os
 import re
 from pathlib import Path
+from typing import Any, Mapping
 
 from PIL import Image, UnidentifiedImageError
 
-from pipelines.base import ChecklistItem
+from studio.core.critique import ChecklistItem
+from pipelines.checklist import MAX_DIRECTIONS
 from studio.core import limits
 from studio.core.limits import shown
+from studio.core.params import RANDOM_SEED, ROUND_SETTINGS, SETTING_NAMES, RoundParams
+from studio.core.session import Candidate, Round, Session, find_round
+from studio.services.styles import Style
 
 
 class StudioError(ValueError):
@@ -156,3 +161,99 @@ def open_upload(path, what: str, roots: tuple[Path, ...]) -> Image.Image:
         raise StudioError(f"{what} has too many pixels to open; keep it under 16 megapixels.") from err
     except (UnidentifiedImageError, OSError) as err:  # PIL's message names the server's path: not for the page
         raise StudioError(f"{what} is not an image we can read. Upload a PNG, JPEG or WebP.") from err
+
+
+# ---------------------------------------------------------------- round settings, as the designer names them
+LABELS = {s.name: s.label for s in ROUND_SETTINGS}  # a refusal names the setting as the page labels it
+NOT_KEPT = ("reference", "start_from", "directions")  # one round's start or kind, not the session's way of working
+ENGINE_SETTINGS = ("directions",)  # not a page setting (Inspire's own button sends it), but a round takes it
+_START = re.compile(r"\s*(\d{1,6})\.(\d{1,6})\s*")
+
+
+def style(key, styles: dict[str, Style]) -> Style | None:
+    if key in (None, ""):
+        return None
+    if not isinstance(key, str) or key not in styles:
+        raise StudioError(f"There is no style {shown(key)}. Choose one of: {', '.join(styles)}.")
+    return styles[key]
+
+
+def start_from(value) -> tuple[int, int] | None:
+    """'' -> None; 'R.C' (1-based, as the designer counts) -> (R-1, C-1)."""
+    if value in (None, ""):
+        return None
+    found = _START.fullmatch(value) if isinstance(value, str) else None
+    if found is None or "0" in (found.group(1).lstrip("0") or "0", found.group(2).lstrip("0") or "0"):
+        raise StudioError(f"{LABELS['start_from']} must name a candidate as 'round.candidate', e.g. '2.3', "
+                          f"not {shown(value)}.")
+    return int(found.group(1)) - 1, int(found.group(2)) - 1
+
+
+def round_params(settings: Mapping[str, Any], max_size: int, styles: dict[str, Style]) -> RoundParams:
+    """The designer's settings (studio.core.params.ROUND_SETTINGS names; a missing one takes its default)
+    -> RoundParams, every value checked."""
+    if not isinstance(settings, Mapping):
+        raise StudioError(f"Round settings must be a mapping of setting names to values, not {shown(settings)}.")
+    unknown = [name for name in settings if name not in SETTING_NAMES + ENGINE_SETTINGS]
+    if unknown:
+        raise StudioError(f"There is no round setting {shown(unknown[0])}. The settings are: {', '.join(SETTING_NAMES)}.")
+    get, label = settings.get, LABELS
+    count = whole(label["count"], get("count", 4), limits.MIN_CANDIDATES, limits.MAX_CANDIDATES)
+    steps = get("steps")
+    steps = None if steps is None else whole(label["steps"], steps, limits.MIN_STEPS, limits.MAX_STEPS)
+    side = None if get("size") is None else size(label["size"], get("size"), max_size)
+    guidance = get("guidance")
+    guidance = None if guidance is None else number(label["guidance"], guidance, limits.MIN_GUIDANCE,
+                                                      limits.MAX_GUIDANCE)
+    seed = whole(label["seed"], get("seed", RANDOM_SEED), RANDOM_SEED, limits.MAX_SEED - count)
+    reference = get("reference")
+    if reference == "":
+        reference = None
+    if reference is not None and not isinstance(reference, (str, os.PathLike)):
+        raise StudioError(f"{label['reference']} must be an uploaded image file, not {shown(reference)}.")
+    return RoundParams(
+        count=count, steps=steps, guidance=guidance, width=side, height=side,
+        seed=None if seed == RANDOM_SEED else seed,
+        negative=text(label["negative"], get("negative", ""), limits.MAX_MESSAGE_CHARS),
+        reference=reference, from_candidate=start_from(get("start_from")),
+        strength=number(label["strength"], get("strength", 0.6), limits.MIN_STRENGTH, limits.MAX_STRENGTH),
+        style=(style(get("style"), styles) or Style("", "", "")).key,
+        directions=whole("Directions", get("directions", 0), 0, MAX_DIRECTIONS))
+
+
+def kept_settings(p: RoundParams, steps: int, size_: int, guidance: float) -> dict[str, Any]:
+    """The settings a session keeps, from round settings already checked (None: the preset's `steps`,
+    `size_` and `guidance`); a round of width other than its height keeps no size."""
+    width, height = (size_ if v is None else int(v) for v in (p.width, p.height))
+    kept = {"count": int(p.count), "steps": steps if p.steps is None else int(p.steps)}
+    if width == height:
+        kept["size"] = width
+    return kept | {"guidance": float(guidance if p.guidance is None else p.guidance),
+                   "seed": RANDOM_SEED if p.seed is None else int(p.seed), "style": p.style or "",
+                   "negative": text("The negative prompt", p.negative, limits.MAX_MESSAGE_CHARS),
+                   "strength": float(p.strength)}
+
+
+def settings_to_keep(settings: Mapping[str, Any], kept: Mapping[str, Any], preset, styles: dict[str, Style]
+                     ) -> dict[str, Any]:
+    """`settings` over those `kept` before, every value checked as a round checks it (`round_params`)."""
+    if not isinstance(settings, Mapping):
+        raise StudioError(f"Round settings must be a mapping of setting names to values, not {shown(settings)}.")
+    merged = {**kept, **{name: value for name, value in settings.items() if name not in NOT_KEPT}}
+    params = round_params(merged, preset.max_size, styles)
+    return kept_settings(params, preset.steps, preset.size, preset.guidance)
+
+
+def chosen_candidate(session: Session, round_index, candidate) -> tuple[Round, Candidate]:
+    """The candidate a pick, a rejection or a question names: one of its round's own."""
+    r = whole("The round", round_index, 0, 10**6)
+    round_ = find_round(session, r)
+    if round_ is None:
+        raise StudioError(f"There is no round {r + 1} in this session.")
+    c = whole("The candidate", candidate, -10**6, 10**6)
+    chosen = next((x for x in round_.candidates if x.index == c), None)
+    if chosen is None:
+        count = len(round_.candidates)
+        raise StudioError(f"Round {r + 1} has {count} candidate{'s' if count != 1 else ''}: choose 1 to {count}."
+                          if count else f"Round {r + 1} has no candidates.")
+    return round_, chosen

@@ -1,7 +1,10 @@
-"""One round's work, on a worker thread: (checklist) -> (directions) -> refine -> render -> critique.
+"""One round's work, on a worker thread, stage by stage:
+0. load the models, 1. the checklist (once per brief), 2. directions (when asked for), 3. refine the prompt,
+4. render the candidates, 5. store them, 6. critique them.
 
 Every outcome (done, failed, stopped) ends in exactly one `Finished` event, and every change is
-written to the store as it happens: a crash at any point leaves the round readable.
+written to the store as it happens: a crash at any point leaves the round readable. The model
+layer's results are turned into the studio's own stored types here, at the boundary.
 """
 from __future__ import annotations
 
@@ -9,16 +12,21 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, replace
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
 
+from PIL import Image
+
+from pipelines import base
 from pipelines.base import CritiqueRequest, Interrupted, ModelLoadError, RefineRequest, RenderRequest, StepEvent
 from pipelines.checklist import make_checklist, propose_directions
+from pipelines.oom import OneCandidateTooBig, is_out_of_memory, render_with_retry
 from pipelines.prompting import fit_prompt
 from pipelines.safety import SafetyChecker, placeholder
-from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
+from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from studio.core.memory import avoided, build_memory, pinned_phrases
 from studio.core.session import Candidate, Round, RoundStatus, Session, with_round
+from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
 from studio.services.sessions import Store
 from studio.services.styles import Style
 
@@ -27,7 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RoundJob:
-    """A round in flight: what to do, and the flag that stops it."""
+    """A round stored as running: what to do, and the flag that stops it."""
 
     session: Session  # as it was when the round was saved as running
     round: Round
@@ -37,164 +45,203 @@ class RoundJob:
     directions: int = 0  # > 0: one candidate per creative direction
 
 
+@dataclass
+class RoundState:
+    """One round in flight: what each stage leaves for the next, and the callbacks the models report to."""
+
+    job: RoundJob
+    emit: Callable[[RoundEvent], None]
+    session: Session
+    round: Round
+    timings: dict[str, float] = field(default_factory=dict)
+    streamed: list[str] = field(default_factory=list)
+    models: dict[str, Any] = field(default_factory=dict)  # role -> the model this round uses
+    directions: tuple = ()
+    request: RenderRequest | None = None  # with the refined prompt
+    images: list[Image.Image] = field(default_factory=list)
+    candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def sid(self) -> str:
+        return self.session.id
+
+    @property
+    def index(self) -> int:
+        return self.round.index
+
+    def check_stop(self) -> None:
+        if self.job.cancel.is_set():
+            raise Interrupted()
+
+    def on_load(self, event) -> None:
+        if event.state in ("loading", "loaded"):
+            self.emit(Loading(self.sid, self.index, event.role, event.model_id, event.state == "loaded"))
+
+    def on_token(self, piece: str) -> None:
+        self.check_stop()
+        self.streamed.append(piece)
+        self.emit(Refining(self.sid, self.index, "".join(self.streamed)))
+
+    def on_step(self, step: StepEvent) -> None:
+        self.check_stop()
+        self.emit(Rendering(self.sid, self.index, step.step, step.total, step.previews))
+
+
 class RoundWorker:
-    def __init__(self, store: Store, models, model_lock: threading.Lock, clock: Callable[[], float],
-                 safety: SafetyChecker | None = None):
+    def __init__(self, store: Store, models, clock: Callable[[], float], safety: SafetyChecker | None = None):
         self.store = store
         self.safety = safety
-        self.models = models
-        self.model_lock = model_lock
+        self.models = models  # studio.engine.studio.Models: its exclusive() is the one model lock
         self.clock = clock
 
     def run(self, job: RoundJob, emit: Callable[[RoundEvent], None]) -> None:
-        sid, index = job.session.id, job.round.index
-        round_ = job.round
-        session = job.session
-        timings: dict[str, float] = {}
-
-        def check_stop() -> None:
-            if job.cancel.is_set():
-                raise Interrupted()
-
-        def stage(name: str, fn):
-            check_stop()
-            with self.model_lock:  # stage by stage: two sessions' rounds interleave, never collide
-                check_stop()
-                started = time.perf_counter()
-                try:
-                    return fn()
-                finally:
-                    timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - started, 3)
-
-        def save(**changes) -> None:
-            nonlocal round_
-            round_ = replace(round_, timings=dict(timings), **changes)
-            self.store.update_session(sid, lambda s: with_round(replace(s, updated=self.clock()), round_))
-
-        def on_load(event) -> None:
-            if event.state in ("loading", "loaded"):
-                emit(Loading(sid, index, event.role, event.model_id, event.state == "loaded"))
-
-        streamed: list[str] = []
-
-        def on_token(piece: str) -> None:
-            check_stop()
-            streamed.append(piece)
-            emit(Refining(sid, index, "".join(streamed)))
-
-        def on_step(step: StepEvent) -> None:
-            check_stop()
-            emit(Rendering(sid, index, step.step, step.total, step.previews))
-
-        self.models.add_listener(on_load)
+        state = RoundState(job, emit, job.session, job.round)
+        self.models.add_listener(state.on_load)
         try:
-            generator = stage("load", self.models.generator)
-            refiner = stage("load", self.models.refiner)
-            critic = stage("load", self.models.critic)
-            # 0. The brief as a checklist, once per brief; creative directions when asked for.
-            if not session.checklist or session.checklist_stale:
-                emit(Planning(sid, index, "checklist"))
-                items, fallback = stage("checklist", lambda: make_checklist(refiner, session.brief))
-
-                def rewritten(s):
-                    pinned = tuple(i for i in s.checklist if i.pinned)
-                    taken = {i.text.lower() for i in pinned}
-                    return replace(s, checklist=pinned + tuple(i for i in items if i.text.lower() not in taken),
-                                   checklist_fallback=fallback, checklist_stale=False)
-
-                session = self.store.update_session(sid, rewritten)
-            directions = ()
-            if job.directions:
-                emit(Planning(sid, index, "directions"))
-                directions, _ = stage("directions", lambda: propose_directions(refiner, session.brief, job.directions))
-            # 1. Refine: the memory of the whole session -> the next prompt, tokens streamed.
-            refined = stage("refine", lambda: refiner.refine(RefineRequest(
-                build_memory(session), generator.count_prompt_tokens, generator.max_prompt_tokens), on_token))
-            pinned = pinned_phrases(session)
-
-            def fit(text: str, *keep: str) -> str:
-                return fit_prompt(text, generator.count_prompt_tokens, generator.max_prompt_tokens, keep=(*pinned, *keep))
-
-            prompt = fit(job.style.apply(refined.prompt)) if job.style else refined.prompt
-            prompts = tuple(fit(f"{d.prompt}, {prompt}", d.prompt) for d in directions)
-            negative_parts = [refined.negative, job.style.negative if job.style else "", job.request.negative,
-                              *avoided(session)]
-            negative = fit_prompt(", ".join(dict.fromkeys(p for p in negative_parts if p)),
-                                  generator.count_prompt_tokens, generator.max_prompt_tokens)
-            request = replace(job.request, prompt=prompt, prompts=prompts, negative=negative,
-                              previews=self.safety is None)  # a preview would show what the check withholds
-            save(prompt=prompt, negative_prompt=negative, rationale=refined.rationale, fallback=refined.fallback,
-                 style=job.style.name if job.style else "",
-                 params=replace(round_.params, negative_prompt=negative, scheduler=generator.scheduler))
-            # 2. Render all candidates in one batched call; then files first, rows after.
-            images = stage("render", lambda: self._render(generator, request, on_step))
-            withheld = self.safety.flag(images) if self.safety else [""] * len(images)
-            for i, why in enumerate(withheld):
-                if why:  # never stored, never served: a grey placeholder takes its place
-                    log.warning("safety check withheld candidate %d of round %d of session %s: %s", i, index, sid, why)
-                    images[i] = placeholder(images[i].size)
-            started = time.perf_counter()
-            files = self.store.save_images(sid, [(f"r{index}-c{i}-{uuid.uuid4().hex[:8]}", image)
-                                                 for i, image in enumerate(images)])
-            candidates = tuple(
-                Candidate(index=i, seed=seed, image=file, label=directions[i].name if directions else "",
-                          prompt=prompts[i] if prompts else "", withheld=withheld[i])
-                for i, (file, seed) in enumerate(zip(files, request.seeds)))
-            timings["store"] = round(time.perf_counter() - started, 3)
-            save(candidates=candidates)
-            # 3. Critique every candidate against the checklist and the designer's tastes.
-            emit(Critiquing(sid, index, len(images)))
-            critique_request = CritiqueRequest(
-                session.brief, prompt, session.checklist,
-                prefer=tuple(p.text for p in session.preferences if p.polarity == "like"),
-                avoid=tuple(p.text for p in session.preferences if p.polarity == "dislike"))
-            critiques = stage("critique", lambda: critic.critique(images, critique_request))
-            save(status=RoundStatus.DONE, candidates=tuple(
-                replace(c, caption=k.caption, score=k.score, critique=k) if not c.withheld else
-                replace(c, caption="withheld by the safety check", score=0.0)
-                for c, k in zip(candidates, critiques)))
+            self.load_models(state)
+            self.write_checklist(state)
+            self.propose_directions(state)
+            self.refine_prompt(state)
+            self.render_candidates(state)
+            self.store_candidates(state)
+            self.critique_candidates(state)
         except Interrupted:
-            save(status=RoundStatus.INTERRUPTED, error="stopped by the designer")
+            self._save(state, status=RoundStatus.INTERRUPTED, error="stopped by the designer")
         except ModelLoadError as err:
-            save(status=RoundStatus.FAILED, error=str(err))
+            self._save(state, status=RoundStatus.FAILED, error=str(err))
         except Exception as err:  # the round's boundary: whatever broke, the session stays intact
-            log.exception("round %s of session %s failed", index, sid)
+            log.exception("round %s of session %s failed", state.index, state.sid)
             try:
-                save(status=RoundStatus.FAILED, error=human_error(err))
+                self._save(state, status=RoundStatus.FAILED, error=human_error(err))
             except Exception:  # the store itself is failing (disk full): report, and let recover() mend it
-                log.exception("could not record the failure of round %s of session %s", index, sid)
-                round_ = replace(round_, status=RoundStatus.FAILED, error=human_error(err))
+                log.exception("could not record the failure of round %s of session %s", state.index, state.sid)
+                state.round = replace(state.round, status=RoundStatus.FAILED, error=human_error(err))
         finally:
-            self.models.remove_listener(on_load)
-            emit(Finished(sid, index, round_))
+            self.models.remove_listener(state.on_load)
+            emit(Finished(state.sid, state.index, state.round))
+
+    # ------------------------------------------------------------ the stages, in order
+    def load_models(self, state: RoundState) -> None:
+        """0. Each role's model, loaded once per process (the registry reports progress)."""
+        for role in ("generator", "refiner", "critic"):
+            state.models[role] = self._stage(state, "load", getattr(self.models, role))
+
+    def write_checklist(self, state: RoundState) -> None:
+        """1. The brief as a checklist, once per brief; pinned items stay."""
+        if state.session.checklist and not state.session.checklist_stale:
+            return
+        state.emit(Planning(state.sid, state.index, "checklist"))
+        items, fallback = self._stage(state, "checklist",
+                                      lambda: make_checklist(state.models["refiner"], state.session.brief))
+        written = tuple(ChecklistItem(i.text, i.kind, i.pinned, i.quote) for i in items)
+
+        def rewritten(s: Session) -> Session:
+            pinned = tuple(i for i in s.checklist if i.pinned)
+            taken = {i.text.lower() for i in pinned}
+            return replace(s, checklist=pinned + tuple(i for i in written if i.text.lower() not in taken),
+                           checklist_fallback=fallback, checklist_stale=False)
+
+        state.session = self.store.update_session(state.sid, rewritten)
+
+    def propose_directions(self, state: RoundState) -> None:
+        """2. Creative directions, one candidate each, when the designer asked for them."""
+        if not state.job.directions:
+            return
+        state.emit(Planning(state.sid, state.index, "directions"))
+        state.directions, _ = self._stage(state, "directions", lambda: propose_directions(
+            state.models["refiner"], state.session.brief, state.job.directions))
+
+    def refine_prompt(self, state: RoundState) -> None:
+        """3. The memory of the whole session -> the next prompt (tokens streamed), fitted to the generator."""
+        job, session, generator = state.job, state.session, state.models["generator"]
+        refined = self._stage(state, "refine", lambda: state.models["refiner"].refine(RefineRequest(
+            build_memory(session), generator.count_prompt_tokens, generator.max_prompt_tokens), state.on_token))
+        pinned = pinned_phrases(session)
+
+        def fit(text: str, *keep: str) -> str:
+            return fit_prompt(text, generator.count_prompt_tokens, generator.max_prompt_tokens, keep=(*pinned, *keep))
+
+        prompt = fit(job.style.apply(refined.prompt)) if job.style else refined.prompt
+        prompts = tuple(fit(f"{d.prompt}, {prompt}", d.prompt) for d in state.directions)
+        negative_parts = [refined.negative, job.style.negative if job.style else "", job.request.negative,
+                          *avoided(session)]
+        negative = fit_prompt(", ".join(dict.fromkeys(p for p in negative_parts if p)),
+                              generator.count_prompt_tokens, generator.max_prompt_tokens)
+        state.request = replace(job.request, prompt=prompt, prompts=prompts, negative=negative,
+                                previews=self.safety is None)  # a preview would show what the check withholds
+        self._save(state, prompt=prompt, negative_prompt=negative, rationale=refined.rationale,
+                   fallback=refined.fallback, style=job.style.name if job.style else "",
+                   params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler))
+
+    def render_candidates(self, state: RoundState) -> None:
+        """4. Every candidate in one batched call (the model layer's out-of-memory policy applies)."""
+        state.images = self._stage(state, "render", lambda: render_with_retry(
+            state.models["generator"], state.request, state.on_step, self.models.free_memory))
+
+    def store_candidates(self, state: RoundState) -> None:
+        """5. The safety check, then files first, rows after."""
+        images, request = state.images, state.request
+        withheld = self.safety.flag(images) if self.safety else [""] * len(images)
+        for i, why in enumerate(withheld):
+            if why:  # never stored, never served: a grey placeholder takes its place
+                log.warning("safety check withheld candidate %d of round %d of session %s: %s",
+                            i, state.index, state.sid, why)
+                images[i] = placeholder(images[i].size)
+        started = time.perf_counter()
+        files = self.store.save_images(state.sid, [(f"r{state.index}-c{i}-{uuid.uuid4().hex[:8]}", image)
+                                                   for i, image in enumerate(images)])
+        directions = state.directions
+        state.candidates = tuple(
+            Candidate(index=i, seed=seed, image=file, label=directions[i].name if directions else "",
+                      prompt=request.prompts[i] if request.prompts else "", withheld=withheld[i])
+            for i, (file, seed) in enumerate(zip(files, request.seeds)))
+        state.timings["store"] = round(time.perf_counter() - started, 3)
+        self._save(state, candidates=state.candidates)
+
+    def critique_candidates(self, state: RoundState) -> None:
+        """6. Every candidate against the checklist and the designer's tastes; a Stop meanwhile is seen
+        before the round is written done (its candidates stay, uncritiqued)."""
+        session = state.session
+        state.emit(Critiquing(state.sid, state.index, len(state.images)))
+        request = CritiqueRequest(
+            session.brief, state.request.prompt,
+            tuple(base.ChecklistItem(i.text, i.kind, i.pinned, i.quote) for i in session.checklist),
+            prefer=tuple(p.text for p in session.preferences if p.polarity == "like"),
+            avoid=tuple(p.text for p in session.preferences if p.polarity == "dislike"))
+        critiques = self._stage(state, "critique", lambda: state.models["critic"].critique(state.images, request))
+        state.check_stop()
+        self._save(state, status=RoundStatus.DONE, candidates=tuple(
+            replace(c, caption=k.caption, score=k.score, critique=stored_critique(k)) if not c.withheld else
+            replace(c, caption="withheld by the safety check", score=0.0)
+            for c, k in zip(state.candidates, critiques)))
+
+    # ------------------------------------------------------------ helpers
+    def _stage(self, state: RoundState, name: str, fn: Callable[[], Any]) -> Any:
+        """`fn()` under the model lock, timed; a Stop is seen before and after the wait for the lock."""
+        state.check_stop()
+        with self.models.exclusive():  # stage by stage: two sessions' rounds interleave, never collide
+            state.check_stop()
+            started = time.perf_counter()
+            try:
+                return fn()
+            finally:
+                state.timings[name] = round(state.timings.get(name, 0.0) + time.perf_counter() - started, 3)
+
+    def _save(self, state: RoundState, **changes) -> None:
+        state.round = replace(state.round, timings=dict(state.timings), **changes)
+        self.store.update_session(state.sid, lambda s: with_round(replace(s, updated=self.clock()), state.round))
+
+    def answer(self, image: Image.Image, question: str) -> str:
+        """The VQA model's answer to one question about one image, under the model lock."""
+        with self.models.exclusive():
+            return self.models.captioner().answer([image], [question])[0]
 
 
-    def _render(self, generator, request: RenderRequest, on_step) -> list:
-        """One batched call; out of GPU memory, free what is cached and try once more in two halves."""
-        try:
-            return generator.render(request, on_step)
-        except Exception as err:
-            if not is_out_of_memory(err):
-                raise
-            self.models.free_memory()
-            if len(request.seeds) < 2:
-                raise OneCandidateTooBig("The GPU ran out of memory rendering one candidate. Render a smaller "
-                                         "size or pick a lighter preset; your earlier rounds are safe.") from err
-            log.warning("out of GPU memory rendering %d candidates; retrying in two batches", len(request.seeds))
-        half = (len(request.seeds) + 1) // 2
-        images = []
-        for part in (slice(0, half), slice(half, None)):
-            images += generator.render(replace(request, seeds=request.seeds[part], prompts=request.prompts[part]),
-                                       on_step)
-        return images
-
-
-class OneCandidateTooBig(RuntimeError):
-    """Out of GPU memory with nothing left to split: the message says what to change."""
-
-
-def is_out_of_memory(err: BaseException) -> bool:
-    return type(err).__name__ == "OutOfMemoryError"  # torch.OutOfMemoryError, without importing torch here
+def stored_critique(k: base.Critique) -> Critique:
+    """The critic's result as the studio stores it."""
+    return Critique(k.caption, k.score, k.similarity, tuple(k.matches), tuple(k.missing), k.summary,
+                    tuple(ItemCheck(c.item, c.kind, c.verdict, c.evidence) for c in k.checks),
+                    tuple(k.preference_hits))
 
 
 def human_error(err: Exception) -> str:

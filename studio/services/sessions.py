@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 from PIL.Image import Image
 
 from studio.core.limits import shown
-from studio.core.session import RoundStatus, Session, session_from_dict, session_to_dict
+from studio.core.session import SCHEMA_VERSION, RoundStatus, Session, session_from_dict, session_to_dict
 
 SPACE_DATA_DIR = Path("/data")  # a Hugging Face Space's persistent storage, when attached
 BUSY_TIMEOUT_MS = 5000
@@ -29,8 +29,28 @@ INTERRUPTED_ERROR = "interrupted: the studio stopped while this round ran"
 _SAFE_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TMP_PREFIX = ".tmp-"
 
-# Forward only; never edit a shipped entry, append a new one (user_version = entries applied).
-MIGRATIONS: list[str] = [
+
+def _json_schema_2(db: sqlite3.Connection) -> None:
+    """Version 1 JSON -> 2: each round's JSON and each session's design JSON say their schema; a round's
+    params gain `start_from` (unknown for old rounds: None), a session its kept round `settings` (none yet).
+    Plain dict work, not the studio's classes: a shipped step must read the same rows the same way forever."""
+    rounds = db.execute("SELECT session_id, idx, data FROM rounds").fetchall()
+    for session_id, index, data in rounds:
+        r = json.loads(data)
+        if r.get("params") is not None:
+            r["params"].setdefault("start_from", None)
+        r["schema"] = 2
+        db.execute("UPDATE rounds SET data = ? WHERE session_id = ? AND idx = ?", (json.dumps(r), session_id, index))
+    for session_id, design in db.execute("SELECT id, design FROM sessions").fetchall():
+        d = json.loads(design)
+        d.setdefault("settings", {})
+        d["schema"] = 2
+        db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
+
+
+# Forward only; never edit a shipped entry, append a new one (user_version = entries applied). An entry is
+# SQL, or a Python step given the connection (for rewriting rows' JSON); either commits with its version bump.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     CREATE TABLE sessions (
         id TEXT PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
@@ -58,13 +78,16 @@ MIGRATIONS: list[str] = [
     """,
     # The design loop: checklist, preferences and questions, as one json object.
     "ALTER TABLE sessions ADD COLUMN design TEXT NOT NULL DEFAULT '{}';",
+    # The stored JSON carries its schema version; kept round settings; where a round started from.
+    _json_schema_2,
 ]
 
 
 # The sessions row: these columns in Session field order, plus `feedback` and `design` as json.
 _SESSION_COLUMNS = ("id", "owner", "title", "brief", "preset", "created", "updated",
                     "parent_session", "parent_round")
-_DESIGN_FIELDS = ("checklist", "checklist_fallback", "checklist_stale", "preferences", "questions")
+_DESIGN_FIELDS = ("schema", "checklist", "checklist_fallback", "checklist_stale", "preferences", "questions",
+                  "settings")
 _UPSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, feedback, design)"
     f" VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 2))}) ON CONFLICT(id) DO UPDATE SET "
@@ -147,11 +170,29 @@ class Store:
                 f"studio knows ({len(MIGRATIONS)}). Upgrade the studio, or set DC_DATA_DIR to another "
                 "folder.")
         for number in range(version, len(MIGRATIONS)):
-            # The script and its version bump commit together, or not at all: on an error the
-            # caller closes the connection, which rolls back. (BEGIN goes inside the script
-            # because executescript commits any transaction opened before it.)
-            self._conn.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\n"
-                                     f"PRAGMA user_version = {number + 1};\nCOMMIT;")
+            step = MIGRATIONS[number]
+            if isinstance(step, str):
+                # The script and its version bump commit together, or not at all: on an error the
+                # caller closes the connection, which rolls back. (BEGIN goes inside the script
+                # because executescript commits any transaction opened before it.)
+                self._conn.executescript(f"BEGIN IMMEDIATE;\n{step}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
+            else:
+                self._migrate_in_python(number, step)
+
+    def _migrate_in_python(self, number: int, step: Callable[[sqlite3.Connection], None]) -> None:
+        """A Python step and its version bump, in one transaction: all of it, or none."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            step(self._conn)
+            self._conn.execute(f"PRAGMA user_version = {number + 1}")
+            self._conn.execute("COMMIT")
+        except BaseException as err:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if isinstance(err, (sqlite3.Error, StoreError)) or not isinstance(err, Exception):
+                raise
+            raise StoreError(f"Cannot bring the database {self.db_path} to schema version {number + 1}: "
+                             f"{type(err).__name__}: {err}. Nothing was changed; report this, with the file.") from err
 
     def close(self) -> None:
         with self._lock:

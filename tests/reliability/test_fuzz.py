@@ -26,6 +26,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,7 @@ ENGINE_EXAMPLES = {
     "start_session": 40, "list_sessions": 20, "open_session": 30, "rename": 35, "delete": 30,
     "give_feedback": 60, "set_checklist": 45, "edit_brief": 30, "set_preferences": 40, "ask": 35,
     "agreement": 15, "cancel": 20, "run_round": 200, "run_auto": 60,
+    "keep_settings": 45, "round_params": 40, "round_images": 25, "image": 30,
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
@@ -108,6 +110,10 @@ class InstantModels:
         self._refiner, self._generator = InstantRefiner(), InstantGenerator()
         self._critic = ScriptedCritic(lambda call, count: [50.0] * count)
         self._captioner = ScriptedCaptioner(lambda place, question: "yes")
+        self._lock = threading.Lock()
+
+    def exclusive(self):
+        return self._lock
 
     def refiner(self):
         return self._refiner
@@ -161,7 +167,8 @@ class Workshop:
         if not isinstance(value, Ref):
             return value
         found = self.prepared.ids[value.name]
-        return found if value.name.endswith("session") else str(self.store.data_dir / found)
+        stored = value.name.endswith(("session", "stored image"))  # a stored image by the path the store names it
+        return found if stored else str(self.store.data_dir / found)
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +188,7 @@ def prepared(tmp_path_factory) -> Prepared:
             session = studio.start_session(owner, BRIEF)
             events = list(studio.run_round(owner, session.id, params=RoundParams(count=2, seed=7)))
             ids[f"{owner}'s session"], ids[f"{owner}'s image"] = session.id, events[-1].round.candidates[0].image
+            ids[f"{owner}'s stored image"] = ids[f"{owner}'s image"]
         studio.give_feedback("alice", ids["alice's session"], 0, "pick", 0, "love the type")
         ids["the database"] = store.db_path.name
     return Prepared(root, data, uploads, ids)
@@ -493,6 +501,64 @@ def test_run_auto_refuses_bad_settings_before_its_first_round(prepared):
 
     fuzz(prepared, "run_auto", auto, owner=OWNER, session=SESSION,
          rounds=(st.sampled_from([1, 2, 3.0, limits.MAX_AUTO_ROUNDS]), bad_number), **SETTINGS)
+
+
+PAGE_SETTINGS = {  # the designer's settings, as the page names them (studio.core.params.ROUND_SETTINGS)
+    "count": (st.integers(1, 3), bad_number), "steps": (st.sampled_from([None, 1, 2]), bad_number),
+    "size": (st.sampled_from([None, 64, 128, 256.0]),
+             either(st.sampled_from([0, -64, 32, 100, 4096, 64.5, "64"]), bad_number)),
+    "guidance": (st.sampled_from([None, 0, 7.5, 20.0]), bad_number),
+    "seed": (either(st.just(-1), st.integers(0, limits.MAX_SEED - 8)), bad_number),
+    "style": (st.sampled_from(["", "swiss", None]), BAD_SETTINGS["style"]),
+    "negative": (st.text(max_size=30), anything), "strength": (st.sampled_from([0.6, 0.05, 1]), bad_number),
+    "reference": (st.sampled_from([None, "", UPLOAD + "reference.png"]), wrong_types),
+    "start_from": (st.sampled_from(["", "1.1", "1.2", " 2.3 "]),
+                   either(st.sampled_from(["2", "0.1", "1.0", "x.y", "1.2.3", "1e3.1", "9" * 5000 + ".1"]), anything)),
+}
+page_settings = (st.fixed_dictionaries({}, optional={name: good for name, (good, _) in PAGE_SETTINGS.items()}),
+                 either(st.fixed_dictionaries({}, optional={name: bad for name, (_, bad) in PAGE_SETTINGS.items()}),
+                        st.dictionaries(texts, anything, max_size=3), anything))
+
+
+def test_keep_settings_keeps_checked_values_or_refuses_them_cleanly(prepared):
+    def keep(w, owner, session, settings_):
+        kept = attempt(w, w.studio.keep_settings, owner, session, settings_)
+        if kept is not REFUSED:
+            assert owns(w, owner, session) and w.store.load_session(session).settings == kept.settings
+            assert set(kept.settings) <= set(PAGE_SETTINGS) - {"reference", "start_from"}
+            assert w.studio.round_params(kept.settings)  # what is kept is what a round takes
+
+    fuzz(prepared, "keep_settings", keep, owner=OWNER, session=SESSION, settings_=page_settings)
+
+
+def test_round_params_takes_the_pages_settings_or_refuses_them_cleanly(prepared):
+    def convert(w, settings_):
+        params = attempt(w, w.studio.round_params, settings_)
+        assert params is REFUSED or isinstance(params, RoundParams)
+
+    fuzz(prepared, "round_params", convert, settings_=page_settings)
+
+
+def test_round_images_shows_only_the_callers_own(prepared):
+    def show(w, owner, session, round_index):
+        shown = attempt(w, w.studio.round_images, owner, session, round_index)
+        if shown is not REFUSED:
+            assert owns(w, owner, session) and all(isinstance(image, Image.Image) for image, _ in shown)
+            assert all(c.image.startswith(f"images/{session}/") for _, c in shown)
+
+    fuzz(prepared, "round_images", show, owner=OWNER, session=SESSION, round_index=ROUND)
+
+
+def test_image_opens_only_the_callers_own_stored_files(prepared):
+    def open_(w, owner, session, path):
+        opened = attempt(w, w.studio.image, owner, session, path)
+        if opened is not REFUSED:
+            assert owns(w, owner, session) and isinstance(opened, Image.Image)
+            assert path.startswith(f"images/{session}/")
+
+    fuzz(prepared, "image", open_, owner=OWNER, session=SESSION,
+         path=(st.just(Ref("alice's stored image")),
+               either(st.just(Ref("bob's stored image")), paths([UPLOAD + "reference.png"]), anything)))
 
 
 # ---------------------------------------------------------------- the harness can fail; the known bugs, pinned

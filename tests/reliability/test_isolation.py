@@ -11,7 +11,11 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from kit import digest, round_inputs
+from fakes import ScriptedCritic, SwappedModels
+from kit import BRIEF, digest, round_inputs
+from studio.core.session import RoundStatus
+from studio.engine import RoundParams, Studio, StudioError
+from studio.services.sessions import Store
 
 NO_SUCH_SESSION = "No such session"
 
@@ -103,3 +107,64 @@ def test_bobs_own_session_shows_nothing_of_alices(hosted, alice, bob):
     for trace in traces_of(hosted, alice):
         assert trace not in received
     assert "jazz" not in received.lower()
+
+
+# ---------------------------------------------------------------- the engine's own door (no page, no API)
+# Every public engine method, tried by Bob on Alice's session: the page and the API are not the only callers.
+ENGINE_ATTEMPTS = {
+    "open_session": lambda s, sid: s.open_session("bob", sid),
+    "rename": lambda s, sid: s.rename("bob", sid, "mine now"),
+    "delete": lambda s, sid: s.delete("bob", sid),
+    "cancel": lambda s, sid: s.cancel("bob", sid),
+    "give_feedback": lambda s, sid: s.give_feedback("bob", sid, 0, "pick", 0, "love it"),
+    "set_checklist": lambda s, sid: s.set_checklist("bob", sid, [["mine now", "visual", True]]),
+    "edit_brief": lambda s, sid: s.edit_brief("bob", sid, "a bakery logo"),
+    "set_preferences": lambda s, sid: s.set_preferences("bob", sid, [["bold type", "like"]]),
+    "ask": lambda s, sid: s.ask("bob", sid, 0, 0, "what does the title say?"),
+    "agreement": lambda s, sid: s.agreement("bob", sid),
+    "keep_settings": lambda s, sid: s.keep_settings("bob", sid, {"count": 1}),
+    "round_images": lambda s, sid: s.round_images("bob", sid, 0),
+    "image": lambda s, sid: s.image("bob", sid, s.open_session("alice", sid).rounds[0].candidates[0].image),
+    "run_round": lambda s, sid: list(s.run_round("bob", sid, "make it mine", RoundParams(count=1, steps=1))),
+    "run_auto": lambda s, sid: list(s.run_auto("bob", sid, 1, RoundParams(count=1, steps=1))),
+}
+ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params"}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, tiny_registry):
+    """Alice's session with a done round of two candidates, in a studio of its own."""
+    with Store(tmp_path_factory.mktemp("engine") / "data") as store:
+        studio = Studio(store, SwappedModels(tiny_registry, wrap_critic=lambda _m: ScriptedCritic(
+            lambda _call, count: [50.0] * count)))
+        sid = studio.start_session("alice", BRIEF).id
+        events = list(studio.run_round("alice", sid, "", RoundParams(count=2, steps=1, seed=7)))
+        assert events[-1].round.status is RoundStatus.DONE
+        yield studio, sid
+
+
+def test_every_public_engine_method_is_tried_by_the_engine_isolation_tests():
+    public = {name for name in vars(Studio) if not name.startswith("_")}
+    assert public == set(ENGINE_ATTEMPTS) | ENGINE_WITHOUT_A_SESSION  # a new method must join ENGINE_ATTEMPTS
+
+
+@pytest.mark.parametrize("method", ENGINE_ATTEMPTS)
+def test_every_engine_action_on_alices_session_is_refused_as_missing(engine, method):
+    studio, sid = engine
+    before = digest(studio.store.data_dir)
+
+    with pytest.raises(StudioError, match=NO_SUCH_SESSION) as refused:
+        ENGINE_ATTEMPTS[method](studio, sid)
+
+    assert digest(studio.store.data_dir) == before
+    assert sid not in str(refused.value)
+
+
+def test_the_engine_methods_without_a_session_show_nothing_of_alices(engine):
+    studio, sid = engine
+    assert studio.list_sessions("bob") == []
+    bobs = studio.start_session("bob", "a bakery logo")
+    assert [s.id for s in studio.list_sessions("bob")] == [bobs.id]
+    assert studio.round_params({"start_from": "1.1"}).from_candidate == (0, 0)  # a name, not Alice's candidate
+    with pytest.raises(StudioError, match="no candidate 1 in round 1"):
+        list(studio.run_round("bob", bobs.id, "", studio.round_params({"start_from": "1.1", "count": 1})))

@@ -1,0 +1,65 @@
+"""Auto-rounds: up to k rounds on the studio's own judgement, keeping each round's best candidate.
+
+Stops early when every checklist item passes, when the best score stops improving, or on Stop.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from studio.core.memory import ranked
+from studio.core.params import RoundParams
+from studio.core.session import Feedback, FeedbackKind, Round, RoundStatus, Session, apply_feedback
+from studio.engine.events import AutoProgress, AutoStopped, Finished, RoundEvent
+from studio.engine.planner import RoundPlanner
+from studio.engine.running import RoundRunner
+from studio.engine.validation import StudioError
+from studio.services.sessions import Store
+
+MIN_SCORE_GAIN = 0.5  # auto-rounds stop when the best score gains less than this over a round
+
+
+class AutoRounds:
+    def __init__(self, store: Store, planner: RoundPlanner, runner: RoundRunner, clock: Callable[[], float]):
+        self.store, self.planner, self.runner, self.clock = store, planner, runner, clock
+
+    def run(self, session: Session, total: int, params: RoundParams) -> Iterator[RoundEvent]:
+        best, reason, index = None, f"all {total} round{'s' if total != 1 else ''} ran", len(session.rounds)
+        with self.runner.auto_run(session.id) as stop:
+            for number in range(1, total + 1):
+                if stop.is_set():
+                    reason = "stopped by the designer"
+                    break
+                yield AutoProgress(session.id, index, number, total, best)
+                finished = None
+                for event in self.runner.stream(self.planner.plan(self._now(session), "", params, auto=True)):
+                    finished = event.round if isinstance(event, Finished) else finished
+                    yield event
+                index = finished.index + 1
+                if finished.status is not RoundStatus.DONE:
+                    reason = "stopped by the designer" if finished.status is RoundStatus.INTERRUPTED else \
+                        f"round {finished.index + 1} failed"
+                    break
+                top = self._keep_best(session.id, finished)
+                improved = best is None or top.score >= best + MIN_SCORE_GAIN
+                best = top.score if best is None else max(best, top.score)
+                if top.critique and top.critique.checks and all(c.verdict == "pass" for c in top.critique.checks):
+                    reason = "every checklist item passes"
+                    break
+                if not improved:
+                    reason = "the best score stopped improving"
+                    break
+        yield AutoStopped(session.id, index, reason, best)
+
+    def _now(self, session: Session) -> Session:
+        now = self.store.load_session(session.id)
+        if now is None:
+            raise StudioError("No such session. It may have been deleted; pick one from your list.")
+        return now
+
+    def _keep_best(self, session_id: str, finished: Round):
+        """The studio's own pick: the round's best-scored candidate."""
+        top = ranked(finished)[0]
+        self.store.update_session(session_id, lambda s: apply_feedback(s, Feedback(
+            finished.index, FeedbackKind.PICK, "the studio's own pick (best score)", top.index, self.clock(),
+            auto=True)))
+        return top

@@ -1,0 +1,149 @@
+"""Round settings + a session -> a frozen `RoundPlan`; and the plan stored as a running round.
+
+Everything a round needs is checked here, before its first event: a plan that exists is one the
+worker can run. Storing it ('running', with its start image and mask) is the round's first write.
+"""
+from __future__ import annotations
+
+import math
+import random
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from PIL import Image
+
+from pipelines.base import RenderRequest
+from pipelines.checklist import MAX_DIRECTIONS
+from pipelines.presets import Preset
+from studio.core import limits
+from studio.core.params import RoundParams
+from studio.core.session import Candidate, RenderParams, Round, RoundStatus, Session, find_round, last_done_round, \
+    with_round
+from studio.engine import validation as checks
+from studio.engine.validation import StudioError, open_upload
+from studio.engine.worker import RoundJob
+from studio.services.sessions import Store
+from studio.services.styles import Style
+
+
+@dataclass(frozen=True, eq=False)
+class RoundPlan:
+    """One round, checked and decided: what the worker renders, from what, continuing which round."""
+
+    session_id: str
+    kind: str  # "round" | "directions" | "auto"
+    message: str
+    request: RenderRequest  # seeds chosen; the prompt is still empty: the refiner writes it
+    start_image: Image.Image | None = None
+    mask: Image.Image | None = None
+    start_from: tuple[int, int] | None = None  # (round, candidate), 0-based
+    parent: int | None = None  # the start candidate's round; None: the last done round when it is stored
+    style: Style | None = None
+    directions: int = 0  # > 0: one candidate per creative direction
+    settings: dict[str, Any] | None = None  # the designer's settings, kept with the session when it starts
+
+
+class RoundPlanner:
+    def __init__(self, store: Store, preset: Preset, styles: dict[str, Style], upload_roots: tuple[Path, ...],
+                 clock: Callable[[], float]):
+        self.store, self.preset, self.styles = store, preset, styles
+        self.upload_roots, self.clock = upload_roots, clock
+
+    def plan(self, session: Session, message: str, params: RoundParams, auto: bool = False) -> RoundPlan:
+        message = checks.text("Your message", message, limits.MAX_MESSAGE_CHARS)
+        if not isinstance(params, RoundParams):
+            raise StudioError("Round settings must be a RoundParams.")
+        style = checks.style(params.style, self.styles)
+        directions = checks.whole("Directions", params.directions, 0, MAX_DIRECTIONS)
+        # Inspire's count is the number of directions: the designer's own count setting stays as it was.
+        asked = replace(params, count=session.settings.get("count", RoundParams.count)) if directions else params
+        if directions:  # one candidate per direction
+            params = replace(params, count=directions)
+        request = self.render_request(params, style)
+        start_image, mask, start_from = self.start_images(session, params)
+        preset = self.preset
+        return RoundPlan(
+            session.id, "auto" if auto else "directions" if directions else "round", message, request,
+            start_image, mask, start_from, start_from[0] if start_from else None, style, directions,
+            checks.kept_settings(asked, preset.steps, preset.size, preset.guidance))
+
+    def render_request(self, p: RoundParams, style: Style | None = None) -> RenderRequest:
+        preset = self.preset
+        if style is not None:  # a style's suggested settings fill in what the designer left open
+            p = replace(p, **{k: v for k, v in style.suggested.items() if getattr(p, k) is None})
+        count = checks.whole("The number of candidates", p.count, limits.MIN_CANDIDATES, limits.MAX_CANDIDATES)
+        steps = checks.whole("Steps", preset.steps if p.steps is None else p.steps, limits.MIN_STEPS, limits.MAX_STEPS)
+        guidance = checks.number("Guidance", preset.guidance if p.guidance is None else p.guidance,
+                                 limits.MIN_GUIDANCE, limits.MAX_GUIDANCE)
+        width = checks.size("Width", preset.size if p.width is None else p.width, preset.max_size)
+        height = checks.size("Height", preset.size if p.height is None else p.height, preset.max_size)
+        seed = random.randrange(limits.MAX_SEED - count) if p.seed is None else \
+            checks.whole("The seed", p.seed, 0, limits.MAX_SEED - count)
+        return RenderRequest(
+            prompt="", seeds=tuple(range(seed, seed + count)), width=width, height=height, steps=steps,
+            guidance=guidance, negative=checks.text("The negative prompt", p.negative, limits.MAX_MESSAGE_CHARS),
+            strength=checks.number("Strength", p.strength, limits.MIN_STRENGTH, limits.MAX_STRENGTH))
+
+    def start_images(self, session: Session, p: RoundParams):
+        """(start image, mask, start candidate): a chosen candidate or an upload, and a mask over it."""
+        init = start = None
+        if p.from_candidate is not None:
+            if not isinstance(p.from_candidate, (tuple, list)) or len(p.from_candidate) != 2:
+                raise StudioError("Say which candidate to start from as (round, candidate).")
+            round_, chosen = start_candidate(session, *p.from_candidate)
+            init = Image.open(self.store.image_path(chosen.image)).convert("RGB")
+            start = (round_.index, chosen.index)
+        if p.reference is not None:
+            if init is not None:
+                raise StudioError("Start from a candidate or from an uploaded reference, not both.")
+            init = open_upload(p.reference, "The reference", self.upload_roots).convert("RGB")
+        mask = open_upload(p.mask, "The mask", self.upload_roots).convert("L") if p.mask is not None else None
+        if mask is not None and init is None:
+            raise StudioError("A mask marks a region of an image: choose a candidate or upload a reference too.")
+        return init, mask, start
+
+    def save_running_round(self, plan: RoundPlan, cancel: threading.Event) -> RoundJob:
+        """The round is stored as running before any work: a crash from here on leaves it 'interrupted'.
+        The settings it runs with are kept with the session in the same write."""
+        session = self.store.load_session(plan.session_id)  # as it is now, not as it was when asked
+        if session is None:
+            raise StudioError("No such session. It may have been deleted; pick one from your list.")
+        index = max((r.index for r in session.rounds), default=-1) + 1
+        request = plan.request
+        if plan.start_image is not None and math.floor(request.steps * request.strength) < 1:
+            # A distilled model's 1 step at strength 0.6 would denoise nothing: take the fewest that do.
+            request = replace(request, steps=math.ceil(1 / request.strength))
+        reference = mask_file = None
+        if plan.start_image is not None:
+            reference = self.store.save_image(session.id, f"r{index}-start", plan.start_image)
+            request = replace(request, init_image=plan.start_image)
+        if plan.mask is not None:
+            mask_file = self.store.save_image(session.id, f"r{index}-mask", plan.mask)
+            request = replace(request, mask=plan.mask)
+        parent = plan.parent if plan.start_from else getattr(last_done_round(session), "index", None)
+        round_ = Round(index=index, message=plan.message if session.rounds else (plan.message or session.brief),
+                       status=RoundStatus.RUNNING, auto=plan.kind == "auto", parent=parent,
+                       params=self.render_params(request, reference, mask_file, plan.start_from), created=self.clock())
+        session = self.store.update_session(session.id, lambda s: with_round(
+            replace(s, updated=self.clock(), settings=plan.settings or s.settings), round_))
+        return RoundJob(session, round_, request, cancel, plan.style, plan.directions)
+
+    def render_params(self, request: RenderRequest, reference: str | None, mask: str | None,
+                      start_from: tuple[int, int] | None) -> RenderParams:
+        return RenderParams(
+            preset=self.preset.name, model_ids={role: spec.model_id for role, spec in self.preset.models.items()},
+            steps=request.steps, guidance=request.guidance, width=request.width, height=request.height,
+            seeds=request.seeds, scheduler="", negative_prompt=request.negative,
+            strength=request.strength if reference else None, reference=reference, mask=mask, start_from=start_from)
+
+
+def start_candidate(session: Session, round_index, candidate) -> tuple[Round, Candidate]:
+    r = checks.whole("The round", round_index, 0, 10**6)
+    c = checks.whole("The candidate", candidate, 0, 10**6)
+    round_ = find_round(session, r)
+    chosen = next((x for x in round_.candidates if x.index == c), None) if round_ else None
+    if chosen is None:
+        raise StudioError(f"There is no candidate {c + 1} in round {r + 1}.")
+    return round_, chosen
