@@ -54,10 +54,12 @@ def get(url: str, timeout: float = 10) -> tuple[int, str]:
 
 @contextlib.contextmanager
 def studio_process(*args: str, preset: str = "tiny", log_dir: Path, cwd: Path = ROOT,
-                   env: dict[str, str] | None = None, startup_s: float = 60) -> Iterator[RunningStudio]:
-    """`python app.py --preset PRESET --port <free> ARGS` run from `cwd`, up until the block ends. Raises
-    RuntimeError, with the log, when it exits or stays silent for `startup_s` seconds."""
-    port = free_port()
+                   env: dict[str, str] | None = None, startup_s: float = 60,
+                   port: int | None = None) -> Iterator[RunningStudio]:
+    """`python app.py --preset PRESET --port PORT ARGS` run from `cwd`, up until the block ends (PORT: a free one
+    unless given, as a restart on the same address needs). Raises RuntimeError, with the log, when it exits or
+    stays silent for `startup_s` seconds."""
+    port = port or free_port()
     log_file = log_dir / f"studio-{preset}-{port}.log"
     started = time.perf_counter()
     with open(log_file, "wb") as log:

@@ -49,9 +49,7 @@ def run_round(client: Client, sid: str, text: str = "", *, count: int = 4, steps
               seed: int = SEED):
     """/run_round with the settings a script would pass; returns the final update of the stream."""
     chat, gallery, status, details, round_index, *_rest = client.predict(
-        sid=sid, text=text, n=count, n_steps=steps, px=size, cfg=0.0, seed_value=seed, random_seed=False,
-        negative_text="", reference_file=None, strength_value=0.6, start_from_selected=False, selected_value=1,
-        api_name="/run_round")
+        session_id=sid, text=text, count=count, steps=steps, size=size, guidance=0.0, seed=seed, api_name="/run_round")
     return chat, gallery, status, details, round_index
 
 
@@ -100,7 +98,7 @@ def test_a_script_runs_a_whole_session_through_every_endpoint(designer):
     chat, gallery, status, details, round_index = run_round(designer, sid)
     details = as_dict(details)
     assert status == "Round 1 done."
-    assert round_index == 0
+    assert round_index == 1
     assert details["status"] == "done"
     assert [c["seed"] for c in details["candidates"]] == [SEED, SEED + 1, SEED + 2, SEED + 3]
     assert len(gallery) == 4
@@ -113,19 +111,19 @@ def test_a_script_runs_a_whole_session_through_every_endpoint(designer):
     assert "Prompt:" in said(chat, "assistant")[0]
 
     # Reject candidate 2 as too busy, pick candidate 1.
-    _sid, chat, gallery, *_, status, _reason = designer.predict(sid, 0, 2, "too busy", api_name="/reject")
+    _sid, chat, gallery, *_, status, _reason = designer.predict(sid, 1, 2, "too busy", api_name="/reject")
     assert status == "Noted: reject candidate 2."
     assert "Rejected candidate 2 of round 1: too busy" in said(chat, "user")
-    assert gallery[1]["caption"].endswith("✗ rejected")
-    _sid, chat, gallery, *_, status, _reason = designer.predict(sid, 0, 1, "", api_name="/pick")
+    assert gallery[1]["caption"].endswith("rejected")
+    _sid, chat, gallery, *_, status, _reason = designer.predict(sid, 1, 1, "", api_name="/pick")
     assert status == "Noted: pick candidate 1."
-    assert gallery[0]["caption"].endswith("✓ picked")
+    assert gallery[0]["caption"].endswith("picked")
 
     # Round 2 with a correction: the refiner was told "too busy", the chat keeps the correction.
     chat, gallery, status, details, round_index = run_round(designer, sid, "warmer palette")
     details = as_dict(details)
     assert status == "Round 2 done."
-    assert round_index == 1
+    assert round_index == 2
     assert details["status"] == "done"
     assert "too busy" in details["negative_prompt"]
     assert len(gallery) == 4
@@ -135,8 +133,8 @@ def test_a_script_runs_a_whole_session_through_every_endpoint(designer):
     # The session is listed, opens with its last round, and takes a new title.
     assert [(s["id"], s["rounds"]) for s in sessions_of(designer)] == [(sid, 2)]
     opened_sid, chat, gallery, details, round_index, *_ = designer.predict(sid, api_name="/open_session")
-    assert (opened_sid, round_index, len(gallery)) == (sid, 1, 4)
-    assert as_dict(details)["round"] == 1
+    assert (opened_sid, round_index, len(gallery)) == (sid, 2, 4)
+    assert as_dict(details)["round"] == 2
     assert "warmer palette" in said(chat, "user")
     designer.predict(sid, "Jazz night, warmer", api_name="/rename")
     assert [s["title"] for s in sessions_of(designer)] == ["Jazz night, warmer"]
@@ -159,8 +157,8 @@ def test_another_designer_sees_nothing_and_can_touch_nothing(designer, other_des
         "/rename": (sid, "mine now"),
         "/delete": (sid,),
         "/cancel": (sid,),
-        "/pick": (sid, 0, 1, ""),
-        "/reject": (sid, 0, 1, "ugly"),
+        "/pick": (sid, 1, 1, ""),
+        "/reject": (sid, 1, 1, "ugly"),
     }
     for api_name, args in attempts.items():
         with pytest.raises(AppError, match=NO_SUCH_SESSION):
@@ -187,11 +185,11 @@ def test_an_empty_brief_is_refused_with_the_engines_message(designer):
 
 
 @pytest.mark.parametrize("settings, expected", [
-    pytest.param({"size": 100}, "Width must be a multiple of 64 pixels, not 100.", id="size 100"),
+    pytest.param({"size": 100}, "Size (px) must be a multiple of 64 pixels, not 100.", id="size 100"),
     # Gradio's own range check would say "Value 0 is less than minimum value 1.", naming no setting.
     pytest.param({"steps": 0}, "Steps must be between 1 and 50, not 0.", id="steps 0"),
-    pytest.param({"count": 100}, "The number of candidates must be between 1 and 8, not 100.", id="count 100"),
-    pytest.param({"seed": 2.5}, "The seed must be a whole number, not 2.5.", id="seed 2.5"),  # Gradio rounded it
+    pytest.param({"count": 100}, "Candidates must be between 1 and 8, not 100.", id="count 100"),
+    pytest.param({"seed": 2.5}, "Seed must be a whole number, not 2.5.", id="seed 2.5"),  # Gradio rounded it
 ])
 def test_bad_round_settings_are_refused_with_the_engines_message_and_change_nothing(designer, settings, expected):
     sid, *_ = designer.predict(BRIEF, api_name="/start_session")
@@ -250,3 +248,37 @@ print("torch" in sys.modules)
 
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_script_runs_a_round_with_only_a_session_and_words(designer):
+    """Every round setting has a default: README's two-line script works as written."""
+    session_id, *_ = designer.predict(BRIEF, api_name="/start_session")
+    designer.predict(session_id, api_name="/run_round")
+
+    chat, gallery, status, details, round_number, *_ = designer.predict(session_id, "make it warmer",
+                                                                        api_name="/run_round")
+
+    assert (status, round_number, as_dict(details)["round"]) == ("Round 2 done.", 2, 2)
+    assert len(gallery) == 4  # the default count
+    assert said(chat, "user")[-1] == "make it warmer"
+
+
+def test_settings_are_kept_per_session_and_come_back_when_it_opens(designer):
+    session_id, *_ = designer.predict(BRIEF, api_name="/start_session")
+    other_id, *_ = designer.predict("A menu for a ramen bar", api_name="/start_session")
+
+    designer.predict(session_id, count=2, steps=3, size=128, guidance=5.5, seed=42, style="art-deco",
+                     negative="clutter", strength=0.4, api_name="/keep_settings")
+
+    opened = designer.predict(session_id, api_name="/open_session")
+    assert list(opened[16:24]) == [2, 3, 128, 5.5, 42, "art-deco", "clutter", 0.4]  # count ... strength, in order
+    assert list(designer.predict(other_id, api_name="/open_session")[16:18]) == [4, 2]  # the other keeps the defaults
+
+
+def test_the_browser_secret_is_made_once_and_only_the_studio_reads_it(tmp_path):
+    from studio.ui.identity import SECRET_FILE, browser_secret
+
+    first = browser_secret(tmp_path)
+
+    assert browser_secret(tmp_path) == first and len(first) >= 32
+    assert (tmp_path / SECRET_FILE).stat().st_mode & 0o777 == 0o600

@@ -17,8 +17,8 @@ BRIEF = "A poster for a jazz night, art deco, navy and gold, with a saxophone, n
 BRIEF_ITEMS = [["A poster for a jazz night", "visual", False], ["art deco", "visual", False],
                ["navy and gold", "visual", False], ["a saxophone", "visual", False], ["people", "avoid", False]]
 # Small and fast: one candidate, one step, 64 px, a fixed seed.
-SETTINGS = dict(n=1, n_steps=1, px=64, cfg=0.0, seed_value=7, random_seed=False, negative_text="",
-                reference_file=None, strength_value=0.6, start_from_selected=False, selected_value=1, style_key="")
+SETTINGS = dict(count=1, steps=1, size=64, guidance=0.0, seed=7, negative="", reference=None, strength=0.6,
+                start_from="", style="")
 
 
 def table(rows: list[list], headers: list[str]) -> dict:
@@ -53,7 +53,7 @@ def test_a_script_runs_the_design_loop_through_every_endpoint(designer):
 
     # Round 1 writes the checklist from the brief's clauses (the tiny refiner's own is unusable).
     chat, _gallery, status, *_, checklist, _prefs, insights, _sid = designer.predict(
-        sid=sid, text="", api_name="/run_round", **SETTINGS)
+        session_id=sid, text="", api_name="/run_round", **SETTINGS)
     assert status == "Round 1 done."
     assert checklist["data"] == BRIEF_ITEMS
     assert "split from the brief" in insights
@@ -66,14 +66,14 @@ def test_a_script_runs_the_design_loop_through_every_endpoint(designer):
     assert "split from the brief" not in insights
 
     # Tastes, said outright.
-    preferences, status = designer.predict(
+    preferences, _insights, status = designer.predict(
         sid, table([["too busy", "dislike"], ["bold type", "like"]], ["taste", "like or dislike"]),
         api_name="/set_preferences")
     assert preferences["data"] == [["too busy", "dislike"], ["bold type", "like"]]
     assert status == "Preferences saved."
 
     # A question about candidate 1 of round 1: answered, and kept in the chat.
-    chat, question, status = designer.predict(sid, 0, 1, "is the text readable?", api_name="/ask")
+    chat, question, status, _answer = designer.predict(sid, 1, 1, "is the text readable?", api_name="/ask")
     assert question == ""
     assert status.startswith("Answer: ")
     assert said(chat)[-2:] == ["About candidate 1 of round 1: is the text readable?",
@@ -81,9 +81,9 @@ def test_a_script_runs_the_design_loop_through_every_endpoint(designer):
 
     # Inspire me: three directions, one candidate each, every one still holding the pinned phrase.
     chat, gallery, status, details, round_index, *_ = designer.predict(
-        sid=sid, directions_value=3, api_name="/inspire", **SETTINGS)
+        session_id=sid, directions=3, api_name="/inspire", **SETTINGS)
     details = as_dict(details)
-    assert (status, round_index, len(gallery)) == ("Round 2 done.", 1, 3)
+    assert (status, round_index, len(gallery)) == ("Round 2 done.", 2, 3)
     labels = [c["label"] for c in details["candidates"]]
     assert len(set(labels)) == 3 and all(labels)
     assert all("a saxophone" in c["prompt"] for c in details["candidates"])
@@ -91,13 +91,13 @@ def test_a_script_runs_the_design_loop_through_every_endpoint(designer):
     assert "**Directions:**" in said(chat)[-1] and all(label in said(chat)[-1] for label in labels)
 
     # Two rounds on the studio's own judgement.
-    _chat, _gallery, status, *_ = designer.predict(sid=sid, rounds_value=2, api_name="/run_auto", **SETTINGS)
+    _chat, _gallery, status, *_ = designer.predict(session_id=sid, rounds=2, api_name="/run_auto", **SETTINGS)
     assert status.startswith("Auto-rounds stopped: ")
     assert rounds_of(designer, sid) == 4
 
     # Pick the third direction, with a reason: a taste kept, and a pick the critic is compared with.
-    _sid, chat, _gallery, _details, _index, _scorecard, _checklist, preferences, insights, status, reason = \
-        designer.predict(sid, 1, 3, "painterly warmth", api_name="/pick")
+    _sid, chat, *_, preferences, insights, status, reason = \
+        designer.predict(sid, 2, 3, "painterly warmth", api_name="/pick")
     assert (status, reason) == ("Noted: pick candidate 3.", "")
     assert ["painterly warmth", "like"] in preferences["data"]
     assert "of 1 times" in insights
@@ -121,7 +121,7 @@ def test_a_bad_checklist_through_the_api_gets_the_engines_message_and_changes_no
         other_designer.predict(sid, table([["mine now", "like"]], ["taste", "like or dislike"]),
                                api_name="/set_preferences")
 
-    *_, checklist, _preferences, _insights, _browser = designer.predict(sid, api_name="/open_session")
+    _sid, *_shown, checklist, _preferences, _insights = designer.predict(sid, api_name="/open_session")[:14]
     assert checklist["data"] == [["a saxophone", "visual", True]]
 
 
@@ -131,7 +131,7 @@ def test_too_many_rounds_on_its_own_are_refused_with_the_engines_message(designe
     for rounds, message in [(0, "Rounds must be between 1 and 10, not 0."), (11, "between 1 and 10, not 11."),
                             (2.5, "Rounds must be a whole number, not 2.5.")]:
         with pytest.raises(AppError) as refused:
-            designer.predict(sid=sid, rounds_value=rounds, api_name="/run_auto", **SETTINGS)
+            designer.predict(session_id=sid, rounds=rounds, api_name="/run_auto", **SETTINGS)
         assert message in str(refused.value) and "Traceback" not in str(refused.value)
     assert rounds_of(designer, sid) == 0
 

@@ -94,9 +94,15 @@ def until_the_server_answered(page: Page, action) -> None:
         page.remove_listener("requestfailed", on_end)
 
 
-def wait_for_round(page: Page, number: int) -> None:
+def wait_for_round(page: Page, number: int, candidates: int = 4) -> None:
     expect(page.locator("#status")).to_contain_text(f"Round {number} done.", timeout=ROUND_MS)
-    page.wait_for_function("() => document.querySelectorAll('#gallery img').length >= 4", timeout=ROUND_MS)
+    expect(page.locator("#gallery img")).to_have_count(candidates, timeout=ROUND_MS)
+
+
+def send(page: Page, text: str) -> None:
+    """Type into the composer and press Enter, as a designer sends."""
+    page.locator("#message textarea").fill(text)
+    page.locator("#message textarea").press("Enter")
 
 
 def screenshot_path(tmp_path: Path) -> Path:
@@ -111,8 +117,7 @@ def test_a_designer_starts_corrects_rejects_and_comes_back(designer_page, tmp_pa
     chat = page.locator("#chat")
 
     # Write a brief and start: round 1 renders four candidates and the studio explains its prompt.
-    page.locator("#message textarea").fill(BRIEF)
-    page.locator("#start").click()
+    send(page, BRIEF)
     wait_for_round(page, 1)
     expect(chat).to_contain_text(BRIEF)
     expect(chat).to_contain_text("Prompt:")
@@ -131,7 +136,7 @@ def test_a_designer_starts_corrects_rejects_and_comes_back(designer_page, tmp_pa
     expect(chat).to_contain_text("warmer palette")
 
     # Reject candidate 2, with a reason.
-    page.locator("#selected input").fill("2")
+    page.locator("#selected label").nth(1).click()
     page.get_by_label("Why? (kept as a preference)").fill("too busy")
     page.locator("#reject").click()
     expect(chat).to_contain_text("Rejected candidate 2 of round 2: too busy", timeout=ROUND_MS)
@@ -147,8 +152,7 @@ def test_a_designer_starts_corrects_rejects_and_comes_back(designer_page, tmp_pa
 
 def test_another_designer_sees_none_of_their_sessions(designer_page):
     first = designer_page()
-    first.locator("#message textarea").fill("A menu for a ramen bar, bold type")
-    first.locator("#start").click()
+    send(first, "A menu for a ramen bar, bold type")
     wait_for_round(first, 1)
     expect(first.locator("#sessions input[type=radio]")).to_have_count(1)
 
@@ -179,7 +183,7 @@ def test_a_start_clicked_while_the_page_is_still_loading_keeps_the_session(fresh
         page.wait_for_timeout(100)
     assert held, "the page sent no load event within 10 s"
     try:  # a page that waits for its load may refuse the click (a disabled button): that is fine too
-        page.locator("#start").click(timeout=3_000)
+        page.locator("#send").click(timeout=3_000)
         clicked_early = True
     except PlaywrightTimeout:
         clicked_early = False
@@ -188,7 +192,7 @@ def test_a_start_clicked_while_the_page_is_still_loading_keeps_the_session(fresh
     until_the_server_answered(page, held[0].continue_)
     page.unroute("**/gradio_api/queue/join*")
     if not clicked_early:
-        page.locator("#start").click()
+        page.locator("#send").click()
         expect(page.locator("#status")).to_contain_text("Round 1 done.", timeout=ROUND_MS)
 
     expect(page.locator("#session-id textarea")).not_to_have_value("", timeout=5_000)

@@ -53,13 +53,13 @@ def test_a_designer_sees_the_checklist_asks_for_directions_and_asks_a_question(d
     chat, checklist = page.locator("#chat"), page.locator("#checklist")
 
     # One candidate a round, one step: quick sketches.
-    page.get_by_text("Settings").click()
+    page.get_by_text("Round settings").click()
     for setting in ("Candidates", "Steps"):
         type_into_slider(page, setting, "1")
 
     # The first round turns the brief into the checklist the designer can edit.
     page.locator("#message textarea").fill(BRIEF)
-    page.locator("#start").click()
+    page.locator("#send").click()
     wait_for_round(page, 1, 1)
     for item in ("A poster for a jazz night", "art deco", "navy and gold", "a saxophone", "people", "avoid"):
         expect(checklist).to_contain_text(item)
@@ -71,10 +71,13 @@ def test_a_designer_sees_the_checklist_asks_for_directions_and_asks_a_question(d
     expect(chat).to_contain_text("Directions:")
     expect(chat).to_contain_text("1. Bold graphic; 2. Photographic")
 
-    # A question about the selected candidate of the round shown: the answer lands in the chat.
+    # A question about the selected candidate of the round shown: the answer lands beside it and in the chat.
+    page.locator("#gallery button").first.click()
+    expect(page.locator("#candidate-info")).to_contain_text("Round 2 · candidate 1")
     page.locator("#question textarea").fill("is the text readable?")
     page.locator("#ask").click()
     expect(chat).to_contain_text("About candidate 1 of round 2: is the text readable?", timeout=ROUND_MS)
     expect(chat).to_contain_text("Answer:")
+    expect(page.locator("#answer")).to_contain_text("is the text readable?")
     expect(page.locator("#question textarea")).to_have_value("")
     assert page.page_errors == []

@@ -47,7 +47,7 @@ def _sidebar(p) -> None:
         p.new = gr.Button("New session", size="sm", elem_id="new-session")
         p.sessions = gr.Radio(choices=[], label="Your sessions", elem_id="sessions")
         p.refresh = gr.Button("↻ Refresh list", size="sm", elem_id="refresh")
-        p.sessions_data = gr.JSON(visible=False)
+        p.sessions_data = gr.JSON(label="Sessions", visible=False)
         with gr.Accordion("Rename or delete", open=False, elem_id="manage"):
             p.title = gr.Textbox(label="New title", max_length=limits.MAX_TITLE_CHARS, elem_id="title")
             p.rename = gr.Button("Rename", size="sm", elem_id="rename")
@@ -62,13 +62,13 @@ def _sidebar(p) -> None:
 
 def _conversation(p, studio) -> None:
     p.chat = gr.Chatbot(label="Conversation", height=430, elem_id="chat", buttons=["copy"], show_label=False)
-    p.status = gr.Markdown("Write a brief and press Start.", elem_id="status")
+    p.status = gr.Markdown("Write a brief and press Start.", label="Status", elem_id="status")
     with gr.Row(visible=False, elem_id="start-row") as p.start_row:
-        p.start_note = gr.Markdown(elem_id="start-note")
+        p.start_note = gr.Markdown(label="Start note", elem_id="start-note")
         p.clear_start = gr.Button("Start from noise", size="sm", scale=0, min_width=60, elem_id="clear-start")
     with gr.Group(elem_id="composer"):
         # lines=1 with room to grow: Enter sends, Shift+Enter breaks the line.
-        p.message = gr.Textbox(show_label=False, lines=1, max_lines=8, max_length=limits.MAX_BRIEF_CHARS,
+        p.message = gr.Textbox(label="Message", show_label=False, lines=1, max_lines=8, max_length=limits.MAX_BRIEF_CHARS,
                                placeholder="A brief to start (a poster for a jazz night, art deco, navy and gold), "
                                            "or a correction for the next round", elem_id="message")
         with gr.Row(elem_id="composer-actions"):
@@ -84,7 +84,7 @@ def _conversation(p, studio) -> None:
     with gr.Accordion("Round settings", open=False, elem_id="settings"):
         defaults = default_settings(studio.preset.steps, studio.preset.size, studio.preset.guidance)
         p.settings = [_setting_control(spec, defaults[spec.name], studio) for spec in ROUND_SETTINGS]
-        p.style_note = gr.Markdown(elem_id="style-note")
+        p.style_note = gr.Markdown(label="Style note", elem_id="style-note")
     for spec, control in zip(ROUND_SETTINGS, p.settings):
         setattr(p, spec.name, control)
 
@@ -111,13 +111,13 @@ def _setting_control(spec: SettingSpec, default, studio):
 def _candidates(p) -> None:
     p.rounds = gr.Radio(choices=[], label="Rounds", elem_id="rounds", container=False)
     p.shown_round = WholeSetting(value=0, precision=0, visible=False, label="round")
-    p.gallery = gr.Gallery(show_label=False, columns=4, height="auto", format="png", object_fit="contain",
+    p.gallery = gr.Gallery(label="Candidates", show_label=False, columns=4, height="auto", format="png", object_fit="contain",
                            elem_id="gallery", buttons=["download", "fullscreen"], allow_preview=False)
     p.legend = gr.Markdown(LEGEND, elem_id="legend")
     with gr.Column(elem_id="candidate-panel"):
         p.selected = gr.Radio(choices=[], label="Candidate", elem_id="selected")
         p.candidate = WholeSetting(value=0, precision=0, visible=False, label="candidate")
-        p.candidate_info = gr.Markdown(elem_id="candidate-info")
+        p.candidate_info = gr.Markdown(label="Selected candidate", elem_id="candidate-info")
         with gr.Row():
             p.reason = gr.Textbox(label="Why? (kept as a preference)", max_length=limits.MAX_MESSAGE_CHARS, scale=4,
                                   placeholder="too busy / love the type", elem_id="reason")
@@ -129,7 +129,7 @@ def _candidates(p) -> None:
             p.ask = gr.Button("Ask", size="sm", scale=1, min_width=70, elem_id="ask")
             p.start_here = gr.Button("Start next round from it", size="sm", scale=1, min_width=70,
                                      elem_id="start-here")
-        p.answer = gr.Markdown(elem_id="answer")
+        p.answer = gr.Markdown(label="Answer", elem_id="answer")
 
 
 def _design_tabs(p) -> None:
@@ -137,7 +137,7 @@ def _design_tabs(p) -> None:
         with gr.Tab("Checklist", elem_id="checklist-tab"):
             p.checklist = gr.Dataframe(headers=["item", "kind", "pinned"], datatype=["str", "str", "bool"],
                                        column_count=3, interactive=False, type="array", wrap=True,
-                                       column_widths=["60%", "22%", "18%"], show_label=False, elem_id="checklist")
+                                       column_widths=["60%", "22%", "18%"], label="Checklist", show_label=False, elem_id="checklist")
             with gr.Row(elem_id="item-editor"):
                 p.item_row = WholeSetting(value=0, precision=0, visible=False, label="row")
                 p.item_text = gr.Textbox(label="Item", max_length=limits.MAX_ITEM_CHARS, scale=3, elem_id="item-text",
@@ -151,7 +151,7 @@ def _design_tabs(p) -> None:
         with gr.Tab("Preferences", elem_id="preferences-tab"):
             p.preferences = gr.Dataframe(headers=["taste", "like or dislike"], datatype=["str", "str"],
                                          column_count=2, interactive=False, type="array", wrap=True,
-                                         column_widths=["70%", "30%"], show_label=False, elem_id="preferences")
+                                         column_widths=["70%", "30%"], label="Preferences", show_label=False, elem_id="preferences")
             with gr.Row(elem_id="preference-editor"):
                 p.taste_row = WholeSetting(value=0, precision=0, visible=False, label="row")
                 p.taste_text = gr.Textbox(label="Taste", max_length=limits.MAX_MESSAGE_CHARS, scale=3,
@@ -162,8 +162,8 @@ def _design_tabs(p) -> None:
                 p.add_taste = gr.Button("Add taste", size="sm", elem_id="add-taste")
                 p.update_taste = gr.Button("Update selected", size="sm", elem_id="update-taste")
                 p.delete_taste = gr.Button("Delete selected", size="sm", elem_id="delete-taste")
-            p.insights = gr.Markdown(elem_id="insights")
+            p.insights = gr.Markdown(label="Insights", elem_id="insights")
         with gr.Tab("Scorecard", elem_id="scorecard-tab"):
-            p.scorecard = gr.Markdown(elem_id="scorecard")
+            p.scorecard = gr.Markdown(label="Scorecard", elem_id="scorecard")
         with gr.Tab("Details", elem_id="details-tab"):
             p.details = gr.JSON(label="Round", elem_id="details")

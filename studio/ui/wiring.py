@@ -24,11 +24,11 @@ from studio.ui.identity import new_browser_id, owner_of
 GPU = "gpu"  # events that run models share one queue, so a GPU serves one or two rounds at a time
 
 # What each kind of event may change, by component name. The first names keep their places for scripts.
-SESSION_VIEW = ["session_id", "chat", "gallery", "details", "shown_round", "rounds", "selected", "candidate",
-                "candidate_info", "answer", "scorecard", "checklist", "preferences", "insights", "send"]
-ROUND_VIEW = ["chat", "gallery", "status", "details", "shown_round", "message", "rounds", "selected", "candidate",
-              "candidate_info", "answer", "scorecard", "checklist", "preferences", "insights", "session_id", "send",
-              "sessions", "sessions_data", "start_from", "start_note", "start_row"]
+SESSION_VIEW = ["session_id", "chat", "gallery", "details", "shown_round", "scorecard", "rounds", "selected",
+                "candidate", "candidate_info", "answer", "send", "checklist", "preferences", "insights"]
+ROUND_VIEW = ["chat", "gallery", "status", "details", "shown_round", "message", "sessions", "scorecard", "rounds",
+              "selected", "candidate", "candidate_info", "answer", "sessions_data", "start_from", "start_note",
+              "start_row", "send", "browser", "checklist", "preferences", "insights", "session_id"]
 LIST_VIEW = ["sessions", "sessions_data"]
 SETTINGS_VIEW = [*KEPT_SETTINGS, "style_note"]
 
@@ -127,7 +127,7 @@ def _round_call(run: Callable) -> Callable:
 
 
 def _rounds(p, h: Handlers, on, gpu: dict, quiet: dict) -> None:
-    settings, out = p.settings, [*ROUND_VIEW, "browser"]
+    settings, out = p.settings, ROUND_VIEW
     # The composer: Send, or Enter in the message box. Its first send starts the session.
     for trigger in (p.send.click, p.message.submit):
         on(trigger, ["session_id", "text", *SETTING_NAMES], _round_call(h.send), [p.session_id, p.message, *settings],

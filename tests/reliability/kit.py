@@ -34,9 +34,8 @@ def fetch(url: str, timeout: float = 10) -> tuple[int, bytes]:
 def round_inputs(sid: str, text: str = "", *, count: int = 2, steps: int = 1, size: int = 64, seed: int = 7,
                  reference=None) -> dict:
     """The keyword arguments of /run_round as a script passes them."""
-    return dict(sid=sid, text=text, n=count, n_steps=steps, px=size, cfg=0.0, seed_value=seed, random_seed=False,
-                negative_text="", reference_file=reference, strength_value=0.6, start_from_selected=False,
-                selected_value=1)
+    return dict(session_id=sid, text=text, count=count, steps=steps, size=size, guidance=0.0, seed=seed,
+                negative="", reference=reference, strength=0.6, start_from="")
 
 
 # ---------------------------------------------------------------- what the store holds

@@ -24,24 +24,26 @@ def settings(sid: str) -> dict:
     """The round settings every round endpoint takes, without /run_round's message."""
     inputs = round_inputs(sid)
     del inputs["text"]
-    return {**inputs, "style_key": ""}
+    return {**inputs, "style": ""}
 
 
 ATTEMPTS = {  # every endpoint that names a session, with the arguments a script would send
-    "/open_session": lambda sid: dict(sid=sid),
-    "/rename": lambda sid: dict(sid=sid, new_title="mine now"),
-    "/delete": lambda sid: dict(sid=sid),
-    "/cancel": lambda sid: dict(sid=sid),
-    "/pick": lambda sid: dict(sid=sid, round_value=0, candidate_value=1, why="love it"),
-    "/reject": lambda sid: dict(sid=sid, round_value=0, candidate_value=2, why="ugly"),
-    "/ask": lambda sid: dict(sid=sid, round_value=0, candidate_value=1, text="what does the title say?"),
-    "/set_checklist": lambda sid: dict(sid=sid, rows={"headers": ["item", "kind", "pinned"],
-                                                      "data": [["mine now", "visual", True]], "metadata": None}),
-    "/set_preferences": lambda sid: dict(sid=sid, rows={"headers": ["taste", "like or dislike"],
-                                                        "data": [["bold type", "like"]], "metadata": None}),
-    "/run_round": lambda sid: {**round_inputs(sid, "make it mine"), "style_key": ""},
-    "/run_auto": lambda sid: {**settings(sid), "rounds_value": 1},
-    "/inspire": lambda sid: {**settings(sid), "directions_value": 2},
+    "/open_session": lambda sid: dict(session_id=sid),
+    "/show_round": lambda sid: dict(session_id=sid, round=1),
+    "/rename": lambda sid: dict(session_id=sid, title="mine now"),
+    "/delete": lambda sid: dict(session_id=sid),
+    "/cancel": lambda sid: dict(session_id=sid),
+    "/pick": lambda sid: dict(session_id=sid, round=1, candidate=1, reason="love it"),
+    "/reject": lambda sid: dict(session_id=sid, round=1, candidate=2, reason="ugly"),
+    "/ask": lambda sid: dict(session_id=sid, round=1, candidate=1, question="what does the title say?"),
+    "/set_checklist": lambda sid: dict(session_id=sid, rows={"headers": ["item", "kind", "pinned"],
+                                                             "data": [["mine now", "visual", True]], "metadata": None}),
+    "/set_preferences": lambda sid: dict(session_id=sid, rows={"headers": ["taste", "like or dislike"],
+                                                               "data": [["bold type", "like"]], "metadata": None}),
+    "/keep_settings": lambda sid: dict(session_id=sid, count=1, steps=1),
+    "/run_round": lambda sid: {**round_inputs(sid, "make it mine"), "style": ""},
+    "/run_auto": lambda sid: {**settings(sid), "rounds": 1},
+    "/inspire": lambda sid: {**settings(sid), "directions": 2},
 }
 WITHOUT_A_SESSION = {"/start_session", "/list_sessions"}
 
