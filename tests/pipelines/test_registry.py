@@ -161,3 +161,49 @@ def test_preloading_is_on_unless_turned_off(monkeypatch):
     monkeypatch.setenv("DC_PRELOAD", "0")
     assert parse_settings([]).preload is False
     assert parse_settings(["--preload"]).preload is True
+
+
+# ---------------------------------------------------------------- the one model lock and the out-of-memory policy
+def test_the_registry_holds_one_model_lock_for_the_whole_process():
+    import threading
+
+    registry = ModelRegistry(PRESETS["tiny"])
+    entered = threading.Event()
+    with registry.exclusive():
+        waiter = threading.Thread(target=lambda: registry.exclusive().__enter__() or entered.set(), daemon=True)
+        waiter.start()
+        assert not entered.wait(0.2)  # a second caller waits while the first holds it
+
+
+def test_out_of_gpu_memory_the_render_is_retried_in_two_halves_after_freeing_memory():
+    from dataclasses import replace as changed
+
+    from pipelines.base import RenderRequest
+    from pipelines.oom import OneCandidateTooBig, render_with_retry
+
+    class OutOfMemoryError(RuntimeError):
+        pass
+
+    class Generator:
+        def __init__(self):
+            self.batches = []
+
+        def render(self, request, on_step=None):
+            self.batches.append(request.seeds)
+            if len(request.seeds) > 2:
+                raise OutOfMemoryError("CUDA out of memory")
+            return [f"image {seed}" for seed in request.seeds]
+
+    freed = []
+    generator = Generator()
+    images = render_with_retry(generator, RenderRequest("a poster", seeds=(1, 2, 3, 4)), None,
+                               lambda: freed.append(1))
+    assert images == ["image 1", "image 2", "image 3", "image 4"]
+    assert generator.batches == [(1, 2, 3, 4), (1, 2), (3, 4)] and freed == [1]
+
+    class Hopeless(Generator):
+        def render(self, request, on_step=None):
+            raise OutOfMemoryError("CUDA out of memory")
+
+    with pytest.raises(OneCandidateTooBig, match="rendering one candidate"):
+        render_with_retry(Hopeless(), changed(RenderRequest("a poster", seeds=(1, 2)), seeds=(9,)), None, lambda: None)
