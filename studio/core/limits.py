@@ -11,6 +11,7 @@ MAX_QUESTION_CHARS = 300
 MAX_CHECKLIST_ITEMS, MAX_ITEM_CHARS = 12, 200
 MAX_PREFERENCES = 24
 MAX_AUTO_ROUNDS = 10
+MAX_DIRECTIONS = 6  # 'Inspire me': the refiner proposes at most this many (pipelines.checklist agrees; tested)
 
 MIN_CANDIDATES, MAX_CANDIDATES = 1, 8
 MIN_STEPS, MAX_STEPS = 1, 50

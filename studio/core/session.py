@@ -138,6 +138,17 @@ class Session:
     settings: dict[str, Any] = field(default_factory=dict)  # the round settings kept (studio.core.params names)
 
 
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of a designer's session list."""
+
+    id: str
+    title: str
+    brief: str
+    updated: float
+    rounds: int
+
+
 # ---------------------------------------------------------------- queries
 def last_round(session: Session) -> Round | None:
     return session.rounds[-1] if session.rounds else None

@@ -15,7 +15,6 @@ from typing import Any, Callable
 from PIL import Image
 
 from pipelines.base import RenderRequest
-from pipelines.checklist import MAX_DIRECTIONS
 from pipelines.presets import Preset
 from studio.core import limits
 from studio.core.params import RoundParams
@@ -56,7 +55,7 @@ class RoundPlanner:
         if not isinstance(params, RoundParams):
             raise StudioError("Round settings must be a RoundParams.")
         style = checks.style(params.style, self.styles)
-        directions = checks.whole("Directions", params.directions, 0, MAX_DIRECTIONS)
+        directions = checks.whole("Directions", params.directions, 0, limits.MAX_DIRECTIONS)
         # Inspire's count is the number of directions: the designer's own count setting stays as it was.
         asked = replace(params, count=session.settings.get("count", RoundParams.count)) if directions else params
         if directions:  # one candidate per direction

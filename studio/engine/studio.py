@@ -25,7 +25,7 @@ from studio.core import limits
 from studio.core.memory import Agreement, agreement
 from studio.core.params import RoundParams
 from studio.core.session import (Candidate, Feedback, FeedbackKind, Preference, Question, RoundStatus, Session,
-                                 apply_feedback, find_round)
+                                 SessionSummary, apply_feedback, find_round)
 from studio.engine import gallery, validation as checks
 from studio.engine.auto import AutoRounds
 from studio.engine.events import RoundEvent
@@ -33,7 +33,7 @@ from studio.engine.planner import RoundPlanner
 from studio.engine.running import RoundRunner
 from studio.engine.validation import StudioError, shown
 from studio.engine.worker import RoundWorker
-from studio.services.sessions import SessionSummary, Store
+from studio.services.sessions import Store
 from studio.services.styles import load_styles
 
 

@@ -10,7 +10,6 @@ from typing import Any, Mapping
 from PIL import Image, UnidentifiedImageError
 
 from studio.core.critique import ChecklistItem
-from pipelines.checklist import MAX_DIRECTIONS
 from studio.core import limits
 from studio.core.limits import shown
 from studio.core.params import RANDOM_SEED, ROUND_SETTINGS, SETTING_NAMES, RoundParams
@@ -218,7 +217,7 @@ def round_params(settings: Mapping[str, Any], max_size: int, styles: dict[str, S
         reference=reference, from_candidate=start_from(get("start_from")),
         strength=number(label["strength"], get("strength", 0.6), limits.MIN_STRENGTH, limits.MAX_STRENGTH),
         style=(style(get("style"), styles) or Style("", "", "")).key,
-        directions=whole("Directions", get("directions", 0), 0, MAX_DIRECTIONS))
+        directions=whole("Directions", get("directions", 0), 0, limits.MAX_DIRECTIONS))
 
 
 def kept_settings(p: RoundParams, steps: int, size_: int, guidance: float) -> dict[str, Any]:

@@ -14,14 +14,14 @@ import sqlite3
 import tempfile
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
 from PIL.Image import Image
 
 from studio.core.limits import shown
-from studio.core.session import SCHEMA_VERSION, RoundStatus, Session, session_from_dict, session_to_dict
+from studio.core.session import RoundStatus, Session, SessionSummary, session_from_dict, session_to_dict
 
 SPACE_DATA_DIR = Path("/data")  # a Hugging Face Space's persistent storage, when attached
 BUSY_TIMEOUT_MS = 5000
@@ -97,15 +97,6 @@ _HINT = "Make it writable, or set DC_DATA_DIR to a folder that is."
 
 class StoreError(RuntimeError):
     """The data folder or database cannot be used; the message says which and what to do."""
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    id: str
-    title: str
-    brief: str
-    updated: float
-    rounds: int
 
 
 def default_data_dir() -> Path:

@@ -1,6 +1,7 @@
 """The page: layout (what sits where), wiring (which event calls what), handlers (what an action does, over the
 engine), presenters (what a session looks like), components (controls whose values the engine checks) and
-identity (who the caller is). It never imports torch or a pipeline, never opens a file, never reaches the store.
+identity (who the caller is). It never imports the model layer, never opens an image, never reaches the store:
+everything it shows comes from the engine.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ CSS = (ASSETS / "studio.css").read_text()
 HEAD = f"<script>{(ASSETS / 'studio.js').read_text()}</script>"
 
 
-def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2, browser_secret: str | None = None) -> gr.Blocks:
+def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2,
+             browser_secret: str | None = None) -> gr.Blocks:
     with gr.Blocks(title="Design Collaborator", fill_height=True) as demo:
         page = build_page(studio, banner, browser_secret)
         page.demo = demo

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from pipelines.checklist import MAX_DIRECTIONS
 from studio.core import limits
 from studio.core.params import ROUND_SETTINGS, Setting as SettingSpec, default_settings
 from studio.engine.validation import ITEM_KINDS
@@ -68,7 +67,8 @@ def _conversation(p, studio) -> None:
         p.clear_start = gr.Button("Start from noise", size="sm", scale=0, min_width=60, elem_id="clear-start")
     with gr.Group(elem_id="composer"):
         # lines=1 with room to grow: Enter sends, Shift+Enter breaks the line.
-        p.message = gr.Textbox(label="Message", show_label=False, lines=1, max_lines=8, max_length=limits.MAX_BRIEF_CHARS,
+        p.message = gr.Textbox(label="Message", show_label=False, lines=1, max_lines=8,
+                               max_length=limits.MAX_BRIEF_CHARS,
                                placeholder="A brief to start (a poster for a jazz night, art deco, navy and gold), "
                                            "or a correction for the next round", elem_id="message")
         with gr.Row(elem_id="composer-actions"):
@@ -78,8 +78,9 @@ def _conversation(p, studio) -> None:
         p.auto_rounds = WholeSetting(label="Rounds", value=3, precision=0, minimum=1, maximum=limits.MAX_AUTO_ROUNDS,
                                      min_width=70, scale=1, elem_id="auto-rounds")
         p.auto = gr.Button("Run rounds on its own", size="sm", scale=2, elem_id="auto")
-        p.direction_count = WholeSetting(label="Directions", value=4, precision=0, minimum=2, maximum=MAX_DIRECTIONS,
-                                         min_width=70, scale=1, elem_id="direction-count")
+        p.direction_count = WholeSetting(label="Directions", value=4, precision=0, minimum=2,
+                                         maximum=limits.MAX_DIRECTIONS, min_width=70, scale=1,
+                                         elem_id="direction-count")
         p.inspire = gr.Button("Inspire me", size="sm", scale=2, elem_id="inspire")
     with gr.Accordion("Round settings", open=False, elem_id="settings"):
         defaults = default_settings(studio.preset.steps, studio.preset.size, studio.preset.guidance)
@@ -111,8 +112,9 @@ def _setting_control(spec: SettingSpec, default, studio):
 def _candidates(p) -> None:
     p.rounds = gr.Radio(choices=[], label="Rounds", elem_id="rounds", container=False)
     p.shown_round = WholeSetting(value=0, precision=0, visible=False, label="round")
-    p.gallery = gr.Gallery(label="Candidates", show_label=False, columns=4, height="auto", format="png", object_fit="contain",
-                           elem_id="gallery", buttons=["download", "fullscreen"], allow_preview=False)
+    p.gallery = gr.Gallery(label="Candidates", show_label=False, columns=4, height="auto", format="png",
+                           object_fit="contain", elem_id="gallery", buttons=["download", "fullscreen"],
+                           allow_preview=False)  # a click selects the candidate; fullscreen shows it large
     p.legend = gr.Markdown(LEGEND, elem_id="legend")
     with gr.Column(elem_id="candidate-panel"):
         p.selected = gr.Radio(choices=[], label="Candidate", elem_id="selected")
@@ -137,7 +139,8 @@ def _design_tabs(p) -> None:
         with gr.Tab("Checklist", elem_id="checklist-tab"):
             p.checklist = gr.Dataframe(headers=["item", "kind", "pinned"], datatype=["str", "str", "bool"],
                                        column_count=3, interactive=False, type="array", wrap=True,
-                                       column_widths=["60%", "22%", "18%"], label="Checklist", show_label=False, elem_id="checklist")
+                                       column_widths=["60%", "22%", "18%"], label="Checklist", show_label=False,
+                                       elem_id="checklist")
             with gr.Row(elem_id="item-editor"):
                 p.item_row = WholeSetting(value=0, precision=0, visible=False, label="row")
                 p.item_text = gr.Textbox(label="Item", max_length=limits.MAX_ITEM_CHARS, scale=3, elem_id="item-text",
@@ -151,7 +154,8 @@ def _design_tabs(p) -> None:
         with gr.Tab("Preferences", elem_id="preferences-tab"):
             p.preferences = gr.Dataframe(headers=["taste", "like or dislike"], datatype=["str", "str"],
                                          column_count=2, interactive=False, type="array", wrap=True,
-                                         column_widths=["70%", "30%"], label="Preferences", show_label=False, elem_id="preferences")
+                                         column_widths=["70%", "30%"], label="Preferences", show_label=False,
+                                         elem_id="preferences")
             with gr.Row(elem_id="preference-editor"):
                 p.taste_row = WholeSetting(value=0, precision=0, visible=False, label="row")
                 p.taste_text = gr.Textbox(label="Taste", max_length=limits.MAX_MESSAGE_CHARS, scale=3,

@@ -6,8 +6,7 @@ from typing import Any
 
 from studio.engine.events import Rendering, RoundEvent
 from studio.core.memory import agreement, ranked
-from studio.core.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session
-from studio.services.sessions import SessionSummary
+from studio.core.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session, SessionSummary
 
 VERDICT_MARKS = {"pass": "✓", "fail": "✗", "unsure": "?"}
 
@@ -20,7 +19,8 @@ def conversation(session: Session | None, live: Round | None = None, live_text: 
     entries: list[tuple[float, int, dict]] = []  # (time, order within the time, message)
     previous_prompt = ""
     for r in rounds:
-        reply = f"*Writing the prompt...*\n\n{live_text}" if r is live and live_text else round_reply(r, previous_prompt)
+        live_reply = r is live and live_text
+        reply = f"*Writing the prompt...*\n\n{live_text}" if live_reply else round_reply(r, previous_prompt)
         if r.message:  # a round the designer asked for without words gets no invented words
             entries.append((r.created, 0, _user(r.message)))
         entries.append((r.created, 1, _studio(reply)))
@@ -134,7 +134,8 @@ def candidate_info(r: Round | None, c: Candidate | None) -> str:
             return f"Round {r.index + 1} has no candidates ({r.status.value}). Earlier rounds are in the strip."
         return f"Round {r.index + 1}: choose a candidate (click it, or press its number)."
     mark = f" · {c.mark.value}" + (f": {c.mark_reason}" if c.mark_reason else "") if c.mark.value else ""
-    paragraphs = [f"**Round {r.index + 1} · candidate {c.index + 1}**" + (f" · *{c.label}*" if c.label else "") + mark]
+    label = f" · *{c.label}*" if c.label else ""
+    paragraphs = [f"**Round {r.index + 1} · candidate {c.index + 1}**{label}{mark}"]
     if c.score is not None:
         counts = check_counts(c)
         paragraphs.append(f"Score **{c.score:.0f}**/100" + (f" · checklist {counts}" if counts else ""))

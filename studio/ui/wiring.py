@@ -211,7 +211,8 @@ def _tables(p, h: Handlers, on, quiet: dict) -> None:
        ["checklist", "insights", "status"], api_name="set_checklist", **quiet)
     on(p.api_set_preferences.click, ["session_id", "rows"], h.set_preferences, [p.session_id, p.preferences],
        ["preferences", "insights", "status"], api_name="set_preferences", **quiet)
-    p.checklist.select(_row_chosen(ITEM_KINDS, "visual", pinned=True), None, [p.item_row, p.item_text, p.item_kind, p.item_pinned],
+    p.checklist.select(_row_chosen(ITEM_KINDS, "visual", pinned=True), None,
+                       [p.item_row, p.item_text, p.item_kind, p.item_pinned],
                        api_visibility="private", **quiet)
     p.preferences.select(_row_chosen(("like", "dislike"), "like", pinned=False), None,
                          [p.taste_row, p.taste_text, p.taste_polarity], api_visibility="private", **quiet)

@@ -58,7 +58,7 @@ ENGINE_EXAMPLES = {
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
-    "/set_preferences": 8, "/cancel": 3, "/delete": 4, "/run_round": 10,
+    "/set_preferences": 8, "/cancel": 3, "/delete": 4, "/run_round": 10, "/show_round": 4, "/keep_settings": 6,
 }
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -636,7 +636,7 @@ def api(tmp_path_factory):
     with running_studio(data) as running:
         designer, other = Client(running.url, verbose=False), Client(running.url, verbose=False)
         own = designer.predict(BRIEF, api_name="/start_session")[0]
-        _chat, _gallery, status, *_ = designer.predict(own, "", 2, 2, 64, 0.0, 7, False, "", None, 0.6, False, 1, "",
+        _chat, _gallery, status, *_ = designer.predict(own, "", count=2, steps=2, size=64, guidance=0.0, seed=7,
                                                        api_name="/run_round")
         assert status == "Round 1 done.", running.log[-3000:]
         foreign = other.predict(BRIEF, api_name="/start_session")[0]
@@ -740,27 +740,28 @@ def test_the_api_answers_any_input_with_a_result_or_a_clear_refusal(api):
                                      json_anything))
     some_text = (st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40), json_anything)
     fuzz_api(api, "/start_session", brief=some_text)
-    fuzz_api(api, "/rename", sid=sid, title=some_text)
-    fuzz_api(api, "/open_session", sid=sid)
-    fuzz_api(api, "/pick", sid=sid, round_value=(st.just(0), json_anything),
-             candidate_value=(st.sampled_from([1, 2]), json_anything),
-             why=(st.sampled_from(["", "bold"]), json_anything))
-    fuzz_api(api, "/set_checklist", sid=sid, rows=api_table(["item", "kind", "pinned"], st.tuples(
+    fuzz_api(api, "/rename", session_id=sid, title=some_text)
+    fuzz_api(api, "/open_session", session_id=sid)
+    fuzz_api(api, "/show_round", session_id=sid, round=(st.just(1), json_anything))
+    fuzz_api(api, "/pick", session_id=sid, round=(st.just(1), json_anything),
+             candidate=(st.sampled_from([1, 2]), json_anything),
+             reason=(st.sampled_from(["", "bold"]), json_anything))
+    fuzz_api(api, "/set_checklist", session_id=sid, rows=api_table(["item", "kind", "pinned"], st.tuples(
         st.text(min_size=1, max_size=20), st.sampled_from(["visual", "text", "avoid"]), st.booleans()).map(list)))
-    fuzz_api(api, "/set_preferences", sid=sid, rows=api_table(["taste", "like or dislike"], st.tuples(
+    fuzz_api(api, "/set_preferences", session_id=sid, rows=api_table(["taste", "like or dislike"], st.tuples(
         st.text(min_size=1, max_size=20), st.sampled_from(["like", "dislike"])).map(list)))
-    fuzz_api(api, "/cancel", sid=sid)
-    fuzz_api(api, "/delete", sid=(st.just(FRESH), sid[1]))
-    fuzz_api(api, "/run_round", sid=sid, text=(st.just(""), json_anything), n=(st.just(1), json_anything),
-             n_steps=(st.just(1), json_anything),
-             px=(st.just(64), either(st.sampled_from([0, 100, 4096]), json_anything)),
-             cfg=(st.just(0.0), json_anything), seed_value=(st.just(7), json_anything),
-             random_seed=(st.just(False), json_anything), negative_text=(st.just(""), json_anything),
-             reference_file=(st.none(), either(st.sampled_from(["/etc/passwd", "http://169.254.169.254/"]),
-                                               json_anything)),
-             strength_value=(st.just(0.6), json_anything), start_from_selected=(st.just(False), json_anything),
-             selected_value=(st.just(1), json_anything),
-             style_key=(st.just(""), either(st.sampled_from(["nope", "../swiss"]), json_anything)))
+    fuzz_api(api, "/cancel", session_id=sid)
+    fuzz_api(api, "/delete", session_id=(st.just(FRESH), sid[1]))
+    settings = dict(count=(st.just(1), json_anything), steps=(st.just(1), json_anything),
+                    size=(st.just(64), either(st.sampled_from([0, 100, 4096]), json_anything)),
+                    guidance=(st.just(0.0), json_anything), seed=(st.just(7), json_anything),
+                    style=(st.just(""), either(st.sampled_from(["nope", "../swiss"]), json_anything)),
+                    negative=(st.just(""), json_anything), strength=(st.just(0.6), json_anything))
+    fuzz_api(api, "/keep_settings", session_id=sid, **settings)
+    fuzz_api(api, "/run_round", session_id=sid, text=(st.just(""), json_anything), **settings,
+             reference=(st.none(), either(st.sampled_from(["/etc/passwd", "http://169.254.169.254/"]),
+                                          json_anything)),
+             start_from=(st.just(""), either(st.sampled_from(["1.1", "9.9", "0.0", "x"]), json_anything)))
 
 
 def test_a_checklist_row_of_four_cells_is_refused_through_the_api(api):
