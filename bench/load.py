@@ -86,9 +86,7 @@ def sample_rss(pid: int, samples: list[tuple[float, int]], stop: threading.Event
 def run_round(client: Client, sid: str, candidates: int, seed: int) -> str:
     """One round at 64 px / 2 steps; the status line it ended with."""
     _chat, _gallery, status, *_ = client.predict(
-        sid=sid, text="", n=candidates, n_steps=2, px=64, cfg=0.0, seed_value=seed, random_seed=False,
-        negative_text="", reference_file=None, strength_value=0.6, start_from_selected=False, selected_value=1,
-        style_key="", api_name="/run_round")
+        session_id=sid, text="", count=candidates, steps=2, size=64, guidance=0.0, seed=seed, api_name="/run_round")
     return status
 
 

@@ -37,6 +37,13 @@ class Choice(gr.Dropdown):
     preprocess = Setting.preprocess
 
 
+class Strip(gr.Radio):
+    """The round strip: its choices are this page's rounds, an API caller names any round; the engine decides."""
+
+    is_template = True
+    preprocess = Setting.preprocess
+
+
 class UploadedImage(gr.Image):
     """gr.Image whose upload the engine's checks see first: Gradio would decode it, or fail with its own error."""
 

@@ -124,6 +124,7 @@ class Handlers:
     def send(self, owner: str, session_id: str, text: str, settings: dict) -> Iterator[View]:
         """The composer: with no session open, the words are a brief and start one; inside one, a correction."""
         if not session_id:
+            self.studio.round_params(settings)  # bad settings are refused before a session is made
             started = self.start_session(owner, text)
             yield started
             session_id, text = started["session_id"], ""
@@ -188,10 +189,12 @@ class Handlers:
 
     # ------------------------------------------------------------ candidates
     def select_candidate(self, owner: str, session_id: str, round_number, candidate) -> View:
+        if not session_id:  # the page was cleared for a new session: nothing to describe
+            return {"candidate_info": show.candidate_info(None, None), "answer": ""}
         session = self.studio.open_session(owner, session_id)
         r = self._round(session, round_number)
         chosen = next((c for c in r.candidates if c.index + 1 == candidate), None) if r else None
-        return {"candidate": candidate or 0, "candidate_info": show.candidate_info(r, chosen), "answer": ""}
+        return {"candidate_info": show.candidate_info(r, chosen), "answer": ""}
 
     def feedback(self, owner: str, kind: str, session_id: str, round_number, candidate, reason: str) -> View:
         if not candidate:

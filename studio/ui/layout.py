@@ -13,7 +13,7 @@ import gradio as gr
 from studio.core import limits
 from studio.core.params import ROUND_SETTINGS, Setting as SettingSpec, default_settings
 from studio.engine.validation import ITEM_KINDS
-from studio.ui.components import Choice, Setting, UploadedImage, WholeSetting
+from studio.ui.components import Choice, Setting, Strip, UploadedImage, WholeSetting
 from studio.ui.presenters import LEGEND
 
 
@@ -110,7 +110,7 @@ def _setting_control(spec: SettingSpec, default, studio):
 
 
 def _candidates(p) -> None:
-    p.rounds = gr.Radio(choices=[], label="Rounds", elem_id="rounds", container=False)
+    p.rounds = Strip(choices=[], label="Rounds", elem_id="rounds", container=False)
     p.shown_round = WholeSetting(value=0, precision=0, visible=False, label="round")
     p.gallery = gr.Gallery(label="Candidates", show_label=False, columns=4, height="auto", format="png",
                            object_fit="contain", elem_id="gallery", buttons=["download", "fullscreen"],

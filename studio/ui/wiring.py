@@ -177,8 +177,11 @@ def _candidates(p, h: Handlers, on, gpu: dict, quiet: dict) -> None:
        ["rounds", "shown_round", "gallery", "selected", "candidate", "candidate_info", "answer", "details",
         "scorecard", "status"], api_name="show_round", **quiet)
     p.gallery.select(_clicked, None, [p.selected], api_visibility="private", **quiet)
+    # The chosen number reaches the hidden field the actions read at once, in the browser: a Pick right after a
+    # click never acts on the candidate chosen before.
+    p.selected.change(None, [p.selected], [p.candidate], js="(number) => number ?? 0", api_visibility="private")
     on(p.selected.change, ["session_id", "round", "candidate"], h.select_candidate,
-       [p.session_id, p.shown_round, p.selected], ["candidate", "candidate_info", "answer"], **quiet)
+       [p.session_id, p.shown_round, p.selected], ["candidate_info", "answer"], **quiet)
     for kind, button in (("pick", p.pick), ("reject", p.reject)):
         on(button.click, ["session_id", "round", "candidate", "reason"], _feedback(h, kind),
            [p.session_id, p.shown_round, p.candidate, p.reason], [*SESSION_VIEW, "status", "reason"],

@@ -90,7 +90,7 @@ def test_alices_session_is_as_she_left_it(alice):
     opened = alice.client.predict(alice.sid, api_name="/open_session")
     _radio, listed = alice.client.predict(api_name="/list_sessions")
     sid, _chat, gallery, details, round_index, *_ = opened
-    assert (sid, round_index, len(gallery)) == (alice.sid, 0, 2)
+    assert (sid, round_index, len(gallery)) == (alice.sid, 1, 2)  # her first round, counted from 1
     details = json.loads(details) if isinstance(details, str) else details
     assert [c["mark"] for c in details["candidates"]] == ["", ""]
     received = json.dumps([opened, listed], default=str)
