@@ -1,4 +1,4 @@
-"""Persistence: sessions in SQLite, images as PNG files beside it.
+"""Persistence: sessions in SQLite (migrations.py), images as PNG files beside it (images.py).
 
 Order of writes is what keeps a crash harmless: image files are written atomically first,
 then the rows that point to them, in one transaction. `recover()` at start-up turns rounds
@@ -8,79 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import sqlite3
-import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
-from PIL.Image import Image
-
-from studio.core.limits import shown
 from studio.core.session import RoundStatus, Session, SessionSummary, session_from_dict, session_to_dict
+from studio.services.images import ImageFiles, check_part
+from studio.services.migrations import MIGRATIONS
 
 SPACE_DATA_DIR = Path("/data")  # a Hugging Face Space's persistent storage, when attached
 BUSY_TIMEOUT_MS = 5000
 INTERRUPTED_ERROR = "interrupted: the studio stopped while this round ran"
-_SAFE_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_TMP_PREFIX = ".tmp-"
-
-
-def _json_schema_2(db: sqlite3.Connection) -> None:
-    """Version 1 JSON -> 2: each round's JSON and each session's design JSON say their schema; a round's
-    params gain `start_from` (unknown for old rounds: None), a session its kept round `settings` (none yet).
-    Plain dict work, not the studio's classes: a shipped step must read the same rows the same way forever."""
-    rounds = db.execute("SELECT session_id, idx, data FROM rounds").fetchall()
-    for session_id, index, data in rounds:
-        r = json.loads(data)
-        if r.get("params") is not None:
-            r["params"].setdefault("start_from", None)
-        r["schema"] = 2
-        db.execute("UPDATE rounds SET data = ? WHERE session_id = ? AND idx = ?", (json.dumps(r), session_id, index))
-    for session_id, design in db.execute("SELECT id, design FROM sessions").fetchall():
-        d = json.loads(design)
-        d.setdefault("settings", {})
-        d["schema"] = 2
-        db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
-
-
-# Forward only; never edit a shipped entry, append a new one (user_version = entries applied). An entry is
-# SQL, or a Python step given the connection (for rewriting rows' JSON); either commits with its version bump.
-MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
-    """
-    CREATE TABLE sessions (
-        id TEXT PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
-        brief TEXT NOT NULL DEFAULT '', preset TEXT NOT NULL DEFAULT '',
-        created REAL NOT NULL, updated REAL NOT NULL,
-        parent_session TEXT,  -- no foreign key: deleting a session must not touch its branches
-        parent_round INTEGER,
-        feedback TEXT NOT NULL DEFAULT '[]'  -- json list of Feedback
-    );
-    CREATE INDEX sessions_owner_updated ON sessions(owner, updated);
-    CREATE TABLE rounds (
-        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        idx INTEGER NOT NULL, status TEXT NOT NULL,
-        data TEXT NOT NULL,  -- json of the full Round, candidates included: what loading reads
-        PRIMARY KEY (session_id, idx)
-    );
-    -- A queryable copy of each round's candidates, for search; rounds.data stays the truth.
-    CREATE TABLE candidates (
-        session_id TEXT NOT NULL, round_idx INTEGER NOT NULL, idx INTEGER NOT NULL,
-        image TEXT NOT NULL, seed INTEGER NOT NULL, caption TEXT NOT NULL DEFAULT '',
-        score REAL, mark TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (session_id, round_idx, idx),
-        FOREIGN KEY (session_id, round_idx) REFERENCES rounds(session_id, idx) ON DELETE CASCADE
-    );
-    """,
-    # The design loop: checklist, preferences and questions, as one json object.
-    "ALTER TABLE sessions ADD COLUMN design TEXT NOT NULL DEFAULT '{}';",
-    # The stored JSON carries its schema version; kept round settings; where a round started from.
-    _json_schema_2,
-]
 
 
 # The sessions row: these columns in Session field order, plus `feedback` and `design` as json.
@@ -108,26 +49,11 @@ def default_data_dir() -> Path:
     return Path.cwd() / "data"
 
 
-def _check_part(kind: str, value: str) -> str:
-    # These become folder and file names: only a plain, short name may reach the disk.
-    if not isinstance(value, str) or not _SAFE_PART.fullmatch(value):
-        raise ValueError(f"{kind} {shown(value)} is not allowed: use 1 to 64 letters, digits, '_' or '-'.")
-    return value
+class Store(ImageFiles):
+    """The session rows in SQLite, over the image files they point to."""
 
-
-def _fsync_dir(folder: Path) -> None:
-    # A rename or a new entry is durable only once its folder is synced.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class Store:
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = Path(data_dir)
-        self.images_dir = self.data_dir / "images"
+        super().__init__(data_dir)
         self.db_path = self.data_dir / "studio.db"
         try:
             self.images_dir.mkdir(parents=True, exist_ok=True)
@@ -215,7 +141,7 @@ class Store:
     # ------------------------------------------------------------ sessions
     def save_session(self, session: Session) -> None:
         """Write the whole session. Image files it names must already exist."""
-        _check_part("session id", session.id)
+        check_part("session id", session.id)
         with self.transaction() as db:
             self._write_session(db, session)
 
@@ -270,65 +196,15 @@ class Store:
 
     def delete_session(self, session_id: str) -> None:
         """Rows first, then files: a crash in between leaves only unreferenced files."""
-        folder = self.images_dir / _check_part("session id", session_id)
+        check_part("session id", session_id)
         with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-        if folder.exists():
-            shutil.rmtree(folder)
-
-    # ------------------------------------------------------------ images
-    def save_image(self, session_id: str, name: str, image: Image) -> str:
-        """Write `image` as images/<session_id>/<name>.png, atomically; return its relative path."""
-        folder = self.images_dir / _check_part("session id", session_id)
-        target = folder / f"{_check_part('image name', name)}.png"
-        if not folder.is_dir():
-            folder.mkdir(exist_ok=True)
-            _fsync_dir(self.images_dir)
-        # A reader or a crash sees the old file or the whole new one, never a partial PNG.
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".png", dir=folder)
-        try:
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; an image is an ordinary file
-            with os.fdopen(fd, "wb") as f:
-                image.save(f, format="PNG")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(folder)
-        return target.relative_to(self.data_dir).as_posix()
-
-    def save_images(self, session_id: str, named: list[tuple[str, Image]]) -> list[str]:
-        """Write every (name, image), or none: when one write fails, those already written are removed."""
-        written: list[str] = []
-        try:
-            for name, image in named:
-                written.append(self.save_image(session_id, name, image))
-        except BaseException:
-            for relative in written:
-                self.image_path(relative).unlink(missing_ok=True)
-            raise
-        return written
-
-    def image_path(self, relative: str) -> Path:
-        """The absolute path of a stored image; refuses anything outside the images folder."""
-        path = (self.data_dir / relative).resolve()
-        if not path.is_relative_to(self.images_dir.resolve()):
-            raise ValueError(f"Image path {shown(relative)} is outside the studio's images folder.")
-        return path
-
-    def _image_exists(self, relative: str) -> bool:
-        try:
-            return self.image_path(relative).is_file()
-        except ValueError:  # a row pointing outside images/ is as good as missing
-            return False
+        self.remove_session_images(session_id)
 
     # ------------------------------------------------------------ start-up
     def recover(self) -> int:
         """Repair what a crash left: returns how many rounds were marked interrupted."""
-        for tmp in self.images_dir.rglob(f"{_TMP_PREFIX}*"):
-            tmp.unlink(missing_ok=True)
+        self.remove_leftovers()
         interrupted = 0
         with self.transaction() as db:
             ids = [sid for (sid,) in db.execute("SELECT id FROM sessions").fetchall()]
@@ -338,7 +214,7 @@ class Store:
                 for r in session.rounds:
                     # No row may point to a missing file. A done or failed round that lost one
                     # keeps its status: what remains of it is still true.
-                    kept = tuple(c for c in r.candidates if self._image_exists(c.image))
+                    kept = tuple(c for c in r.candidates if self.image_exists(c.image))
                     stopped = r.status in (RoundStatus.RUNNING, RoundStatus.PENDING)
                     if stopped:
                         r = replace(r, status=RoundStatus.INTERRUPTED, error=INTERRUPTED_ERROR)

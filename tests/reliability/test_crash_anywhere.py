@@ -41,7 +41,7 @@ import torch
 
 torch.set_num_threads(1)  # before any model loads: an OpenMP pool does not survive fork()
 
-import studio.services.sessions as store_module
+import studio.services.images as images_module
 from fakes import ScriptedCritic, SwappedModels
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
@@ -103,7 +103,7 @@ class OsAnnouncingRenames:
 def run_studio(data_dir, owner, session_id):
     store = Store(data_dir)
     store.recover()  # as the studio does at start-up
-    store_module.os = OsAnnouncingRenames()
+    images_module.os = OsAnnouncingRenames()
     store._conn = ConnectionAnnouncingCommits(store._conn)
     write_image, update = store.save_image, store.update_session
 

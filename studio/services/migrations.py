@@ -1,0 +1,59 @@
+"""The database's schema, version by version: forward only, each entry committed with its version bump."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Callable
+
+
+def json_schema_2(db: sqlite3.Connection) -> None:
+    """Version 1 JSON -> 2: each round's JSON and each session's design JSON say their schema; a round's
+    params gain `start_from` (unknown for old rounds: None), a session its kept round `settings` (none yet).
+    Plain dict work, not the studio's classes: a shipped step must read the same rows the same way forever."""
+    rounds = db.execute("SELECT session_id, idx, data FROM rounds").fetchall()
+    for session_id, index, data in rounds:
+        r = json.loads(data)
+        if r.get("params") is not None:
+            r["params"].setdefault("start_from", None)
+        r["schema"] = 2
+        db.execute("UPDATE rounds SET data = ? WHERE session_id = ? AND idx = ?", (json.dumps(r), session_id, index))
+    for session_id, design in db.execute("SELECT id, design FROM sessions").fetchall():
+        d = json.loads(design)
+        d.setdefault("settings", {})
+        d["schema"] = 2
+        db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
+
+
+# Forward only; never edit a shipped entry, append a new one (user_version = entries applied). An entry is
+# SQL, or a Python step given the connection (for rewriting rows' JSON); either commits with its version bump.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL DEFAULT '',
+        brief TEXT NOT NULL DEFAULT '', preset TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL, updated REAL NOT NULL,
+        parent_session TEXT,  -- no foreign key: deleting a session must not touch its branches
+        parent_round INTEGER,
+        feedback TEXT NOT NULL DEFAULT '[]'  -- json list of Feedback
+    );
+    CREATE INDEX sessions_owner_updated ON sessions(owner, updated);
+    CREATE TABLE rounds (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL, status TEXT NOT NULL,
+        data TEXT NOT NULL,  -- json of the full Round, candidates included: what loading reads
+        PRIMARY KEY (session_id, idx)
+    );
+    -- A queryable copy of each round's candidates, for search; rounds.data stays the truth.
+    CREATE TABLE candidates (
+        session_id TEXT NOT NULL, round_idx INTEGER NOT NULL, idx INTEGER NOT NULL,
+        image TEXT NOT NULL, seed INTEGER NOT NULL, caption TEXT NOT NULL DEFAULT '',
+        score REAL, mark TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (session_id, round_idx, idx),
+        FOREIGN KEY (session_id, round_idx) REFERENCES rounds(session_id, idx) ON DELETE CASCADE
+    );
+    """,
+    # The design loop: checklist, preferences and questions, as one json object.
+    "ALTER TABLE sessions ADD COLUMN design TEXT NOT NULL DEFAULT '{}';",
+    # The stored JSON carries its schema version; kept round settings; where a round started from.
+    json_schema_2,
+]
