@@ -30,8 +30,14 @@ def open_studio(page: Page, url: str) -> None:
 
 def refused_in_place(page: Page, message: str) -> None:
     """The refusal is a toast that says what is wrong, and no output turned into an error."""
-    expect(page.get_by_text(message).first).to_be_visible()
+    expect(page.locator(".toast-wrap").first).to_contain_text(message, timeout=ROUND_MS)
     assert page.evaluate(ERROR_STATES) == 0
+
+
+def settings_show(page: Page, steps: str) -> None:
+    """Open the round settings (a reload closes them) and read the steps kept for the session."""
+    page.get_by_text("Round settings").click()
+    expect(page.locator('input[aria-label="number input for Steps"]')).to_have_value(steps)
 
 
 def choose_candidate(page: Page, number: int) -> None:
@@ -79,12 +85,18 @@ def test_a_designers_journey_survives_a_reload_and_a_restart(browser, tmp_path, 
         page.locator("#send").click()
         refused_in_place(page, "Seed must be a whole number, not 2.5.")
         expect(message).to_have_value("warmer palette")
+        expect(page.locator("#rounds label")).to_have_count(1)  # no round ran
         seed.fill("-1")
+        # A setting changed here is kept for the session (checked after the reload and the restart).
+        steps = page.locator('input[aria-label="number input for Steps"]')
+        steps.fill("3")
+        steps.press("Tab")
 
         # The correction runs round 2.
         page.locator("#send").click()
         wait_for_round(page, 2)
         expect(chat).to_contain_text("warmer palette")
+        page.get_by_text("Round settings").click()  # closed again, for the picture
         shot(page, size)
 
         # Round 1 is still there: the strip brings back its candidates, marks and details.
@@ -107,6 +119,7 @@ def test_a_designers_journey_survives_a_reload_and_a_restart(browser, tmp_path, 
         expect(chat).to_contain_text("Rejected candidate 2 of round 1: too busy")
         expect(page.locator("#rounds label")).to_have_count(2)
         expect(page.locator("#checklist")).to_contain_text("JAZZ NIGHT")
+        settings_show(page, steps="3")
         assert page.page_errors == []
 
     # The server restarts (same data folder, same address): the browser's sessions are still its own.
@@ -116,10 +129,13 @@ def test_a_designers_journey_survives_a_reload_and_a_restart(browser, tmp_path, 
         expect(chat).to_contain_text("warmer palette")
         expect(page.locator("#rounds label")).to_have_count(2)
         expect(page.locator("#send")).to_have_text("Next round")
+        settings_show(page, steps="3")
     context.close()
 
 
 def shot(page: Page, size: str) -> None:
     if os.environ.get("DC_UPDATE_SCREENSHOT") == "1":
+        page.evaluate("window.scrollTo(0, 0); document.querySelectorAll('.toast-wrap').forEach(t => t.remove())")
+        page.mouse.move(0, 0)
         name = "screenshot.png" if size == "laptop" else f"screenshot-{size}.png"
         page.screenshot(path=str(ROOT / "docs" / name))

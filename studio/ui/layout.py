@@ -74,14 +74,14 @@ def _conversation(p, studio) -> None:
         with gr.Row(elem_id="composer-actions"):
             p.send = gr.Button("Start", variant="primary", size="sm", elem_id="send", interactive=False)
             p.stop = gr.Button("Stop", variant="stop", size="sm", elem_id="stop")
-    with gr.Row(elem_id="more-rounds"):
+    with gr.Row(elem_id="more-rounds", equal_height=True):
         p.auto_rounds = WholeSetting(label="Rounds", value=3, precision=0, minimum=1, maximum=limits.MAX_AUTO_ROUNDS,
-                                     min_width=70, scale=1, elem_id="auto-rounds")
-        p.auto = gr.Button("Run rounds on its own", size="sm", scale=2, elem_id="auto")
+                                     show_label=False, container=False, min_width=56, scale=0, elem_id="auto-rounds")
+        p.auto = gr.Button("rounds on its own", size="sm", scale=1, elem_id="auto")
         p.direction_count = WholeSetting(label="Directions", value=4, precision=0, minimum=2,
-                                         maximum=limits.MAX_DIRECTIONS, min_width=70, scale=1,
-                                         elem_id="direction-count")
-        p.inspire = gr.Button("Inspire me", size="sm", scale=2, elem_id="inspire")
+                                         maximum=limits.MAX_DIRECTIONS, show_label=False, container=False,
+                                         min_width=56, scale=0, elem_id="direction-count")
+        p.inspire = gr.Button("directions: Inspire me", size="sm", scale=1, elem_id="inspire")
     with gr.Accordion("Round settings", open=False, elem_id="settings"):
         defaults = default_settings(studio.preset.steps, studio.preset.size, studio.preset.guidance)
         p.settings = [_setting_control(spec, defaults[spec.name], studio) for spec in ROUND_SETTINGS]

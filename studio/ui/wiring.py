@@ -153,8 +153,10 @@ def _settings(p, h: Handlers, on, quiet: dict) -> None:
         return h.keep_settings(owner, session_id, dict(zip(KEPT_SETTINGS, values)))
 
     keep = (["session_id", *KEPT_SETTINGS], keep_settings, [p.session_id, *kept], ["style_note"])
-    typed = [control.input for control in kept if control is not p.style]
-    on(functools.partial(gr.on, typed), *keep, api_name="keep_settings", trigger_mode="always_last", **quiet)
+    # When a change is finished, not at each keystroke: a slider let go, a field left.
+    done = [control.release if isinstance(control, gr.Slider) else control.blur
+            for control in kept if control is not p.style]
+    on(functools.partial(gr.on, done), *keep, api_name="keep_settings", trigger_mode="always_last", **quiet)
     # A style fills in the settings it suggests, then all are kept together.
     chosen = on(p.style.input, ["style"], lambda owner, key: h.choose_style(key), [p.style],
                 ["steps", "guidance", "style_note"], **quiet)
