@@ -34,6 +34,20 @@ def refused_in_place(page: Page, message: str) -> None:
     assert page.evaluate(ERROR_STATES) == 0
 
 
+def type_setting(field, value: str) -> None:
+    """Type a setting and leave the field, until the field holds it: a value typed while the just-opened
+    accordion is still mounting its controls is sometimes dropped (Gradio), and a designer would type it again."""
+    for _attempt in range(3):
+        field.fill(value)
+        field.press("Tab")
+        try:
+            expect(field).to_have_value(value, timeout=2_000)
+            return
+        except AssertionError:
+            continue
+    expect(field).to_have_value(value)
+
+
 def settings_show(page: Page, steps: str) -> None:
     """Open the round settings (a reload closes them) and read the steps kept for the session."""
     page.get_by_text("Round settings").click()
@@ -80,17 +94,15 @@ def test_a_designers_journey_survives_a_reload_and_a_restart(browser, tmp_path, 
         # A bad setting is refused in place: a toast names it, nothing turns red, the correction stays typed.
         page.get_by_text("Round settings").click()
         seed = page.locator("#setting-seed input")
-        seed.fill("2.5")
+        type_setting(seed, "2.5")
         message.fill("warmer palette")
         page.locator("#send").click()
         refused_in_place(page, "Seed must be a whole number, not 2.5.")
         expect(message).to_have_value("warmer palette")
         expect(page.locator("#rounds label")).to_have_count(1)  # no round ran
-        seed.fill("-1")
+        type_setting(seed, "-1")
         # A setting changed here is kept for the session (checked after the reload and the restart).
-        steps = page.locator('input[aria-label="number input for Steps"]')
-        steps.fill("3")
-        steps.press("Tab")
+        type_setting(page.locator('input[aria-label="number input for Steps"]'), "3")
 
         # The correction runs round 2.
         page.locator("#send").click()
