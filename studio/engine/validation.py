@@ -254,5 +254,5 @@ def chosen_candidate(session: Session, round_index, candidate) -> tuple[Round, C
     if chosen is None:
         count = len(round_.candidates)
         raise StudioError(f"Round {r + 1} has {count} candidate{'s' if count != 1 else ''}: choose 1 to {count}."
-                          if count else f"Round {r + 1} has no candidates.")
+                          if count else f"Round {r + 1} has no candidates: choose another round in the strip.")
     return round_, chosen
