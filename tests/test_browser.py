@@ -187,3 +187,25 @@ def test_a_start_clicked_while_the_page_is_still_loading_keeps_the_session(fresh
     until_the_server_answered(page, page.reload)
     expect(page.locator("#session-id textarea")).not_to_have_value("", timeout=5_000)
     expect(page.locator("#chat")).to_contain_text(BRIEF)
+
+
+def test_delete_asks_first_and_keep_it_keeps_the_session(designer_page):
+    page = designer_page()
+    send(page, "A label for a small-batch hot sauce")
+    wait_for_round(page, 1)
+    page.get_by_text("Rename or delete").click()
+
+    page.locator("#delete").click()
+    question = page.get_by_text("This cannot be undone.")
+    expect(question).to_be_visible()
+    expect(page.locator("#sidebar")).to_contain_text("Delete A label for a small-batch hot sauce and its 1 round?")
+    page.locator("#keep").click()
+    expect(question).to_be_hidden()
+    expect(page.locator("#sessions input[type=radio]")).to_have_count(1)
+
+    page.locator("#delete").click()
+    page.locator("#confirm").click()
+    expect(page.locator("#status")).to_contain_text("Session deleted.")
+    expect(page.locator("#sessions input[type=radio]")).to_have_count(0)
+    expect(page.locator("#send")).to_have_text("Start")
+    assert page.page_errors == []
