@@ -8,6 +8,7 @@ import transformers
 from PIL.Image import Image
 
 from pipelines.device import Placement
+from pipelines.language import fit_words
 
 
 class BlipCaptioner:
@@ -45,4 +46,11 @@ class BlipCaptioner:
             raise ValueError(f"one question per image: got {len(images)} images and {len(questions)} questions")
         if not images:
             return []
-        return self._generate(self._vqa_processor, self._vqa_model, images, list(questions), 10)
+        fitted = [self.fit_question(q) for q in questions]
+        return self._generate(self._vqa_processor, self._vqa_model, images, fitted, 10)
+
+    def fit_question(self, question: str) -> str:
+        """The question within the VQA text encoder's positions (special tokens counted), cut at a word."""
+        tokenizer = self._vqa_processor.tokenizer
+        limit = self._vqa_model.config.text_config.max_position_embeddings
+        return fit_words(question, lambda text: len(tokenizer(text)["input_ids"]), limit)

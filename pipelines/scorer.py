@@ -8,6 +8,7 @@ from PIL.Image import Image
 from transformers import CLIPModel, CLIPProcessor
 
 from pipelines.device import Placement
+from pipelines.language import fit_words
 
 
 class ClipScorer:
@@ -26,8 +27,10 @@ class ClipScorer:
         return torch.nn.functional.normalize(features.float(), dim=-1)
 
     def _text_features(self, text: str) -> torch.Tensor:
-        inputs = self.processor(text=[text], return_tensors="pt", padding=True, truncation=True,
-                                max_length=self.processor.tokenizer.model_max_length).to(self.model.device)
+        # Within CLIP's positions (77 in the real models), cut at a word rather than mid-word by truncation.
+        tokenizer, limit = self.processor.tokenizer, self.model.config.text_config.max_position_embeddings
+        text = fit_words(text, lambda t: len(tokenizer(t)["input_ids"]), limit)
+        inputs = self.processor(text=[text], return_tensors="pt", padding=True).to(self.model.device)
         with torch.inference_mode():
             features = self.model.get_text_features(**inputs).pooler_output
         return torch.nn.functional.normalize(features.float(), dim=-1)
