@@ -39,10 +39,10 @@ FALLBACK_DIRECTIONS = (
     ("Cinematic", "cinematic lighting, dramatic shadows, wide composition, rich colour grade"),
 )
 
-_QUOTE = re.compile(r"[\"“”‘’']([^\"“”‘’']{2,60})[\"“”‘’']")
+_QUOTE = re.compile(r"[\"“”‘’'「『]([^\"“”‘’'「」『』]{2,60})[\"“”‘’'」』]")
 _SAYS = re.compile(r"\b(?:says|reads|with the (?:text|words?)|text)\s*:?\s+([A-Z0-9][A-Z0-9 &!'.-]{1,40}[A-Z0-9!])")
 _DANGLING = re.compile(r"\s*\b(?:that\s+|which\s+)?(?:says|reads|with the (?:text|words?))\s*:?\s*$", re.IGNORECASE)
-_NEGATION = re.compile(r"^(?:no|not|without|avoid|never)\s+", re.IGNORECASE)
+_NEGATION = re.compile(r"^(?:(?:no|not|without|avoid|never)\s+|不要|不含|没有|避免|无)", re.IGNORECASE)
 _LINE = re.compile(r"(?im)^[\s*\-\d.)]*\**(visual|text|avoid)\**\s*:\s*(.+?)\s*$")
 
 
@@ -66,7 +66,7 @@ def checklist_from_brief(brief: str) -> tuple[ChecklistItem, ...]:
         words = match.group(1).strip()
         items.append(ChecklistItem(f'says "{words}"', "text", quote=words))
     rest = _SAYS.sub(" ", _QUOTE.sub(" ", brief))
-    for clause in re.split(r"[,;.\n]|\bwith\b|\bbut\b", rest):
+    for clause in re.split(r"[,;.\n，、；。]|\bwith\b|\bbut\b", rest):
         clause = _DANGLING.sub("", clause).strip(" -:")  # "a poster that says" once the words are taken
         if len(clause) < 3:
             continue

@@ -26,22 +26,34 @@ def boundaries(text: str) -> list[int]:
     return [c for c in cuts if text[:c].strip()]
 
 
-def fit_words(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> str:
-    """`text` as it is when it fits, else its longest start that ends at a boundary and fits (the first word cut
-    by characters when even that is too long). Never longer than `max_tokens` by the model's own count."""
-    if count_tokens(text) <= max_tokens:
-        return text
+def fit_words(text: str, count_tokens: Callable[[str], int], max_tokens: int, whole_words: bool = False) -> str:
+    """`text` as it is when it fits, else its longest start that ends at a boundary and fits; when even the first
+    word is too long, that word cut by characters (or "" with `whole_words`, where half a word would mislead).
+    Never longer than `max_tokens` by the model's own count.
+
+    The search gallops from the start (1, 3, 7, ... boundaries), then halves: it tokenizes about twice the part
+    that fits, never a whole 100,000-character text."""
     cuts = boundaries(text)
-    low, high, best = 0, len(cuts) - 1, ""
-    while low <= high:  # the count grows with the length: binary search over the boundaries
+
+    def fits(i: int) -> bool:
+        return count_tokens(text[:cuts[i]].rstrip()) <= max_tokens
+
+    fitting, trying = -1, 0  # the longest start known to fit, the one to try next
+    while trying < len(cuts) and fits(trying):
+        fitting, trying = trying, 2 * trying + 1
+    if fitting == len(cuts) - 1 and cuts:
+        return text.rstrip()
+    low, high = fitting + 1, min(trying, len(cuts)) - 1
+    while low <= high:
         middle = (low + high) // 2
-        candidate = text[:cuts[middle]].rstrip()
-        if count_tokens(candidate) <= max_tokens:
-            best, low = candidate, middle + 1
+        if fits(middle):
+            fitting, low = middle, middle + 1
         else:
             high = middle - 1
-    if best:
-        return best
+    if fitting >= 0:
+        return text[:cuts[fitting]].rstrip()
+    if whole_words:
+        return ""
     word = text.split()[0] if text.split() else text
     while word and count_tokens(word) > max_tokens:
         word = word[:-1]

@@ -8,6 +8,7 @@ import re
 from typing import Callable
 
 from pipelines.base import Memory, RefinedPrompt
+from pipelines.language import fit_words
 
 DEFAULT_NEGATIVE = "blurry, low quality, distorted, watermark, jpeg artifacts"
 
@@ -91,11 +92,14 @@ def _reason(rejection: str) -> str:
     return rejection.split(":", 1)[1].strip() if ":" in rejection else ""
 
 
+PHRASES = re.compile(r"[,\n，、；;。]")  # where a prompt's phrases end, in English and in Chinese
+
+
 def fit_prompt(text: str, count_tokens: Callable[[str], int], limit: int,
                keep: tuple[str, ...] = ()) -> str:
     """`text` cut to `limit` tokens at phrase or word boundaries; `keep` phrases go first."""
-    phrases = [p.strip() for p in re.split(r"[,\n]", text) if p.strip()]
-    kept_lower = {part.strip().lower() for k in keep for part in re.split(r"[,\n]", k)}  # pins may hold commas
+    phrases = [p.strip() for p in PHRASES.split(text) if p.strip()]
+    kept_lower = {part.strip().lower() for k in keep for part in PHRASES.split(k)}  # pins may hold commas
     ordered = [*keep, *(p for p in phrases if p.lower() not in kept_lower)]
     result: list[str] = []
     for phrase in ordered:
@@ -103,12 +107,10 @@ def fit_prompt(text: str, count_tokens: Callable[[str], int], limit: int,
         if count_tokens(candidate) <= limit:
             result.append(phrase)
             continue
-        # The first phrase that overflows keeps the words that fit; a word is at least one token.
-        words = phrase.split()[:limit]
-        while words and count_tokens(", ".join([*result, " ".join(words)])) > limit:
-            words.pop()
-        if words:
-            result.append(" ".join(words))
+        # The first phrase that overflows keeps the words (or CJK characters) that fit, never part of a word.
+        start = fit_words(phrase, lambda words: count_tokens(", ".join([*result, words])), limit, whole_words=True)
+        if start:
+            result.append(start)
         break
     return ", ".join(result)
 

@@ -83,3 +83,48 @@ def test_a_single_word_too_long_for_the_limit_is_cut_by_characters():
 def test_a_cut_never_falls_inside_a_word():
     text = "art deco, navy and gold"
     assert all(c == len(text) or not (text[c - 1].isalnum() and text[c].isalnum()) for c in boundaries(text))
+
+
+# ---------------------------------------------------------------- Chinese, end to end (issue 14, part)
+ZH_BRIEF = "爵士之夜的海报，装饰艺术风格，海军蓝和金色，写着「爵士之夜」，不要人物"
+
+
+def test_a_chinese_brief_splits_into_a_checklist_at_chinese_punctuation():
+    from pipelines.checklist import checklist_from_brief
+
+    items = [(i.kind, i.text) for i in checklist_from_brief(ZH_BRIEF)]
+
+    assert items == [("text", 'says "爵士之夜"'), ("visual", "爵士之夜的海报"), ("visual", "装饰艺术风格"),
+                     ("visual", "海军蓝和金色"), ("avoid", "人物")]
+
+
+def test_a_chinese_correction_round_keeps_the_briefs_subject_in_the_prompt(studio):
+    session = studio.start_session("alice", ZH_BRIEF)
+    round_of(studio, session.id)
+
+    second = round_of(studio, session.id, "更温暖的色调")
+
+    assert second.status is RoundStatus.DONE
+    assert "爵士之夜" in second.prompt and "更温暖的色调" in second.prompt
+
+
+def test_a_prompt_too_long_for_the_text_encoder_keeps_its_first_chinese_phrases(tiny_registry):
+    from pipelines.prompting import fit_prompt
+
+    generator = tiny_registry.generator()
+    fitted = fit_prompt(ZH_BRIEF * 5, generator.count_prompt_tokens, generator.max_prompt_tokens)
+
+    assert fitted.startswith("爵士之夜") and generator.count_prompt_tokens(fitted) <= generator.max_prompt_tokens
+
+
+# ---------------------------------------------------------------- Unicode kept whole (issue 14, part)
+@pytest.mark.parametrize("typed, kept", [
+    ("a poster for 👩‍🎤 fans", "a poster for 👩‍🎤 fans"),  # the zero-width joiner holds the emoji together
+    ("❤️ café", "❤️ café"),  # a variation selector; a combining accent
+    ("JAZZ\u202e THGIN", "JAZZ THGIN"),  # a bidi override that would disguise the text
+    ("bell\x07 and\x00 nul", "bell and nul"),  # control characters
+    ("line one\nline two", "line one\nline two"),
+    ("no\ufdd0nchar\uffff", "nonchar"),
+])
+def test_a_brief_keeps_every_character_people_write_and_loses_only_the_dangerous_ones(studio, typed, kept):
+    assert studio.start_session("alice", typed).brief == kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -27,12 +28,27 @@ def owner(value) -> str:
     return value
 
 
+_BIDI_OVERRIDES = {*range(0x202A, 0x202F), *range(0x2066, 0x206A)}  # embeddings, overrides, isolates
+
+
+def kept_character(ch: str) -> bool:
+    """Everything people write, whole: emoji sequences (their zero-width joiners and variation selectors) and
+    combining marks stay. Only control characters (but newline and tab), bidi overrides that could disguise
+    text, lone surrogates and noncharacters go."""
+    code = ord(ch)
+    if ch in "\n\t":
+        return True
+    if unicodedata.category(ch) in ("Cc", "Cs") or code in _BIDI_OVERRIDES:
+        return False
+    return not (0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE)  # the 66 noncharacters
+
+
 def text(what: str, value, max_chars: int, required: bool = False) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise StudioError(f"{what} must be text.")
-    value = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
+    value = "".join(ch for ch in value if kept_character(ch)).strip()
     if required and not value:
         raise StudioError(f"{what} is empty. Write a few words.")
     if len(value) > max_chars:
