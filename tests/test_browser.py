@@ -98,6 +98,22 @@ def wait_for_round(page: Page, number: int, candidates: int = 4) -> None:
     expect(page.locator("#gallery img")).to_have_count(candidates, timeout=ROUND_MS)
 
 
+def type_until_held(box, value: str, shown=None) -> None:
+    """Type `value` into `box` and leave it, until `shown` (the box itself by default) holds it: a value typed while
+    a just-opened accordion is still mounting its controls is sometimes dropped (Gradio), and a designer would
+    type it again."""
+    shown = shown or box
+    for _attempt in range(3):
+        box.fill(value)
+        box.press("Tab")
+        try:
+            expect(shown).to_have_value(value, timeout=2_000)
+            return
+        except AssertionError:
+            continue
+    expect(shown).to_have_value(value)
+
+
 def send(page: Page, text: str) -> None:
     """Type into the composer and press Enter, as a designer sends."""
     page.locator("#message textarea").fill(text)

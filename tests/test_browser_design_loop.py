@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from test_browser import browser, studio, until_the_server_answered  # noqa: F401 (shared fixtures)
+from test_browser import browser, studio, type_until_held, until_the_server_answered  # noqa: F401
 
 ROUND_MS = 60_000  # the first round loads the tiny models
 BRIEF = "A poster for a jazz night, art deco, navy and gold, with a saxophone, no people"
@@ -33,19 +33,9 @@ def wait_for_round(page: Page, number: int, candidates: int) -> None:
 
 def type_into_slider(page: Page, label: str, value: str) -> None:
     """Types `value` into a slider's number box until the slider itself shows it (its range input follows the
-    component's state, which Start sends). Typed while the just-opened accordion is still mounting its
-    contents, a value is sometimes dropped and the slider keeps its own: the designer would type it again."""
-    box = page.locator(f'input[aria-label="number input for {label}"]')
-    slider = page.locator(f'input[aria-label="range slider for {label}"]')
-    for _attempt in range(3):
-        box.fill(value)
-        box.press("Tab")
-        try:
-            expect(slider).to_have_value(value, timeout=2_000)
-            return
-        except AssertionError:
-            continue
-    expect(slider).to_have_value(value)
+    component's state, which the round sends)."""
+    type_until_held(page.locator(f'input[aria-label="number input for {label}"]'), value,
+                    shown=page.locator(f'input[aria-label="range slider for {label}"]'))
 
 
 def test_a_designer_sees_the_checklist_asks_for_directions_and_asks_a_question(designer_page):

@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from server import ROOT, free_port, studio_process
-from test_browser import ROUND_MS, browser, send, until_the_server_answered, wait_for_round  # noqa: F401
+from test_browser import (ROUND_MS, browser, send, type_until_held, until_the_server_answered,  # noqa: F401
+                          wait_for_round)
 
 BRIEF = "A poster for a jazz night, art deco, navy and gold"
 VIEWPORTS = {"laptop": (1440, 900), "phone": (390, 844)}
@@ -32,20 +33,6 @@ def refused_in_place(page: Page, message: str) -> None:
     """The refusal is a toast that says what is wrong, and no output turned into an error."""
     expect(page.locator(".toast-wrap").first).to_contain_text(message, timeout=ROUND_MS)
     assert page.evaluate(ERROR_STATES) == 0
-
-
-def type_setting(field, value: str) -> None:
-    """Type a setting and leave the field, until the field holds it: a value typed while the just-opened
-    accordion is still mounting its controls is sometimes dropped (Gradio), and a designer would type it again."""
-    for _attempt in range(3):
-        field.fill(value)
-        field.press("Tab")
-        try:
-            expect(field).to_have_value(value, timeout=2_000)
-            return
-        except AssertionError:
-            continue
-    expect(field).to_have_value(value)
 
 
 def settings_show(page: Page, steps: str) -> None:
@@ -94,15 +81,15 @@ def test_a_designers_journey_survives_a_reload_and_a_restart(browser, tmp_path, 
         # A bad setting is refused in place: a toast names it, nothing turns red, the correction stays typed.
         page.get_by_text("Round settings").click()
         seed = page.locator("#setting-seed input")
-        type_setting(seed, "2.5")
+        type_until_held(seed, "2.5")
         message.fill("warmer palette")
         page.locator("#send").click()
         refused_in_place(page, "Seed must be a whole number, not 2.5.")
         expect(message).to_have_value("warmer palette")
         expect(page.locator("#rounds label")).to_have_count(1)  # no round ran
-        type_setting(seed, "-1")
+        type_until_held(seed, "-1")
         # A setting changed here is kept for the session (checked after the reload and the restart).
-        type_setting(page.locator('input[aria-label="number input for Steps"]'), "3")
+        type_until_held(page.locator('input[aria-label="number input for Steps"]'), "3")
 
         # The correction runs round 2.
         page.locator("#send").click()
