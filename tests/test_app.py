@@ -282,3 +282,14 @@ def test_the_browser_secret_is_made_once_and_only_the_studio_reads_it(tmp_path):
 
     assert browser_secret(tmp_path) == first and len(first) >= 32
     assert (tmp_path / SECRET_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_script_starts_a_round_from_a_candidate_of_an_earlier_round(designer):
+    session_id, *_ = designer.predict(BRIEF, api_name="/start_session")
+    designer.predict(session_id, count=2, steps=2, size=64, api_name="/run_round")
+
+    _chat, _gallery, status, details, *_ = designer.predict(session_id, "warmer", count=1, steps=2, size=64,
+                                                           start_from="1.2", api_name="/run_round")
+
+    assert status == "Round 2 done."
+    assert as_dict(details)["started_from"].startswith("Started from candidate 2 of round 1")

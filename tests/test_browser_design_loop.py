@@ -69,5 +69,11 @@ def test_a_designer_sees_the_checklist_asks_for_directions_and_asks_a_question(d
     expect(chat).to_contain_text("About candidate 1 of round 2: is the text readable?", timeout=ROUND_MS)
     expect(chat).to_contain_text("Answer:")
     expect(page.locator("#answer")).to_contain_text("is the text readable?")
+
+    # The next round can start from this candidate: the composer says so, and it can be cleared.
+    page.locator("#start-here").click()
+    expect(page.get_by_text("The next round starts from candidate 1 of round 2")).to_be_visible()
+    page.locator("#clear-start").click()
+    expect(page.get_by_text("The next round starts from candidate 1 of round 2")).to_be_hidden()
     expect(page.locator("#question textarea")).to_have_value("")
     assert page.page_errors == []

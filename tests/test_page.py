@@ -157,3 +157,16 @@ def test_the_studio_and_the_refiner_agree_on_how_many_directions_there_may_be():
     from studio.core import limits
 
     assert limits.MAX_DIRECTIONS == MAX_DIRECTIONS
+
+
+def test_start_next_round_from_a_candidate_then_the_round_says_where_it_started(handlers, studio):
+    session_id = first_round(handlers)
+
+    chosen = handlers.start_from("alice", session_id, 1, 2)
+    views = list(handlers.run_round("alice", session_id, "warmer", {
+        "count": 1, "steps": 2, "size": 64, "start_from": chosen["start_from"]}))
+
+    assert chosen["start_from"] == "1.2" and "candidate 2 of round 1" in chosen["start_note"]
+    assert views[-1]["details"]["started_from"].startswith("Started from candidate 2 of round 1")
+    with pytest.raises(StudioError, match="Round 1 has 2 candidates"):
+        handlers.start_from("alice", session_id, 1, 5)

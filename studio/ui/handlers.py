@@ -13,7 +13,7 @@ import gradio as gr
 from studio.core.params import ROUND_SETTINGS, SETTING_NAMES, default_settings, start_label
 from studio.core.session import Round, Session, find_round, last_round
 from studio.engine import Studio, StudioError
-from studio.engine.validation import whole
+from studio.engine.validation import chosen_candidate, whole
 from studio.engine.events import AutoProgress, AutoStopped, Finished, Refining, Rendering, Started, throttled
 from studio.ui import presenters as show
 
@@ -49,7 +49,7 @@ class Handlers:
         """The session's own round settings (kept per session), or the preset's defaults."""
         preset = self.studio.preset
         values = {**default_settings(preset.steps, preset.size, preset.guidance),
-                  **(getattr(session, "settings", None) or {})}
+                  **(session.settings if session else {})}
         return {name: values[name] for name in KEPT_SETTINGS} | {"style_note": self.style_note(values["style"])}
 
     def style_note(self, key: str) -> str:
@@ -176,9 +176,8 @@ class Handlers:
         return {"status": "Stopping..." if self.studio.cancel(owner, session_id) else "Nothing is running."}
 
     def keep_settings(self, owner: str, session_id: str, settings: dict) -> View:
-        if not session_id:  # settings before a session are kept by the page until it starts one
-            return {"style_note": self.style_note(settings.get("style") or "")}
-        self.studio.keep_settings(owner, session_id, {k: settings[k] for k in KEPT_SETTINGS})
+        if session_id:  # settings before a session are kept by the page until it starts one
+            self.studio.keep_settings(owner, session_id, settings)
         return {"style_note": self.style_note(settings.get("style") or "")}
 
     def choose_style(self, key: str) -> View:
@@ -219,7 +218,8 @@ class Handlers:
         if not candidate:
             raise StudioError("Choose a candidate first: click it, or press its number.")
         round_index, index = counted("The round", round_number), counted("The candidate", candidate)
-        self.studio.round_images(owner, session_id, round_index)  # refuses a session or round that is not theirs
+        # Refuses a session, round or candidate that is not theirs, without opening any image.
+        chosen_candidate(self.studio.open_session(owner, session_id), round_index, index)
         return {"start_from": start_label(round_index, index),
                 "start_note": f"The next round starts from candidate {index + 1} of round {round_index + 1} "
                               "(how far it moves: Strength, in Round settings).", "start_row": gr.Row(visible=True)}

@@ -99,7 +99,7 @@ def started_from(r: Round) -> str:
     p = r.params
     if p is None or not p.reference:
         return ""
-    source = getattr(p, "start_from", None)
+    source = p.start_from
     if source:
         return f"Started from candidate {source[1] + 1} of round {source[0] + 1} (strength {p.strength:g})."
     return f"Started from your reference image (strength {p.strength:g})."
