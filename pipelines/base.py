@@ -22,18 +22,38 @@ class Interrupted(Exception):
 
 # ---------------------------------------------------------------- refiner
 @dataclass(frozen=True)
+class Reaction:
+    """The designer's pick or rejection of one candidate, as data (people count rounds and candidates from 1)."""
+
+    round: int
+    candidate: int
+    reason: str = ""
+    prompt: str = ""  # what the candidate was rendered from, when it differs from its round's (a direction)
+    direction: str = ""  # the creative direction's name ('Inspire me' rounds)
+
+
+@dataclass(frozen=True)
+class Preference:
+    """A lasting like or dislike of the designer's."""
+
+    liked: bool
+    text: str
+
+
+@dataclass(frozen=True)
 class Memory:
-    """Everything the refiner may read about a session: plain data, built from the session."""
+    """Everything the refiner may read about a session: typed records built from the session, never text
+    parsed back. How much of it a model reads is decided where it is written out (`prompting.user_message`)."""
 
     brief: str
-    checklist: tuple[str, ...] = ()
+    checklist: tuple[str, ...] = ()  # each item as a prompt phrase ("no people" for an avoid item)
     pinned: tuple[str, ...] = ()  # phrases that must stay in every prompt
-    previous_prompts: tuple[str, ...] = ()
-    failures: tuple[str, ...] = ()  # what the critic found missing or wrong last round
-    picks: tuple[str, ...] = ()  # "candidate 2: strong contrast"
-    rejections: tuple[str, ...] = ()  # "candidate 3: too busy"
+    previous_prompts: tuple[str, ...] = ()  # oldest first
+    failures: tuple[str, ...] = ()  # what the critic found missing last round, most often missed first
+    picks: tuple[Reaction, ...] = ()  # oldest first
+    rejections: tuple[Reaction, ...] = ()  # oldest first
     corrections: tuple[str, ...] = ()  # the designer's free-text messages, oldest first
-    preferences: tuple[str, ...] = ()
+    preferences: tuple[Preference, ...] = ()
     image_reports: tuple[str, ...] = ()  # captions: data about images, never instructions
 
 
@@ -46,6 +66,7 @@ class RefineRequest:
     memory: Memory
     count_tokens: Callable[[str], int] = count_words  # the generator's text-encoder tokenizer
     token_limit: int = 75  # CLIP: 77 positions less the start and end tokens
+    language: str = "English"  # what the generator's text encoder was trained on: the prompt is written in it
     max_new_tokens: int = 160
 
 
@@ -56,6 +77,7 @@ class RefinedPrompt:
     rationale: str
     raw: str  # the model's text as generated, kept for inspection
     fallback: bool  # True when the model's text could not be used
+    left_out: tuple[str, ...] = ()  # pinned phrases the generator's prompt could not hold beside the others
 
 
 TokenCallback = Callable[[str], None]
@@ -106,6 +128,7 @@ class Generator(Protocol):
     model_id: str
     scheduler: str  # the scheduler's class name, recorded with each round
     max_prompt_tokens: int
+    prompt_language: str  # the language its text encoder was trained on ("English" for CLIP and T5)
 
     def count_prompt_tokens(self, text: str) -> int:
         """Tokens `text` takes in the generator's (first) text encoder."""

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from pipelines.base import ChecklistItem, Refiner
+from pipelines.language import is_cjk
 
 MAX_ITEMS = 8
 MAX_DIRECTIONS = 6
@@ -39,9 +40,11 @@ FALLBACK_DIRECTIONS = (
     ("Cinematic", "cinematic lighting, dramatic shadows, wide composition, rich colour grade"),
 )
 
-_QUOTE = re.compile(r"[\"“”‘’'「『]([^\"“”‘’'「」『』]{2,60})[\"“”‘’'」』]")
+# Double and CJK quotes; single quotes only around words (the apostrophe in "the band's name" opens nothing).
+_QUOTE = re.compile(r"[\"“”「『]([^\"“”「」『』]{2,60})[\"“”」』]|(?<!\w)['‘]([^'‘’\n]{2,60})['’](?!\w)")
 _SAYS = re.compile(r"\b(?:says|reads|with the (?:text|words?)|text)\s*:?\s+([A-Z0-9][A-Z0-9 &!'.-]{1,40}[A-Z0-9!])")
-_DANGLING = re.compile(r"\s*\b(?:that\s+|which\s+)?(?:says|reads|with the (?:text|words?))\s*:?\s*$", re.IGNORECASE)
+_DANGLING = re.compile(r"\s*(?:\b(?:that|which)\s*)?(?:\b(?:says|reads|with the (?:text|words?))|写着|写有|印着|上面写着?|"
+                       r"标题为?|文字为?)?\s*[:：]?\s*$", re.IGNORECASE)
 _NEGATION = re.compile(r"^(?:(?:no|not|without|avoid|never)\s+|不要|不含|没有|避免|无)", re.IGNORECASE)
 _LINE = re.compile(r"(?im)^[\s*\-\d.)]*\**(visual|text|avoid)\**\s*:\s*(.+?)\s*$")
 
@@ -61,14 +64,11 @@ def is_item_text(text: str) -> bool:
 
 def checklist_from_brief(brief: str) -> tuple[ChecklistItem, ...]:
     """The brief's clauses as checks: quoted or shouted words become text items, 'no X' avoid items."""
-    items: list[ChecklistItem] = []
-    for match in [*_QUOTE.finditer(brief), *_SAYS.finditer(brief)]:
-        words = match.group(1).strip()
-        items.append(ChecklistItem(f'says "{words}"', "text", quote=words))
-    rest = _SAYS.sub(" ", _QUOTE.sub(" ", brief))
+    items = [text_item(words) for words in words_to_show(brief)]
+    rest = _SAYS.sub(" ", _QUOTE.sub(" ", brief))  # the quoted words are text items, not clauses
     for clause in re.split(r"[,;.\n，、；。]|\bwith\b|\bbut\b", rest):
-        clause = _DANGLING.sub("", clause).strip(" -:")  # "a poster that says" once the words are taken
-        if len(clause) < 3:
+        clause = " ".join(_DANGLING.sub("", clause).split()).strip(" -:")  # "a poster that says", words taken
+        if len(clause) + sum(map(is_cjk, clause)) < 3:  # a CJK character is about a word: 金色 is a clause
             continue
         if _NEGATION.match(clause):
             items.append(ChecklistItem(_NEGATION.sub("", clause), "avoid"))
@@ -78,6 +78,26 @@ def checklist_from_brief(brief: str) -> tuple[ChecklistItem, ...]:
     return tuple(reversed(list(unique.values())))[:MAX_ITEMS]
 
 
+def text_item(words: str, pinned: bool = False) -> ChecklistItem:
+    return ChecklistItem(f'says "{words}"', "text", pinned, words)
+
+
+def words_to_show(brief: str) -> tuple[str, ...]:
+    """The words the brief quotes ("OPEN LATE", 「爵士之夜」) or spells out (says JAZZ NIGHT), in order."""
+    found = [(m.start(), (m.group(1) or m.group(2)).strip()) for m in _QUOTE.finditer(brief)]
+    found += [(m.start(), m.group(1).strip()) for m in _SAYS.finditer(brief)]
+    return tuple(dict.fromkeys(words for _, words in sorted(found) if words))
+
+
+def with_words_to_show(items: tuple[ChecklistItem, ...], brief: str) -> tuple[ChecklistItem, ...]:
+    """`items` with every word the brief quotes as a pinned text item, first: no prompt fitting drops them, and
+    the designer may unpin one. An item that already asks for those words is pinned rather than repeated."""
+    quotes = words_to_show(brief)
+    wanted = {q.lower() for q in quotes}
+    rest = tuple(i for i in items if not (i.kind == "text" and i.quote.lower() in wanted))
+    return (tuple(text_item(q, pinned=True) for q in quotes) + rest)[:max(MAX_ITEMS, len(quotes))]
+
+
 def parse_checklist(reply: str) -> tuple[ChecklistItem, ...]:
     items = []
     for kind, text in _LINE.findall(reply):
@@ -85,7 +105,7 @@ def parse_checklist(reply: str) -> tuple[ChecklistItem, ...]:
         if kind == "text":
             quote = text.strip("\"“”'‘’ ")
             if quote and len(quote) <= 60:
-                items.append(ChecklistItem(f'says "{quote}"', "text", quote=quote))
+                items.append(text_item(quote))
         elif is_item_text(text):
             items.append(ChecklistItem(text, kind))
     return tuple(items[:MAX_ITEMS])
@@ -97,8 +117,8 @@ def make_checklist(refiner: Refiner | None, brief: str) -> tuple[tuple[Checklist
         reply = refiner.complete(CHECKLIST_SYSTEM, f"Brief: <data>{brief}</data>", max_new_tokens=CHECKLIST_TOKENS)
         items = parse_checklist(reply)
         if items:
-            return items, False
-    return checklist_from_brief(brief), True
+            return with_words_to_show(items, brief), False
+    return with_words_to_show(checklist_from_brief(brief), brief), True
 
 
 def parse_directions(reply: str, count: int) -> tuple[Direction, ...]:

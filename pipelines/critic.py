@@ -13,6 +13,7 @@ from PIL.Image import Image
 
 from pipelines.base import Captioner, ChecklistItem, Critique, CritiqueRequest, ItemCheck, Refiner, Scorer
 from pipelines.checklist import checklist_from_brief
+from pipelines.language import mostly_cjk
 from pipelines.ocr import TextReader, check_text
 from pipelines.prompting import looks_like_language
 
@@ -57,7 +58,9 @@ class ModelCritic:
         items = tuple(as_item(i) for i in request.checklist) or checklist_from_brief(request.brief)
         # 1. What each image shows, and how close it is to the brief.
         captions = self.captioner.caption(images)
-        similarities = self.scorer.similarity(images, request.brief)
+        # The scorer reads English: a brief mostly in Chinese is compared through the prompt written from it.
+        described = request.prompt if mostly_cjk(request.brief) and request.prompt else request.brief
+        similarities = self.scorer.similarity(images, described)
         # 2. Every yes/no question for every image in one batched VQA call: the checklist's visual
         #    and avoid items, then the designer's likes and dislikes.
         asked = [i for i in items if i.kind != "text"]

@@ -42,6 +42,7 @@ class DiffusersGenerator:
         self._derived: dict[str, diffusers.DiffusionPipeline] = {}
         tokenizer = self.pipe.tokenizer
         self.max_prompt_tokens = tokenizer.model_max_length - 2  # start and end tokens
+        self.prompt_language = "English"  # CLIP (SD, SDXL) and CLIP + T5 (FLUX) were trained on English captions
 
     def _place(self, placement: Placement) -> None:
         speed, pipe = self.speed, self.pipe

@@ -16,6 +16,12 @@ def is_cjk(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F") and unicodedata.category(ch)[0] in ("L", "P", "N")
 
 
+def mostly_cjk(text: str) -> bool:
+    """Whether most of the letters in `text` are Han, kana or hangul."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and 2 * sum(map(is_cjk, letters)) > len(letters)
+
+
 def boundaries(text: str) -> list[int]:
     """Every length at which `text` may be cut, shortest first: after a word, a phrase mark or a CJK character."""
     cuts = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
@@ -28,8 +29,15 @@ class TextCheck:
     similarity: float
 
 
+_SPACE_BY_CJK = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]) "
+                           r"|(?= ?[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]) ")
+
+
 def _normal(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+    """Letters and digits of any script, without case, punctuation or width ("ＪＡＺＺ" is "jazz"); the spaces an
+    OCR puts between CJK characters are not part of the words ("爵士 之夜" is "爵士之夜")."""
+    text = re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return _SPACE_BY_CJK.sub("", text)
 
 
 def check_text(wanted: str, lines: Sequence[str]) -> TextCheck:

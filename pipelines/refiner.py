@@ -8,7 +8,12 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, TextStreamer
 
 from pipelines.base import RefinedPrompt, RefineRequest, TokenCallback
 from pipelines.device import Placement
-from pipelines.prompting import SYSTEM_PROMPT, refined, user_message
+from pipelines.language import fit_words
+from pipelines.prompting import refined, system_prompt, user_message
+
+# The most of a session the refiner reads for one reply: reading (prefill) time grows with it, and a small
+# model follows a short, relevant context better than a long one. The model's own positions may be fewer.
+CONTEXT_TOKENS = 4096
 
 
 class _CallbackStreamer(TextStreamer):
@@ -49,7 +54,20 @@ class ChatRefiner:
         # cost about as much as one, where N replies in a row cost N times as much.
         return self._generate(system, users, max_new_tokens) if users else []
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def user_budget(self, system: str, max_new_tokens: int) -> int:
+        """Tokens a user message may take beside `system`, the chat template and the reply."""
+        positions = min(self.model.config.max_position_embeddings, CONTEXT_TOKENS)
+        frame = self.tokenizer.apply_chat_template(
+            [{"role": "system", "content": system}, {"role": "user", "content": ""}],
+            add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
+        return max(positions - max_new_tokens - len(frame), 0)
+
     def _generate(self, system: str, users: Sequence[str], max_new_tokens: int, streamer=None) -> list[str]:
+        budget = self.user_budget(system, max_new_tokens)  # a text that can't fit is cut at a word, never passed raw
+        users = [fit_words(user, self.count_tokens, budget) for user in users]
         chats = [[{"role": "system", "content": system}, {"role": "user", "content": user}] for user in users]
         inputs = self.tokenizer.apply_chat_template(chats, add_generation_prompt=True, padding=True,
                                                     return_dict=True, return_tensors="pt").to(self.model.device)
@@ -62,5 +80,7 @@ class ChatRefiner:
         return self.tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
     def refine(self, request: RefineRequest, on_token: TokenCallback | None = None) -> RefinedPrompt:
-        reply = self.complete(SYSTEM_PROMPT, user_message(request.memory), request.max_new_tokens, on_token)
+        system = system_prompt(request.language)
+        user = user_message(request.memory, self.count_tokens, self.user_budget(system, request.max_new_tokens))
+        reply = self.complete(system, user, request.max_new_tokens, on_token)
         return refined(reply, request.memory, request.count_tokens, request.token_limit)

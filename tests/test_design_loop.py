@@ -19,6 +19,7 @@ from PIL import Image
 from fakes import (CriticFindingMissing, FixedScorer, PausingGenerator, PosterGenerator, RecordingCaptioner,
                    RecordingCritic, RecordingGenerator, RecordingRefiner, ScriptedCaptioner, ScriptedCritic,
                    ScriptedRefiner, SwappedModels)
+from pipelines import base
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from pipelines.checklist import FALLBACK_DIRECTIONS
 from pipelines.critic import PREFERENCE_POINTS, ModelCritic
@@ -118,7 +119,8 @@ def test_the_first_round_turns_the_brief_into_a_checklist(make_studio):
     # The tiny refiner writes gibberish: the checklist is the brief's own clauses, and says so.
     assert stored.checklist_fallback is True
     assert items(stored) == BRIEF_CHECKLIST
-    assert not any(i.pinned for i in stored.checklist)
+    # The words the brief quotes are pinned on their own: no prompt fitting may drop them.
+    assert [i.text for i in stored.checklist if i.pinned] == ['says "JAZZ NIGHT"']
     assert "split from the brief" in views.insights(stored)
 
 
@@ -325,14 +327,14 @@ def test_the_refiner_hears_every_reason_correction_pin_and_failure(make_studio):
 
     memory = requests[1].memory
     assert memory.failures == ("a saxophone",)
-    assert memory.rejections == ("round 1, candidate 2: too busy",)
-    assert memory.picks == ("round 1, candidate 1: bold type",)
+    assert memory.rejections == (base.Reaction(round=1, candidate=2, reason="too busy"),)
+    assert memory.picks == (base.Reaction(round=1, candidate=1, reason="bold type"),)
     assert memory.corrections == ("make the title bigger",)
-    assert memory.pinned == ("a saxophone",)
-    assert memory.preferences == ("dislikes: too busy", "likes: bold type")
+    assert memory.pinned == ('the text "JAZZ NIGHT"', "a saxophone")  # the brief's quote, pinned on its own
+    assert memory.preferences == (base.Preference(liked=False, text="too busy"), base.Preference(liked=True, text="bold type"))
     assert memory.checklist == ('the text "JAZZ NIGHT"', "a jazz night poster", "navy and gold", "a saxophone",
                                 "no people")
-    assert requests[0].memory.pinned == () and requests[0].memory.preferences == ()
+    assert requests[0].memory.pinned == ('the text "JAZZ NIGHT"',) and requests[0].memory.preferences == ()
     # The tiny refiner's reply is unusable: the composed prompt keeps the pin, the negative what was disliked.
     assert second.fallback and "a saxophone" in second.prompt
     assert "too busy" in second.negative_prompt and "people" in second.negative_prompt
@@ -547,8 +549,8 @@ def test_inspire_me_renders_one_candidate_per_direction_in_one_call(make_studio)
 
     memory = requests[1].memory
     assert memory.previous_prompts[-1] == r.candidates[2].prompt
-    assert memory.picks == (f"round 1, candidate 3 (direction '{labels[2]}': {r.candidates[2].prompt}): "
-                            "painterly warmth",)
+    assert memory.picks == (base.Reaction(round=1, candidate=3, reason="painterly warmth", prompt=r.candidates[2].prompt,
+                                     direction=labels[2]),)
 
 
 def test_a_picked_direction_is_where_the_next_round_continues_not_every_round_after(make_studio):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from studio.core.critique import Critique
+from pipelines.base import Reaction
 from studio.core.memory import build_memory
 from studio.core.session import (
     Candidate,
@@ -91,8 +92,8 @@ def test_the_refiner_remembers_picks_rejections_corrections_and_failures():
     memory = build_memory(session)
 
     assert memory.brief == "a jazz festival poster, red and black"
-    assert memory.picks == ("round 1, candidate 1: strong contrast",)
-    assert memory.rejections == ("round 1, candidate 2: too busy",)
+    assert memory.picks == (Reaction(round=1, candidate=1, reason="strong contrast"),)
+    assert memory.rejections == (Reaction(round=1, candidate=2, reason="too busy"),)
     assert "bigger type" in memory.corrections
     assert "more saxophone" in memory.corrections
     assert memory.corrections[-1] == "add a trumpet"  # the newest comes last

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from pipelines.base import Memory
+from pipelines.base import Memory, Preference, Reaction
 from studio.core.critique import ChecklistItem
 from studio.core.session import FeedbackKind, Mark, Round, Session, find_round, last_done_round
 
@@ -29,20 +29,17 @@ def ranked(r: Round) -> list:
 
 
 def build_memory(session: Session) -> Memory:
-    """What the refiner reads for the next round: the brief and every reaction so far."""
+    """What the refiner reads for the next round: the brief and every reaction so far, as typed records."""
     picks, rejections, previous = [], [], []
     for r in session.rounds:
         previous += [r.prompt] if r.prompt else []
         for c in r.candidates:
-            about = f"round {r.index + 1}, candidate {c.index + 1}"
-            if c.label:
-                about += f" (direction '{c.label}': {c.prompt})"
-            line = about + (f": {c.mark_reason}" if c.mark_reason else "")
+            reaction = Reaction(r.index + 1, c.index + 1, c.mark_reason, c.prompt, c.label)
             if c.mark is Mark.PICKED:
-                picks.append(line)
+                picks.append(reaction)
                 previous += [c.prompt] if c.prompt else []  # a picked direction: where the next round goes on
             elif c.mark is Mark.REJECTED:
-                rejections.append(line)
+                rejections.append(reaction)
     said = [(f.created, f.text) for f in session.feedback if f.kind is FeedbackKind.CORRECTION and f.text]
     said += [(r.created, r.message) for r in session.rounds[1:] if r.message]
     corrections = [text for _, text in sorted(said, key=lambda pair: pair[0])]
@@ -61,7 +58,7 @@ def build_memory(session: Session) -> Memory:
         picks=tuple(picks),
         rejections=tuple(rejections),
         corrections=tuple(dict.fromkeys(corrections)),
-        preferences=tuple(f"{p.polarity}s: {p.text}" for p in session.preferences),
+        preferences=tuple(Preference(p.polarity == "like", p.text) for p in session.preferences),
         image_reports=tuple(dict.fromkeys(reports)),
     )
 

@@ -21,7 +21,7 @@ from pipelines import base
 from pipelines.base import CritiqueRequest, Interrupted, ModelLoadError, RefineRequest, RenderRequest, StepEvent
 from pipelines.checklist import make_checklist, propose_directions
 from pipelines.oom import OneCandidateTooBig, is_out_of_memory, render_with_retry
-from pipelines.prompting import fit_prompt
+from pipelines.prompting import fit_prompt, left_out
 from pipelines.safety import SafetyChecker, placeholder
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from studio.core.memory import avoided, build_memory, pinned_phrases
@@ -155,7 +155,8 @@ class RoundWorker:
         """3. The memory of the whole session -> the next prompt (tokens streamed), fitted to the generator."""
         job, session, generator = state.job, state.session, state.models["generator"]
         refined = self._stage(state, "refine", lambda: state.models["refiner"].refine(RefineRequest(
-            build_memory(session), generator.count_prompt_tokens, generator.max_prompt_tokens), state.on_token))
+            build_memory(session), generator.count_prompt_tokens, generator.max_prompt_tokens,
+            language=generator.prompt_language), state.on_token))
         pinned = pinned_phrases(session)
 
         def fit(text: str, *keep: str) -> str:
@@ -169,7 +170,11 @@ class RoundWorker:
                               generator.count_prompt_tokens, generator.max_prompt_tokens)
         state.request = replace(job.request, prompt=prompt, prompts=prompts, negative=negative,
                                 previews=self.safety is None)  # a preview would show what the check withholds
-        self._save(state, prompt=prompt, negative_prompt=negative, rationale=refined.rationale,
+        rationale = refined.rationale
+        if missing := left_out(prompt, pinned):
+            rationale += (f" Pinned items left out: the generator reads {generator.max_prompt_tokens} prompt tokens "
+                          f"and they need more ({'; '.join(missing)}). Unpin or shorten one.")
+        self._save(state, prompt=prompt, negative_prompt=negative, rationale=rationale,
                    fallback=refined.fallback, style=job.style.name if job.style else "",
                    params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler))
 

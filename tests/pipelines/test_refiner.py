@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipelines.base import Memory, RefineRequest, count_words
+from pipelines.base import Memory, Reaction, RefineRequest, count_words
 from pipelines.device import best_placement
 from pipelines.presets import PRESETS
 from pipelines.prompting import SYSTEM_PROMPT, parse_reply, refined, user_message
@@ -43,15 +43,14 @@ def test_the_reply_streams_token_by_token_and_adds_up_to_the_raw_reply(tiny_regi
 
 def test_a_garbage_reply_falls_back_to_the_brief_and_the_designers_words(tiny_registry):
     memory = Memory(brief=BRIEF, pinned=("the word JAZZ in gold",), corrections=("more contrast",),
-                    rejections=("candidate 2: too busy",))
+                    rejections=(Reaction(round=1, candidate=2, reason="too busy"),))
 
     result = refine(tiny_registry, memory)
 
     assert parse_reply(result.raw) is None  # random weights: the reply is unusable
     assert result.fallback is True
-    assert result.prompt.startswith("the word JAZZ in gold")  # pinned phrases come first, word for word
-    assert "more contrast" in result.prompt
-    assert BRIEF in result.prompt
+    # Pinned phrases first, word for word; then the brief's subject, the latest correction, the rest of the brief.
+    assert result.prompt == "the word JAZZ in gold, a poster for a jazz night, more contrast, navy and gold, art deco"
     assert "too busy" in result.negative  # what the designer rejected is avoided
     assert "brief" in result.rationale.lower()
 

@@ -90,7 +90,7 @@ class InstantRefiner:
 
 
 class InstantGenerator:
-    model_id, scheduler, max_prompt_tokens = "instant/generator", "none", 75
+    model_id, scheduler, max_prompt_tokens, prompt_language = "instant/generator", "none", 75, "English"
 
     def count_prompt_tokens(self, text: str) -> int:
         return len(text.split())
