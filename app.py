@@ -22,7 +22,7 @@ from studio.core import limits  # noqa: E402
 from studio.engine import Studio  # noqa: E402
 from studio.settings import choose_preset, parse_settings, storage_notes  # noqa: E402
 from studio.services.sessions import Store, StoreError  # noqa: E402
-from studio.ui import CSS, HEAD, build_ui  # noqa: E402
+from studio.ui import CSS, HEAD, I18N, build_ui  # noqa: E402
 from studio.ui.identity import browser_secret  # noqa: E402
 
 log = logging.getLogger("design-collaborator")
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                     browser_secret=browser_secret(settings.data_dir))
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=8)
     demo.launch(server_name=settings.host, server_port=settings.port, share=settings.share,
-                auth=list(settings.auth) or None, css=CSS, head=HEAD, show_error=True,
+                auth=list(settings.auth) or None, css=CSS, head=HEAD, i18n=I18N, show_error=True,
                 blocked_paths=[str(store.db_path), str(settings.data_dir), ".env"], footer_links=["api"],
                 max_file_size=limits.MAX_UPLOAD_BYTES, prevent_thread_lock=True)
     if settings.preload:  # the page is up: load the models behind it while the designer writes a brief

@@ -20,3 +20,21 @@ if (window.innerWidth < 768) {
     requestAnimationFrame(() => toggle.click());  // once the sidebar's own handlers are attached
   }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
 }
+
+// The language switch: Gradio's own locale, which translates every label of the page (the studio's, from its
+// gr.I18n, and Gradio's own). Gradio's settings panel sets it through `changeLocale`, exported by one of the
+// modules the page has already loaded; importing a loaded module again runs nothing and gives the same store.
+window.studioLocale = async (locale) => {
+  const loaded = performance.getEntriesByType("resource").map((entry) => entry.name)
+    .filter((name) => /\/assets\/[\w.-]+\.js$/.test(name))
+    .sort((a, b) => /\/core-/.test(b) - /\/core-/.test(a));  // it lives in core-*.js in Gradio 6
+  for (const url of loaded) {
+    const module = await import(url);
+    if (typeof module.changeLocale === "function") {
+      module.changeLocale(locale);
+      return locale;
+    }
+  }
+  console.warn("Design Collaborator: Gradio's changeLocale was not found; labels keep their language.");
+  return locale;
+};

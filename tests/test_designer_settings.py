@@ -16,6 +16,7 @@ from fakes import PausingCritic, ScriptedCritic, SwappedModels
 from studio.core.params import RANDOM_SEED
 from studio.core.session import RoundStatus, session_to_dict
 from studio.engine import RoundParams, Studio, StudioError
+from studio.core.messages import Message
 from studio.engine.events import Critiquing, Finished
 
 BRIEF = "a jazz night poster, navy and gold, with a saxophone"
@@ -60,7 +61,7 @@ def test_stop_pressed_while_the_critic_reads_ends_the_round_interrupted_with_its
             go_on.set()
 
     stopped = events[-1].round
-    assert (stopped.status, stopped.error) == (RoundStatus.INTERRUPTED, "stopped by the designer")
+    assert (stopped.status, stopped.error) == (RoundStatus.INTERRUPTED, Message("round.stopped"))
     assert len(stopped.candidates) == 2 and all(c.critique is None for c in stopped.candidates)
     assert studio.open_session("alice", session.id).rounds[0] == stopped
 

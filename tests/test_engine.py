@@ -28,6 +28,7 @@ from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
 from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent, Started
 from studio.core.session import Mark, Round, RoundStatus, session_to_dict
+from studio.core.messages import Message
 from studio.services.sessions import Store
 
 BRIEF = "a jazz night poster, navy and gold, with a saxophone"
@@ -113,7 +114,7 @@ def test_three_rounds_with_feedback_reach_the_refiner_and_are_stored(store):
     assert all(len(e.previews) == 4 and all(isinstance(p, Image.Image) for p in e.previews) for e in rendering)
     assert [e.count for e in events if isinstance(e, Critiquing)] == [4]
     round1 = finished(events)
-    assert round1.status is RoundStatus.DONE and round1.error == ""
+    assert round1.status is RoundStatus.DONE and round1.error is None
     assert round1 == stored_round(studio, "alice", session.id, 0)  # Finished carries what the store holds
 
     # The designer reacts.
@@ -222,7 +223,7 @@ def test_stop_mid_round_interrupts_it_and_keeps_the_session_working(store, tiny_
             assert stoppable.cancel("alice", session.id) is True
             go_on.set()
     stopped = finished(events)
-    assert (stopped.index, stopped.status, stopped.error) == (1, RoundStatus.INTERRUPTED, "stopped by the designer")
+    assert (stopped.index, stopped.status, stopped.error) == (1, RoundStatus.INTERRUPTED, Message("round.stopped"))
     assert not any(isinstance(e, Critiquing) for e in events) and stopped.candidates == ()
     assert stored_round(studio, "alice", session.id, 1) == stopped
     assert stored_round(studio, "alice", session.id, 0) == before
@@ -447,7 +448,7 @@ def test_a_model_failure_ends_the_round_failed_and_keeps_earlier_rounds(store, t
     events = run(broken, "alice", session.id, "warmer palette", count=2)
     failed = finished(events)
     assert (failed.index, failed.status, failed.candidates) == (1, RoundStatus.FAILED, ())
-    assert re.search(error, failed.error), failed.error
+    assert re.search(error, str(failed.error)), failed.error
     assert events[-1].message.startswith("Round 2 failed: ")
     assert stored_round(studio, "alice", session.id, 1) == failed
     assert stored_round(studio, "alice", session.id, 0) == before

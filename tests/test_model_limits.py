@@ -32,7 +32,7 @@ def test_a_long_checklist_item_and_a_long_reason_never_fail_a_round(studio):
 
     second = round_of(studio, session.id, "warmer")
 
-    assert (second.status, second.error) == (RoundStatus.DONE, "")
+    assert (second.status, second.error) == (RoundStatus.DONE, None)
 
 
 def test_a_question_as_long_as_the_limit_allows_gets_an_answer(studio):

@@ -11,7 +11,9 @@ import pytest
 
 from studio.engine import StudioError
 from studio.ui import presenters
+from studio.engine.validation import whole
 from studio.ui.handlers import Handlers
+from studio.ui.locales import words
 from studio.ui.wiring import endpoint
 
 UI = Path(__file__).resolve().parents[1] / "studio" / "ui"
@@ -116,28 +118,28 @@ def test_a_thumbnail_caption_is_short_and_the_legend_explains_it(handlers, studi
     caption = presenters.candidate_caption(candidate)
 
     assert caption.startswith("#1 · ") and len(caption) <= 24
-    assert "Score" in presenters.LEGEND and "✓ ✗ ?" in presenters.LEGEND
+    assert "Score" in words("legend", "en") and "✓ ✗ ?" in words("legend", "en")
 
 
-def refusing(owner, session_id):
-    raise StudioError("Seed must be a whole number, not 2.5.")
+def refusing(handlers, owner, session_id):
+    whole("seed", 2.5, -1, 100)
 
 
-def test_a_refusal_on_the_page_is_a_toast_that_changes_no_output(monkeypatch):
+def test_a_refusal_on_the_page_is_a_toast_that_changes_no_output(monkeypatch, handlers):
     warned = []
     monkeypatch.setattr(gr, "Warning", warned.append)
     page = type("Page", (), {})()
-    fn = endpoint(page, ["session_id"], refusing, ["status"], "refusing")
+    fn = endpoint(page, handlers, ["session_id"], refusing, ["status"], "refusing")
 
-    assert fn("abc", "a-browser-id", None) == gr.skip()
+    assert fn("abc", "a-browser-id", "en", None) == gr.skip()
     assert warned == ["Seed must be a whole number, not 2.5."]
 
 
-def test_a_refusal_over_the_api_is_an_error_with_the_same_message():
-    fn = endpoint(type("Page", (), {})(), ["session_id"], refusing, ["status"], "refusing")
+def test_a_refusal_over_the_api_is_an_error_with_the_same_message(handlers):
+    fn = endpoint(type("Page", (), {})(), handlers, ["session_id"], refusing, ["status"], "refusing")
 
     with pytest.raises(gr.Error, match="Seed must be a whole number, not 2.5."):
-        fn("abc", "", None)  # no browser id: the caller never ran the page's load, so it is a script
+        fn("abc", "", "en", None)  # no browser id: the caller never ran the page's load, so it is a script
 
 
 def test_the_page_stays_small_and_keeps_to_its_room():

@@ -6,6 +6,7 @@ import json
 from studio.core.critique import Critique
 from pipelines.base import Reaction
 from studio.core.memory import build_memory
+from studio.core.messages import Message
 from studio.core.session import (
     Candidate,
     Feedback,
@@ -45,7 +46,7 @@ def make_session() -> Session:
     )
     round1 = Round(index=1, message="more saxophone", status=RoundStatus.FAILED, parent=0,
                    params=make_params(strength=0.6, reference="images/s1/r0-c0.png", mask="images/s1/m.png"),
-                   fallback=True, error="out of memory", created=200.0)
+                   fallback=True, error=Message("round.out_of_memory"), created=200.0)
     return Session(id="s1", owner="ana", title="Jazz poster", brief="a jazz festival poster, red and black",
                    preset="tiny", created=100.0, updated=200.0, rounds=(round0, round1),
                    feedback=(Feedback(round_index=0, kind=FeedbackKind.CORRECTION, text="bigger type",

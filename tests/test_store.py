@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 from studio.core.critique import ItemCheck
+from studio.core.messages import Message
 from studio.core.session import SCHEMA_VERSION, Candidate, Round, RoundStatus, Session, session_to_dict
 import studio.services.sessions as sessions_module
 from studio.services.sessions import INTERRUPTED_ERROR, MIGRATIONS, Store, StoreError, default_data_dir
@@ -154,15 +155,52 @@ def test_a_database_written_before_the_json_had_a_version_migrates_and_loads_los
     assert query_at(data, "PRAGMA user_version") == [(len(MIGRATIONS),)]
     stored_round = json.loads(query_at(data, "SELECT data FROM rounds")[0][0])
     stored_design = json.loads(query_at(data, "SELECT design FROM sessions")[0][0])
-    assert stored_round["schema"] == stored_design["schema"] == SCHEMA_VERSION == 2
+    assert stored_round["schema"] == stored_design["schema"] == SCHEMA_VERSION == 3
     # Every value the old JSON held is in the loaded session, and the old JSON is what it writes back, plus the new.
     again = session_to_dict(session)
     round_dict = again["rounds"][0]
-    assert round_dict == {**json.loads(V1_ROUND), "schema": 2,
+    assert round_dict == {**json.loads(V1_ROUND), "schema": 3, "error": None,
                           "params": {**json.loads(V1_ROUND)["params"], "start_from": None}}
     assert {k: again[k] for k in json.loads(V1_DESIGN)} == json.loads(V1_DESIGN)
     assert session.settings == {} and session.checklist[0].pinned
     assert isinstance(session.rounds[0].candidates[0].critique.checks[0], ItemCheck)
+
+
+def schema_2_database(folder: Path, errors: list[str]) -> Path:
+    """A database as the studio of schema 2 left it: one round per error, its error in English prose, and a
+    candidate the safety check withheld."""
+    folder = schema_1_database(folder)
+    candidate = {**json.loads(V1_ROUND)["candidates"][0], "caption": "withheld by the safety check",
+                 "withheld": "exposed anus", "critique": None}
+    with contextlib.closing(sqlite3.connect(folder / "studio.db")) as db:
+        MIGRATIONS[2](db)  # the session's JSON as schema 2 wrote it
+        db.execute("DELETE FROM rounds")
+        for index, error in enumerate(errors):
+            r = {**json.loads(V1_ROUND), "index": index, "error": error, "schema": 2, "candidates": [candidate],
+                 "params": {**json.loads(V1_ROUND)["params"], "start_from": None}}
+            db.execute("INSERT INTO rounds (session_id, idx, status, data) VALUES ('s1', ?, 'failed', ?)",
+                       (index, json.dumps(r)))
+        db.execute("PRAGMA user_version = 3")
+        db.commit()
+    return folder
+
+
+def test_a_schema_2_database_keeps_its_round_errors_as_codes_a_reader_sees_in_their_language(tmp_path):
+    recorded = "Could not load tiny/sd (generator): gone."
+    data = schema_2_database(tmp_path / "data", ["", "stopped by the designer",
+                                                 "interrupted: the studio stopped while this round ran", recorded])
+
+    with Store(data) as store:
+        rounds = store.load_session("s1").rounds
+
+    assert [r.error for r in rounds] == [None, Message("round.stopped"), INTERRUPTED_ERROR,
+                                         Message("round.recorded", {"text": recorded})]
+    assert [r.error.text("zh") for r in rounds[1:3]] == ["设计师已停止", "已中断：这一轮进行时工作室停止了"]
+    assert str(rounds[3].error) == recorded  # words the studio no longer knows stay as they were written
+    stored = [json.loads(data) for (data,) in query_at(data, "SELECT data FROM rounds ORDER BY idx")]
+    assert stored[1]["error"] == {"code": "round.stopped", "args": {}} and stored[0]["error"] is None
+    # A withheld candidate's caption is no English sentence: its `withheld` says why.
+    assert {(c.caption, c.withheld) for r in rounds for c in r.candidates} == {("", "exposed anus")}
 
 
 def test_a_python_migration_step_that_fails_changes_nothing(tmp_path, monkeypatch):

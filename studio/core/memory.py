@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pipelines.base import Memory, Preference, Reaction
 from studio.core.critique import ChecklistItem
+from studio.core.messages import Message
 from studio.core.session import FeedbackKind, Mark, Round, Session, find_round, last_done_round
 
 
@@ -67,13 +68,21 @@ def build_memory(session: Session) -> Memory:
 class Agreement:
     agreed: int
     total: int
-    disagreements: tuple[str, ...]  # "round 2: you picked 3, the critic ranked 1 first"
+    misses: tuple[Message, ...]  # each pick the critic did not rank first: its round, the pick, the critic's first
+
+    @property
+    def note(self) -> Message:
+        if not self.total:
+            return Message("agreement.none")
+        return Message("agreement.counted", {"agreed": self.agreed, "total": self.total})
 
     @property
     def line(self) -> str:
-        if not self.total:
-            return "No picks yet: pick a candidate to see whether the critic agrees with you."
-        return f"The critic ranked your pick first {self.agreed} of {self.total} times."
+        return self.note.text()
+
+    @property
+    def disagreements(self) -> tuple[str, ...]:  # "round 2: you picked 3, the critic ranked 1 first"
+        return tuple(m.text() for m in self.misses)
 
 
 def agreement(session: Session) -> Agreement:
@@ -92,6 +101,6 @@ def agreement(session: Session) -> Agreement:
         if order[0].index == candidate:
             agreed += 1
         else:
-            disagreements.append(f"round {r.index + 1}: you picked {candidate + 1}, "
-                                 f"the critic ranked {order[0].index + 1} first")
+            disagreements.append(Message("agreement.miss", {"round": r.index + 1, "picked": candidate + 1,
+                                                            "first": order[0].index + 1}))
     return Agreement(agreed, agreed + len(disagreements), tuple(disagreements))

@@ -36,34 +36,27 @@ class RoundParams:
 
 @dataclass(frozen=True)
 class Setting:
-    """One round setting: its API name, its label on the page, and its bounds (None: the preset's)."""
+    """One round setting: its API name, its kind of control, and its bounds (None: the preset's). Its label and
+    help, in English and Chinese, are the page's words (studio/core/texts.py FIELDS, studio/ui/locales.py)."""
 
     name: str
-    label: str
     kind: str  # "whole" | "number" | "size" | "text" | "style" | "image" | "start"
-    help: str = ""
     low: float | None = None
     high: float | None = None
     step: float | None = None
 
 
 ROUND_SETTINGS: tuple[Setting, ...] = (
-    Setting("count", "Candidates", "whole", "how many images a round renders",
-            limits.MIN_CANDIDATES, limits.MAX_CANDIDATES, 1),
-    Setting("steps", "Steps", "whole", "denoising steps: more is slower and usually finer",
-            limits.MIN_STEPS, limits.MAX_STEPS, 1),
-    Setting("size", "Size (px)", "size", "width and height, a multiple of 64", limits.MIN_SIZE, None,
-            limits.SIZE_MULTIPLE),
-    Setting("guidance", "Guidance", "number", "how closely the image follows the prompt",
-            limits.MIN_GUIDANCE, limits.MAX_GUIDANCE, 0.5),
-    Setting("seed", "Seed", "whole", f"{RANDOM_SEED} draws a new one each round; a fixed seed repeats a picture",
-            RANDOM_SEED, limits.MAX_SEED, 1),
-    Setting("style", "Style", "style", "a look applied to every prompt; it suggests steps and guidance"),
-    Setting("negative", "Avoid (negative prompt)", "text", "added to what the refiner asks the model to avoid"),
-    Setting("strength", "Strength", "number", "how far to move from a reference or a chosen candidate",
-            limits.MIN_STRENGTH, limits.MAX_STRENGTH, 0.05),
-    Setting("reference", "Reference image", "image", "an image to start from (PNG, JPEG or WebP)"),
-    Setting("start_from", "Start from", "start", "a candidate to start from, as 'round.candidate' (e.g. '2.3')"),
+    Setting("count", "whole", limits.MIN_CANDIDATES, limits.MAX_CANDIDATES, 1),
+    Setting("steps", "whole", limits.MIN_STEPS, limits.MAX_STEPS, 1),
+    Setting("size", "size", limits.MIN_SIZE, None, limits.SIZE_MULTIPLE),
+    Setting("guidance", "number", limits.MIN_GUIDANCE, limits.MAX_GUIDANCE, 0.5),
+    Setting("seed", "whole", RANDOM_SEED, limits.MAX_SEED, 1),
+    Setting("style", "style"),
+    Setting("negative", "text"),
+    Setting("strength", "number", limits.MIN_STRENGTH, limits.MAX_STRENGTH, 0.05),
+    Setting("reference", "image"),
+    Setting("start_from", "start"),
 )
 SETTING_NAMES = tuple(s.name for s in ROUND_SETTINGS)
 

@@ -12,8 +12,9 @@ from enum import Enum
 from typing import Any
 
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
+from studio.core.messages import Message
 
-SCHEMA_VERSION = 2  # of the stored JSON; 1 had no version. The store migrates older rows (services/sessions.py)
+SCHEMA_VERSION = 3  # of the stored JSON; 1 had no version. The store migrates older rows (services/migrations.py)
 
 
 class RoundStatus(str, Enum):
@@ -83,7 +84,7 @@ class Round:
     params: RenderParams | None = None
     candidates: tuple[Candidate, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
-    error: str = ""
+    error: Message | None = None  # why it failed or stopped: the studio's words, as a code and its arguments
     created: float = 0.0
 
 
@@ -244,6 +245,7 @@ def round_from_dict(d: dict) -> Round:
     return Round(**{
         **d,
         "status": RoundStatus(d["status"]),
+        "error": Message.from_dict(d["error"]) if d.get("error") else None,
         "params": params_from_dict(d["params"]),
         "candidates": tuple(candidate_from_dict(c) for c in d["candidates"]),
     })

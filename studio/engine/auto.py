@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from studio.core.memory import ranked
+from studio.core.messages import Message
 from studio.core.params import RoundParams
 from studio.core.session import Feedback, FeedbackKind, Round, RoundStatus, Session, apply_feedback
 from studio.engine.events import AutoProgress, AutoStopped, Finished, RoundEvent
@@ -23,11 +24,12 @@ class AutoRounds:
         self.store, self.planner, self.runner, self.clock = store, planner, runner, clock
 
     def run(self, session: Session, total: int, params: RoundParams) -> Iterator[RoundEvent]:
-        best, reason, index = None, f"all {total} round{'s' if total != 1 else ''} ran", len(session.rounds)
+        best, index = None, len(session.rounds)
+        reason = Message("auto.all_ran", {"total": total}) if total != 1 else Message("auto.all_ran_one")
         with self.runner.auto_run(session.id) as stop:
             for number in range(1, total + 1):
                 if stop.is_set():
-                    reason = "stopped by the designer"
+                    reason = Message("round.stopped")
                     break
                 yield AutoProgress(session.id, index, number, total, best)
                 finished = None
@@ -36,24 +38,24 @@ class AutoRounds:
                     yield event
                 index = finished.index + 1
                 if finished.status is not RoundStatus.DONE:
-                    reason = "stopped by the designer" if finished.status is RoundStatus.INTERRUPTED else \
-                        f"round {finished.index + 1} failed"
+                    reason = Message("round.stopped") if finished.status is RoundStatus.INTERRUPTED else \
+                        Message("auto.round_failed", {"round": finished.index + 1})
                     break
                 top = self._keep_best(session.id, finished)
                 improved = best is None or top.score >= best + MIN_SCORE_GAIN
                 best = top.score if best is None else max(best, top.score)
                 if top.critique and top.critique.checks and all(c.verdict == "pass" for c in top.critique.checks):
-                    reason = "every checklist item passes"
+                    reason = Message("auto.all_pass")
                     break
                 if not improved:
-                    reason = "the best score stopped improving"
+                    reason = Message("auto.no_gain")
                     break
         yield AutoStopped(session.id, index, reason, best)
 
     def _now(self, session: Session) -> Session:
         now = self.store.load_session(session.id)
         if now is None:
-            raise StudioError("No such session. It may have been deleted; pick one from your list.")
+            raise StudioError("session.missing")
         return now
 
     def _keep_best(self, session_id: str, finished: Round):

@@ -6,7 +6,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from studio.core.messages import Message
 from studio.core.session import Round
+from studio.core.texts import ENGINE
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -18,8 +20,14 @@ class RoundEvent:
     round_index: int
 
     @property
-    def message(self) -> str:
+    def note(self) -> Message:
+        """What the event says, as a code and its arguments: the page says it in the reader's language."""
         raise NotImplementedError
+
+    @property
+    def message(self) -> str:
+        """The note in English (API callers, logs)."""
+        return self.note.text()
 
 
 @dataclass(frozen=True)
@@ -27,8 +35,8 @@ class Started(RoundEvent):
     round: Round
 
     @property
-    def message(self) -> str:
-        return f"Round {self.round_index + 1} started."
+    def note(self) -> Message:
+        return Message("progress.started", {"round": self.round_index + 1})
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,9 @@ class Loading(RoundEvent):
     done: bool
 
     @property
-    def message(self) -> str:
-        return f"{'Loaded' if self.done else 'Loading'} the {self.role} ({self.model_id})" + ("." if self.done else "...")
+    def note(self) -> Message:
+        role = Message(f"role.{self.role}") if f"role.{self.role}" in ENGINE else self.role
+        return Message("progress.loaded" if self.done else "progress.loading", {"role": role, "model_id": self.model_id})
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,8 @@ class Refining(RoundEvent):
     text: str  # the refiner's reply so far, streamed
 
     @property
-    def message(self) -> str:
-        return "Writing the prompt..."
+    def note(self) -> Message:
+        return Message("progress.refining")
 
 
 @dataclass(frozen=True)
@@ -58,8 +67,8 @@ class Rendering(RoundEvent):
     previews: tuple[Image, ...] = ()
 
     @property
-    def message(self) -> str:
-        return f"Rendering: step {self.step}/{self.total}"
+    def note(self) -> Message:
+        return Message("progress.rendering", {"step": self.step, "total": self.total})
 
 
 @dataclass(frozen=True)
@@ -67,8 +76,8 @@ class Critiquing(RoundEvent):
     count: int
 
     @property
-    def message(self) -> str:
-        return f"Critiquing {self.count} candidates..."
+    def note(self) -> Message:
+        return Message("progress.critiquing", {"count": self.count})
 
 
 @dataclass(frozen=True)
@@ -78,9 +87,11 @@ class Finished(RoundEvent):
     round: Round
 
     @property
-    def message(self) -> str:
-        status = self.round.status.value
-        return f"Round {self.round_index + 1} {status}" + (f": {self.round.error}" if self.round.error else ".")
+    def note(self) -> Message:
+        said = {"round": self.round_index + 1, "status": Message(f"status.{self.round.status.value}")}
+        if self.round.error:
+            return Message("progress.ended_because", {**said, "error": self.round.error})
+        return Message("progress.ended", said)
 
 
 @dataclass(frozen=True)
@@ -90,8 +101,8 @@ class Planning(RoundEvent):
     what: str  # "checklist" | "directions"
 
     @property
-    def message(self) -> str:
-        return "Turning the brief into a checklist..." if self.what == "checklist" else "Proposing directions..."
+    def note(self) -> Message:
+        return Message(f"progress.{self.what}")
 
 
 @dataclass(frozen=True)
@@ -101,19 +112,26 @@ class AutoProgress(RoundEvent):
     best_score: float | None
 
     @property
-    def message(self) -> str:
-        best = f", best score so far {self.best_score:.0f}" if self.best_score is not None else ""
-        return f"Auto-round {self.number}/{self.total}{best}"
+    def note(self) -> Message:
+        said = {"number": self.number, "total": self.total}
+        if self.best_score is None:
+            return Message("progress.auto_round", said)
+        return Message("progress.auto_round_best", {**said, "best": self.best_score})
 
 
 @dataclass(frozen=True)
 class AutoStopped(RoundEvent):
-    reason: str
+    why: Message
     best_score: float | None
 
     @property
-    def message(self) -> str:
-        return f"Auto-rounds stopped: {self.reason}."
+    def reason(self) -> str:
+        """Why the run stopped, in English."""
+        return self.why.text()
+
+    @property
+    def note(self) -> Message:
+        return Message("progress.auto_stopped", {"reason": self.why})
 
 
 def throttled(events: Iterator[RoundEvent], interval: float = 0.1,

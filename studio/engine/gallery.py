@@ -16,15 +16,15 @@ def opened(store: Store, relative: str) -> Image.Image:
             image.load()
             return image.copy()
     except (OSError, ValueError) as err:  # a file lost since (recover() drops its row at the next start)
-        raise StudioError("That image is missing from the data folder; run the round again.") from err
+        raise StudioError("image.missing") from err
 
 
 def round_images(store: Store, session: Session, round_index) -> list[tuple[Image.Image, Candidate]]:
     """Each candidate of the round, its image opened, in order."""
-    index = checks.whole("The round", round_index, 0, 10**6)
+    index = checks.whole("round", round_index, 0, 10**6)
     round_ = find_round(session, index)
     if round_ is None:
-        raise StudioError(f"There is no round {index + 1} in this session.")
+        raise StudioError("round.missing", round=index + 1)
     return [(opened(store, c.image), c) for c in round_.candidates]
 
 
@@ -33,5 +33,5 @@ def session_image(store: Store, session: Session, relative) -> Image.Image:
     known = {c.image for r in session.rounds for c in r.candidates}
     known |= {path for r in session.rounds if r.params for path in (r.params.reference, r.params.mask) if path}
     if not isinstance(relative, str) or relative not in known:
-        raise StudioError("There is no such image in this session.")
+        raise StudioError("image.unknown")
     return opened(store, relative)

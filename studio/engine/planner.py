@@ -51,11 +51,11 @@ class RoundPlanner:
         self.upload_roots, self.clock = upload_roots, clock
 
     def plan(self, session: Session, message: str, params: RoundParams, auto: bool = False) -> RoundPlan:
-        message = checks.text("Your message", message, limits.MAX_MESSAGE_CHARS)
+        message = checks.text("message", message, limits.MAX_MESSAGE_CHARS)
         if not isinstance(params, RoundParams):
-            raise StudioError("Round settings must be a RoundParams.")
+            raise StudioError("settings.not_round_params")
         style = checks.style(params.style, self.styles)
-        directions = checks.whole("Directions", params.directions, 0, limits.MAX_DIRECTIONS)
+        directions = checks.whole("directions", params.directions, 0, limits.MAX_DIRECTIONS)
         # Inspire's count is the number of directions: the designer's own count setting stays as it was.
         asked = replace(params, count=session.settings.get("count", RoundParams.count)) if directions else params
         if directions:  # one candidate per direction
@@ -72,35 +72,35 @@ class RoundPlanner:
         preset = self.preset
         if style is not None:  # a style's suggested settings fill in what the designer left open
             p = replace(p, **{k: v for k, v in style.suggested.items() if getattr(p, k) is None})
-        count = checks.whole("The number of candidates", p.count, limits.MIN_CANDIDATES, limits.MAX_CANDIDATES)
-        steps = checks.whole("Steps", preset.steps if p.steps is None else p.steps, limits.MIN_STEPS, limits.MAX_STEPS)
-        guidance = checks.number("Guidance", preset.guidance if p.guidance is None else p.guidance,
+        count = checks.whole("candidate_count", p.count, limits.MIN_CANDIDATES, limits.MAX_CANDIDATES)
+        steps = checks.whole("steps", preset.steps if p.steps is None else p.steps, limits.MIN_STEPS, limits.MAX_STEPS)
+        guidance = checks.number("guidance", preset.guidance if p.guidance is None else p.guidance,
                                  limits.MIN_GUIDANCE, limits.MAX_GUIDANCE)
-        width = checks.size("Width", preset.size if p.width is None else p.width, preset.max_size)
-        height = checks.size("Height", preset.size if p.height is None else p.height, preset.max_size)
+        width = checks.size("width", preset.size if p.width is None else p.width, preset.max_size)
+        height = checks.size("height", preset.size if p.height is None else p.height, preset.max_size)
         seed = random.randrange(limits.MAX_SEED - count) if p.seed is None else \
-            checks.whole("The seed", p.seed, 0, limits.MAX_SEED - count)
+            checks.whole("first_seed", p.seed, 0, limits.MAX_SEED - count)
         return RenderRequest(
             prompt="", seeds=tuple(range(seed, seed + count)), width=width, height=height, steps=steps,
-            guidance=guidance, negative=checks.text("The negative prompt", p.negative, limits.MAX_MESSAGE_CHARS),
-            strength=checks.number("Strength", p.strength, limits.MIN_STRENGTH, limits.MAX_STRENGTH))
+            guidance=guidance, negative=checks.text("negative_prompt", p.negative, limits.MAX_MESSAGE_CHARS),
+            strength=checks.number("strength", p.strength, limits.MIN_STRENGTH, limits.MAX_STRENGTH))
 
     def start_images(self, session: Session, p: RoundParams):
         """(start image, mask, start candidate): a chosen candidate or an upload, and a mask over it."""
         init = start = None
         if p.from_candidate is not None:
             if not isinstance(p.from_candidate, (tuple, list)) or len(p.from_candidate) != 2:
-                raise StudioError("Say which candidate to start from as (round, candidate).")
+                raise StudioError("start.which_candidate")
             round_, chosen = start_candidate(session, *p.from_candidate)
             init = Image.open(self.store.image_path(chosen.image)).convert("RGB")
             start = (round_.index, chosen.index)
         if p.reference is not None:
             if init is not None:
-                raise StudioError("Start from a candidate or from an uploaded reference, not both.")
-            init = open_upload(p.reference, "The reference", self.upload_roots).convert("RGB")
-        mask = open_upload(p.mask, "The mask", self.upload_roots).convert("L") if p.mask is not None else None
+                raise StudioError("start.both")
+            init = open_upload(p.reference, "reference_file", self.upload_roots).convert("RGB")
+        mask = open_upload(p.mask, "mask", self.upload_roots).convert("L") if p.mask is not None else None
         if mask is not None and init is None:
-            raise StudioError("A mask marks a region of an image: choose a candidate or upload a reference too.")
+            raise StudioError("mask.without_image")
         return init, mask, start
 
     def save_running_round(self, plan: RoundPlan, cancel: threading.Event) -> RoundJob:
@@ -108,7 +108,7 @@ class RoundPlanner:
         The settings it runs with are kept with the session in the same write."""
         session = self.store.load_session(plan.session_id)  # as it is now, not as it was when asked
         if session is None:
-            raise StudioError("No such session. It may have been deleted; pick one from your list.")
+            raise StudioError("session.missing")
         index = max((r.index for r in session.rounds), default=-1) + 1
         request = plan.request
         if plan.start_image is not None and math.floor(request.steps * request.strength) < 1:
@@ -139,10 +139,10 @@ class RoundPlanner:
 
 
 def start_candidate(session: Session, round_index, candidate) -> tuple[Round, Candidate]:
-    r = checks.whole("The round", round_index, 0, 10**6)
-    c = checks.whole("The candidate", candidate, 0, 10**6)
+    r = checks.whole("round", round_index, 0, 10**6)
+    c = checks.whole("candidate", candidate, 0, 10**6)
     round_ = find_round(session, r)
     chosen = next((x for x in round_.candidates if x.index == c), None) if round_ else None
     if chosen is None:
-        raise StudioError(f"There is no candidate {c + 1} in round {r + 1}.")
+        raise StudioError("candidate.missing", candidate=c + 1, round=r + 1)
     return round_, chosen

@@ -46,13 +46,13 @@ class RoundRunner:
         cancel = threading.Event()
         with self._lock:
             if plan.session_id in self._cancels:
-                raise StudioError("A round is already running in this session. Wait for it, or press Stop.")
+                raise StudioError("round.already_running")
             self._cancels[plan.session_id] = cancel
         try:
             try:
                 job = self.planner.save_running_round(plan, cancel)
             except OSError as err:  # disk full or read-only while keeping the start image
-                raise StudioError(human_error(err)) from err
+                raise StudioError.of(human_error(err)) from err
             # The worker starts before the first event: a caller that leaves at once still ends it.
             events: queue.Queue = queue.Queue()
             threading.Thread(target=self.worker.run, args=(job, events.put), daemon=True,

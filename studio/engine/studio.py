@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 from PIL import Image
 
 from pipelines.base import Captioner, Critic, Generator, ModelLoadError, Refiner
+from pipelines.checklist import words_to_show
 from pipelines.presets import Preset
 from pipelines.safety import SafetyChecker
 from studio.core import limits
@@ -70,8 +71,8 @@ class Studio:
     # ------------------------------------------------------------ sessions
     def start_session(self, owner: str, brief: str, title: str = "") -> Session:
         owner = checks.owner(owner)
-        brief = checks.text("The brief", brief, limits.MAX_BRIEF_CHARS, required=True)
-        title = checks.text("The title", title, limits.MAX_TITLE_CHARS) or title_from(brief)
+        brief = checks.text("brief", brief, limits.MAX_BRIEF_CHARS, required=True)
+        title = checks.text("title", title, limits.MAX_TITLE_CHARS) or title_from(brief)
         now = self.clock()
         session = Session(id=uuid.uuid4().hex, owner=owner, title=title, brief=brief,
                           preset=self.preset.name, created=now, updated=now)
@@ -85,18 +86,18 @@ class Studio:
         owner = checks.owner(owner)
         session = self.store.load_session(checks.session_id(session_id))
         if session is None or session.owner != owner:  # another owner's session looks just like a missing one
-            raise StudioError("No such session. It may have been deleted; pick one from your list.")
+            raise StudioError("session.missing")
         return session
 
     def rename(self, owner: str, session_id: str, title: str) -> Session:
         session = self.open_session(owner, session_id)
-        title = checks.text("The title", title, limits.MAX_TITLE_CHARS, required=True)
+        title = checks.text("title", title, limits.MAX_TITLE_CHARS, required=True)
         return self.store.update_session(session.id, lambda s: replace(s, title=title, updated=self.clock()))
 
     def delete(self, owner: str, session_id: str) -> None:
         session = self.open_session(owner, session_id)
         if self._runner.is_running(session.id):
-            raise StudioError("A round is running in this session. Stop it first, then delete.")
+            raise StudioError("session.running_delete")
         self.store.delete_session(session.id)
 
     def round_images(self, owner: str, session_id: str, round_index: int) -> list[tuple[Image.Image, Candidate]]:
@@ -113,18 +114,18 @@ class Studio:
         """Pick or reject a candidate (with a reason), or add a correction for the next round."""
         session = self.open_session(owner, session_id)
         if not isinstance(kind, str) or kind not in {k.value for k in FeedbackKind}:
-            raise StudioError(f"Feedback is one of pick, reject or correction, not {shown(kind)}.")
-        round_index = checks.whole("The round", round_index, 0, 10**6)
+            raise StudioError("feedback.bad_kind", value=shown(kind))
+        round_index = checks.whole("round", round_index, 0, 10**6)
         round_ = find_round(session, round_index)
         if round_ is None:
-            raise StudioError(f"There is no round {round_index + 1} in this session.")
-        text = checks.text("Your note", text, limits.MAX_MESSAGE_CHARS, required=kind == FeedbackKind.CORRECTION)
+            raise StudioError("round.missing", round=round_index + 1)
+        text = checks.text("note", text, limits.MAX_MESSAGE_CHARS, required=kind == FeedbackKind.CORRECTION)
         if kind != FeedbackKind.CORRECTION and round_.status is RoundStatus.RUNNING:
-            raise StudioError(f"Round {round_.index + 1} is still running; pick or reject once it is done.")
+            raise StudioError("feedback.round_running", round=round_.index + 1)
         if kind == FeedbackKind.CORRECTION:
             candidate = None
         elif candidate is None:
-            raise StudioError(f"Say which candidate to {kind}.")
+            raise StudioError(f"feedback.which_candidate.{kind}")
         else:  # stored as checked: 1.0 -> 1
             candidate = checks.chosen_candidate(session, round_.index, candidate)[1].index
         fb = Feedback(round_index=round_.index, kind=FeedbackKind(kind), text=text, candidate=candidate,
@@ -139,12 +140,17 @@ class Studio:
             s, checklist=clean, checklist_fallback=False, checklist_stale=False, updated=self.clock()))
 
     def edit_brief(self, owner: str, session_id: str, brief: str) -> Session:
-        """A new brief: pinned checklist items stay, the rest is rewritten from it at the next round."""
+        """A new brief: pinned checklist items stay, the rest is rewritten from it at the next round. Words the old
+        brief quoted (pinned on their own) go with it, unless the new brief quotes them too."""
         session = self.open_session(owner, session_id)
-        brief = checks.text("The brief", brief, limits.MAX_BRIEF_CHARS, required=True)
-        return self.store.update_session(session.id, lambda s: replace(
-            s, brief=brief, checklist=tuple(i for i in s.checklist if i.pinned), checklist_stale=True,
-            updated=self.clock()))
+        brief = checks.text("brief", brief, limits.MAX_BRIEF_CHARS, required=True)
+
+        def rewritten(s: Session) -> Session:
+            dropped = {q.lower() for q in words_to_show(s.brief)} - {q.lower() for q in words_to_show(brief)}
+            kept = tuple(i for i in s.checklist if i.pinned and i.quote.lower() not in dropped)
+            return replace(s, brief=brief, checklist=kept, checklist_stale=True, updated=self.clock())
+
+        return self.store.update_session(session.id, rewritten)
 
     def set_preferences(self, owner: str, session_id: str, items) -> Session:
         """The designer's edit of their remembered tastes: rows of (text, 'like' | 'dislike')."""
@@ -158,13 +164,13 @@ class Studio:
     def ask(self, owner: str, session_id: str, round_index: int, candidate: int, question: str) -> Question:
         """Ask the VQA model about one candidate; the answer is kept in the conversation."""
         session = self.open_session(owner, session_id)
-        question = checks.text("Your question", question, limits.MAX_QUESTION_CHARS, required=True)
+        question = checks.text("question", question, limits.MAX_QUESTION_CHARS, required=True)
         round_, chosen = checks.chosen_candidate(session, round_index, candidate)
         image = gallery.opened(self.store, chosen.image).convert("RGB")
         try:
             answer = self._worker.answer(image, question)
         except ModelLoadError as err:
-            raise StudioError(str(err)) from err
+            raise StudioError("model.error", detail=str(err)) from err
         asked = Question(round_.index, chosen.index, question, answer, self.clock())
         self.store.update_session(session.id, lambda s: replace(s, questions=s.questions + (asked,),
                                                                 updated=self.clock()))
@@ -203,7 +209,7 @@ class Studio:
                  params: RoundParams = RoundParams()) -> Iterator[RoundEvent]:
         """Run up to `rounds` rounds on the studio's own judgement (engine/auto.py)."""
         session = self.open_session(owner, session_id)
-        total = checks.whole("Rounds", rounds, 1, limits.MAX_AUTO_ROUNDS)
+        total = checks.whole("rounds", rounds, 1, limits.MAX_AUTO_ROUNDS)
         self._planner.plan(session, "", params)  # refuse bad settings now, before the first round
         return self._auto.run(session, total, params)
 

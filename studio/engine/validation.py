@@ -13,18 +13,30 @@ from PIL import Image, UnidentifiedImageError
 from studio.core.critique import ChecklistItem
 from studio.core import limits
 from studio.core.limits import shown
-from studio.core.params import RANDOM_SEED, ROUND_SETTINGS, SETTING_NAMES, RoundParams
+from studio.core.messages import Message, field_name
+from studio.core.params import RANDOM_SEED, SETTING_NAMES, RoundParams
 from studio.core.session import Candidate, Round, Session, find_round
 from studio.services.styles import Style
 
 
 class StudioError(ValueError):
-    """Bad input or a refused action: the message says what and what to do. Nothing was changed."""
+    """Bad input or a refused action: the message says what and what to do. Nothing was changed.
+
+    It carries a code and its arguments (`message`, said in the reader's language by the page); its str() is the
+    English text, which API callers read."""
+
+    def __init__(self, code: str, **args):
+        self.message = Message(code, args)
+        super().__init__(self.message.text())
+
+    @classmethod
+    def of(cls, message: Message) -> StudioError:
+        return cls(message.code, **message.args)
 
 
 def owner(value) -> str:
     if not isinstance(value, str) or not limits.OWNER_ID.fullmatch(value):
-        raise StudioError("Unknown user. Reload the page to get a fresh browser id, or sign in again.")
+        raise StudioError("who.unknown")
     return value
 
 
@@ -43,16 +55,18 @@ def kept_character(ch: str) -> bool:
     return not (0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE)  # the 66 noncharacters
 
 
+# `what` in the checks below is a field's key (studio/core/texts.py FIELDS): the refusal names it in the reader's
+# language.
 def text(what: str, value, max_chars: int, required: bool = False) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise StudioError(f"{what} must be text.")
+        raise StudioError("text.not_text", what=field_name(what))
     value = "".join(ch for ch in value if kept_character(ch)).strip()
     if required and not value:
-        raise StudioError(f"{what} is empty. Write a few words.")
+        raise StudioError("text.empty", what=field_name(what))
     if len(value) > max_chars:
-        raise StudioError(f"{what} is {len(value):,} characters long; keep it under {max_chars:,}.")
+        raise StudioError("text.too_long", what=field_name(what), length=len(value), limit=max_chars)
     return value
 
 
@@ -60,35 +74,37 @@ def whole(what: str, value, low: int, high: int) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise StudioError(f"{what} must be a whole number, not {shown(value)}.")
+        raise StudioError("number.not_whole", what=field_name(what), value=shown(value))
     if not low <= value <= high:
-        given = value if abs(value) < 10**18 else "a number that large"  # a 5,000-digit int has no str()
-        raise StudioError(f"{what} must be between {low} and {high}, not {given}.")
+        if abs(value) >= 10**18:  # a 5,000-digit int has no str()
+            raise StudioError("number.too_large", what=field_name(what), low=low, high=high)
+        raise StudioError("number.out_of_range", what=field_name(what), low=low, high=high, value=value)
     return value
 
 
 def number(what: str, value, low: float, high: float) -> float:
+    bounds = dict(what=field_name(what), low=f"{low:g}", high=f"{high:g}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StudioError(f"{what} must be a number, not {shown(value)}.")
+        raise StudioError("number.not_number", what=bounds["what"], value=shown(value))
     if isinstance(value, int) and not -2**1023 < value < 2**1023:  # no float holds it
-        raise StudioError(f"{what} must be between {low:g} and {high:g}.")
+        raise StudioError("number.far_out_of_range", **bounds)
     if not math.isfinite(value):
-        raise StudioError(f"{what} must be a number, not {shown(value)}.")
+        raise StudioError("number.not_number", what=bounds["what"], value=shown(value))
     if not low <= value <= high:
-        raise StudioError(f"{what} must be between {low:g} and {high:g}, not {value:g}.")
+        raise StudioError("number.out_of_range", **bounds, value=f"{value:g}")
     return float(value)
 
 
 def size(what: str, value, max_size: int) -> int:
     value = whole(what, value, limits.MIN_SIZE, max_size)
     if value % limits.SIZE_MULTIPLE:
-        raise StudioError(f"{what} must be a multiple of {limits.SIZE_MULTIPLE} pixels, not {value}.")
+        raise StudioError("size.not_multiple", what=field_name(what), multiple=limits.SIZE_MULTIPLE, value=value)
     return value
 
 
 def session_id(value) -> str:
     if not isinstance(value, str) or not limits.SESSION_ID.fullmatch(value):
-        raise StudioError("That is not a session id. Pick a session from your list.")
+        raise StudioError("session.bad_id")
     return value
 
 
@@ -104,7 +120,7 @@ def flag(what: str, value) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
-    raise StudioError(f"{what} must be true or false, not {shown(value)}.")
+    raise StudioError("flag.not_flag", what=field_name(what), value=shown(value))
 
 
 def _rows(what: str, rows, limit: int, width: int) -> list[list]:
@@ -112,39 +128,39 @@ def _rows(what: str, rows, limit: int, width: int) -> list[list]:
     if isinstance(rows, dict):
         rows = rows.get("data")
     if not isinstance(rows, (list, tuple)) or not all(isinstance(r, (list, tuple)) for r in rows):
-        raise StudioError(f"{what} must be a table: a list of rows.")
+        raise StudioError("table.not_table", what=field_name(what))
     rows = [list(r) + [None] * (width - len(r)) for r in rows if any(str(c or "").strip() for c in r)]
     if any(len(r) > width for r in rows):
-        raise StudioError(f"{what} has rows of more than {width} cells; keep to its {width} columns.")
+        raise StudioError("table.too_wide", what=field_name(what), width=width)
     if len(rows) > limit:
-        raise StudioError(f"{what} has {len(rows)} rows; keep it to {limit}.")
+        raise StudioError("table.too_long", what=field_name(what), rows=len(rows), limit=limit)
     return rows
 
 
 def checklist(rows) -> tuple[ChecklistItem, ...]:
     """Rows of (text, kind, pinned) -> checklist items; blank rows are dropped."""
     items = []
-    for text_value, kind, pinned in _rows("The checklist", rows, limits.MAX_CHECKLIST_ITEMS, 3):
-        item = text("A checklist item", text_value, limits.MAX_ITEM_CHARS, required=True)
+    for text_value, kind, pinned in _rows("checklist", rows, limits.MAX_CHECKLIST_ITEMS, 3):
+        item = text("checklist_item", text_value, limits.MAX_ITEM_CHARS, required=True)
         kind = (kind or "visual").strip().lower() if isinstance(kind, (str, type(None))) else kind
         if kind not in ITEM_KINDS:
-            raise StudioError(f"A checklist item's kind is one of {', '.join(ITEM_KINDS)}, not {shown(kind)}.")
+            raise StudioError("checklist.bad_kind", kinds=", ".join(ITEM_KINDS), value=shown(kind))
         quote = ""
         if kind == "text":  # the words to read: what is quoted, or the item without "says"
             found = _QUOTED.search(item)
             quote = found.group(1).strip() if found else re.sub(r"^(says|reads)\s+", "", item, flags=re.I)
-        items.append(ChecklistItem(item, kind, flag("Pinned", pinned), quote))
+        items.append(ChecklistItem(item, kind, flag("pinned", pinned), quote))
     return tuple(items)
 
 
 def preferences(rows) -> list[tuple[str, str]]:
     """Rows of (text, 'like' | 'dislike') -> the designer's tastes; blank rows are dropped."""
     clean = []
-    for text_value, polarity in _rows("Preferences", rows, limits.MAX_PREFERENCES, 2):
-        taste = text("A preference", text_value, limits.MAX_MESSAGE_CHARS, required=True)
+    for text_value, polarity in _rows("preferences", rows, limits.MAX_PREFERENCES, 2):
+        taste = text("preference", text_value, limits.MAX_MESSAGE_CHARS, required=True)
         polarity = (polarity or "").strip().lower() if isinstance(polarity, (str, type(None))) else polarity
         if polarity not in ("like", "dislike"):
-            raise StudioError(f"A preference is a 'like' or a 'dislike', not {shown(polarity)}.")
+            raise StudioError("preference.bad_polarity", value=shown(polarity))
         clean.append((taste, polarity))
     return list(dict(clean).items())
 
@@ -155,31 +171,31 @@ UPLOAD_FORMATS = {"PNG", "JPEG", "WEBP"}
 def open_upload(path, what: str, roots: tuple[Path, ...]) -> Image.Image:
     """An uploaded image file, fully decoded, or a clear refusal: never a URL, never a bomb, never a
     file outside the upload folders (no reading the server's own files)."""
+    named = field_name(what)
     if not isinstance(path, (str, os.PathLike)) or "://" in str(path):
-        raise StudioError(f"{what} must be an uploaded image file, not a link.")
+        raise StudioError("upload.link", what=named)
     # Only files in the upload folders (a NUL is refused before resolve() could fail on it).
     if "\x00" in str(path) or not any(Path(path).resolve().is_relative_to(root.resolve()) for root in roots):
-        raise StudioError(f"{what} must be a file you uploaded; upload it again.")
+        raise StudioError("upload.outside", what=named)
     try:
         if os.path.getsize(path) > limits.MAX_UPLOAD_BYTES:
-            raise StudioError(f"{what} is larger than {limits.MAX_UPLOAD_BYTES // 2**20} MB; upload a smaller image.")
+            raise StudioError("upload.too_big", what=named, mb=limits.MAX_UPLOAD_BYTES // 2**20)
         with Image.open(path) as probe:
             if probe.format not in UPLOAD_FORMATS:
-                raise StudioError(f"{what} must be a PNG, JPEG or WebP image, not {probe.format}.")
+                raise StudioError("upload.format", what=named, format=probe.format)
             if probe.width * probe.height > limits.MAX_UPLOAD_PIXELS:
-                raise StudioError(f"{what} is {probe.width}x{probe.height} pixels; keep it under 16 megapixels.")
+                raise StudioError("upload.too_many_pixels", what=named, width=probe.width, height=probe.height)
             probe.load()  # decode now: a truncated or corrupt file fails here, not mid-round
             return probe.copy()
     except FileNotFoundError as err:
-        raise StudioError(f"{what} file was not found; upload it again.") from err
+        raise StudioError("upload.missing", what=named) from err
     except Image.DecompressionBombError as err:
-        raise StudioError(f"{what} has too many pixels to open; keep it under 16 megapixels.") from err
+        raise StudioError("upload.bomb", what=named) from err
     except (UnidentifiedImageError, OSError) as err:  # PIL's message names the server's path: not for the page
-        raise StudioError(f"{what} is not an image we can read. Upload a PNG, JPEG or WebP.") from err
+        raise StudioError("upload.unreadable", what=named) from err
 
 
 # ---------------------------------------------------------------- round settings, as the designer names them
-LABELS = {s.name: s.label for s in ROUND_SETTINGS}  # a refusal names the setting as the page labels it
 NOT_KEPT = ("reference", "start_from", "directions")  # one round's start or kind, not the session's way of working
 ENGINE_SETTINGS = ("directions",)  # not a page setting (Inspire's own button sends it), but a round takes it
 _START = re.compile(r"\s*(\d{1,6})\.(\d{1,6})\s*")
@@ -189,7 +205,7 @@ def style(key, styles: dict[str, Style]) -> Style | None:
     if key in (None, ""):
         return None
     if not isinstance(key, str) or key not in styles:
-        raise StudioError(f"There is no style {shown(key)}. Choose one of: {', '.join(styles)}.")
+        raise StudioError("style.unknown", value=shown(key), styles=", ".join(styles))
     return styles[key]
 
 
@@ -199,8 +215,7 @@ def start_from(value) -> tuple[int, int] | None:
         return None
     found = _START.fullmatch(value) if isinstance(value, str) else None
     if found is None or "0" in (found.group(1).lstrip("0") or "0", found.group(2).lstrip("0") or "0"):
-        raise StudioError(f"{LABELS['start_from']} must name a candidate as 'round.candidate', e.g. '2.3', "
-                          f"not {shown(value)}.")
+        raise StudioError("start_from.bad", what=field_name("start_from"), value=shown(value))
     return int(found.group(1)) - 1, int(found.group(2)) - 1
 
 
@@ -208,32 +223,31 @@ def round_params(settings: Mapping[str, Any], max_size: int, styles: dict[str, S
     """The designer's settings (studio.core.params.ROUND_SETTINGS names; a missing one takes its default)
     -> RoundParams, every value checked."""
     if not isinstance(settings, Mapping):
-        raise StudioError(f"Round settings must be a mapping of setting names to values, not {shown(settings)}.")
+        raise StudioError("settings.not_mapping", value=shown(settings))
     unknown = [name for name in settings if name not in SETTING_NAMES + ENGINE_SETTINGS]
     if unknown:
-        raise StudioError(f"There is no round setting {shown(unknown[0])}. The settings are: {', '.join(SETTING_NAMES)}.")
-    get, label = settings.get, LABELS
-    count = whole(label["count"], get("count", 4), limits.MIN_CANDIDATES, limits.MAX_CANDIDATES)
+        raise StudioError("settings.unknown", value=shown(unknown[0]), names=", ".join(SETTING_NAMES))
+    get = settings.get
+    count = whole("count", get("count", 4), limits.MIN_CANDIDATES, limits.MAX_CANDIDATES)
     steps = get("steps")
-    steps = None if steps is None else whole(label["steps"], steps, limits.MIN_STEPS, limits.MAX_STEPS)
-    side = None if get("size") is None else size(label["size"], get("size"), max_size)
+    steps = None if steps is None else whole("steps", steps, limits.MIN_STEPS, limits.MAX_STEPS)
+    side = None if get("size") is None else size("size", get("size"), max_size)
     guidance = get("guidance")
-    guidance = None if guidance is None else number(label["guidance"], guidance, limits.MIN_GUIDANCE,
-                                                      limits.MAX_GUIDANCE)
-    seed = whole(label["seed"], get("seed", RANDOM_SEED), RANDOM_SEED, limits.MAX_SEED - count)
+    guidance = None if guidance is None else number("guidance", guidance, limits.MIN_GUIDANCE, limits.MAX_GUIDANCE)
+    seed = whole("seed", get("seed", RANDOM_SEED), RANDOM_SEED, limits.MAX_SEED - count)
     reference = get("reference")
     if reference == "":
         reference = None
     if reference is not None and not isinstance(reference, (str, os.PathLike)):
-        raise StudioError(f"{label['reference']} must be an uploaded image file, not {shown(reference)}.")
+        raise StudioError("upload.not_file", what=field_name("reference"), value=shown(reference))
     return RoundParams(
         count=count, steps=steps, guidance=guidance, width=side, height=side,
         seed=None if seed == RANDOM_SEED else seed,
-        negative=text(label["negative"], get("negative", ""), limits.MAX_MESSAGE_CHARS),
+        negative=text("negative", get("negative", ""), limits.MAX_MESSAGE_CHARS),
         reference=reference, from_candidate=start_from(get("start_from")),
-        strength=number(label["strength"], get("strength", 0.6), limits.MIN_STRENGTH, limits.MAX_STRENGTH),
+        strength=number("strength", get("strength", 0.6), limits.MIN_STRENGTH, limits.MAX_STRENGTH),
         style=(style(get("style"), styles) or Style("", "", "")).key,
-        directions=whole("Directions", get("directions", 0), 0, limits.MAX_DIRECTIONS))
+        directions=whole("directions", get("directions", 0), 0, limits.MAX_DIRECTIONS))
 
 
 def kept_settings(p: RoundParams, steps: int, size_: int, guidance: float) -> dict[str, Any]:
@@ -245,7 +259,7 @@ def kept_settings(p: RoundParams, steps: int, size_: int, guidance: float) -> di
         kept["size"] = width
     return kept | {"guidance": float(guidance if p.guidance is None else p.guidance),
                    "seed": RANDOM_SEED if p.seed is None else int(p.seed), "style": p.style or "",
-                   "negative": text("The negative prompt", p.negative, limits.MAX_MESSAGE_CHARS),
+                   "negative": text("negative_prompt", p.negative, limits.MAX_MESSAGE_CHARS),
                    "strength": float(p.strength)}
 
 
@@ -253,7 +267,7 @@ def settings_to_keep(settings: Mapping[str, Any], kept: Mapping[str, Any], prese
                      ) -> dict[str, Any]:
     """`settings` over those `kept` before, every value checked as a round checks it (`round_params`)."""
     if not isinstance(settings, Mapping):
-        raise StudioError(f"Round settings must be a mapping of setting names to values, not {shown(settings)}.")
+        raise StudioError("settings.not_mapping", value=shown(settings))
     merged = {**kept, **{name: value for name, value in settings.items() if name not in NOT_KEPT}}
     params = round_params(merged, preset.max_size, styles)
     return kept_settings(params, preset.steps, preset.size, preset.guidance)
@@ -261,14 +275,14 @@ def settings_to_keep(settings: Mapping[str, Any], kept: Mapping[str, Any], prese
 
 def chosen_candidate(session: Session, round_index, candidate) -> tuple[Round, Candidate]:
     """The candidate a pick, a rejection or a question names: one of its round's own."""
-    r = whole("The round", round_index, 0, 10**6)
+    r = whole("round", round_index, 0, 10**6)
     round_ = find_round(session, r)
     if round_ is None:
-        raise StudioError(f"There is no round {r + 1} in this session.")
-    c = whole("The candidate", candidate, -10**6, 10**6)
+        raise StudioError("round.missing", round=r + 1)
+    c = whole("candidate", candidate, -10**6, 10**6)
     chosen = next((x for x in round_.candidates if x.index == c), None)
     if chosen is None:
         count = len(round_.candidates)
-        raise StudioError(f"Round {r + 1} has {count} candidate{'s' if count != 1 else ''}: choose 1 to {count}."
-                          if count else f"Round {r + 1} has no candidates: choose another round in the strip.")
+        code = {0: "candidate.none_in_round", 1: "candidate.out_of_range_one"}.get(count, "candidate.out_of_range")
+        raise StudioError(code, round=r + 1, count=count)
     return round_, chosen

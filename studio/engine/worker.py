@@ -25,6 +25,7 @@ from pipelines.prompting import fit_prompt, left_out
 from pipelines.safety import SafetyChecker, placeholder
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from studio.core.memory import avoided, build_memory, pinned_phrases
+from studio.core.messages import Message
 from studio.core.session import Candidate, Round, RoundStatus, Session, with_round
 from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
 from studio.services.sessions import Store
@@ -106,9 +107,9 @@ class RoundWorker:
             self.store_candidates(state)
             self.critique_candidates(state)
         except Interrupted:
-            self._save(state, status=RoundStatus.INTERRUPTED, error="stopped by the designer")
+            self._save(state, status=RoundStatus.INTERRUPTED, error=Message("round.stopped"))
         except ModelLoadError as err:
-            self._save(state, status=RoundStatus.FAILED, error=str(err))
+            self._save(state, status=RoundStatus.FAILED, error=Message("model.error", {"detail": str(err)}))
         except Exception as err:  # the round's boundary: whatever broke, the session stays intact
             log.exception("round %s of session %s failed", state.index, state.sid)
             try:
@@ -217,7 +218,7 @@ class RoundWorker:
         state.check_stop()
         self._save(state, status=RoundStatus.DONE, candidates=tuple(
             replace(c, caption=k.caption, score=k.score, critique=stored_critique(k)) if not c.withheld else
-            replace(c, caption="withheld by the safety check", score=0.0)
+            replace(c, score=0.0)  # the page says why (`withheld`); the critic saw nothing
             for c, k in zip(state.candidates, critiques)))
 
     # ------------------------------------------------------------ helpers
@@ -249,13 +250,12 @@ def stored_critique(k: base.Critique) -> Critique:
                     tuple(k.preference_hits))
 
 
-def human_error(err: Exception) -> str:
+def human_error(err: Exception) -> Message:
+    """Why a round failed, as the studio stores and says it."""
     if isinstance(err, OneCandidateTooBig):
-        return str(err)
+        return Message("model.error", {"detail": str(err)})
     if is_out_of_memory(err):
-        return ("The GPU ran out of memory, even rendering in two smaller batches. Render fewer candidates "
-                "or a smaller size, or pick a lighter preset; your earlier rounds are safe.")
+        return Message("round.out_of_memory")
     if isinstance(err, OSError):
-        return (f"Could not write the round's files ({err.strerror or err}). Check that the data folder "
-                "has free space and is writable; your earlier rounds are safe.")
-    return f"The round failed ({type(err).__name__}: {err}). Your earlier rounds are safe; try again."
+        return Message("round.files_not_written", {"reason": str(err.strerror or err)})
+    return Message("round.failed", {"error": f"{type(err).__name__}: {err}"})

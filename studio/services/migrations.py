@@ -24,6 +24,38 @@ def json_schema_2(db: sqlite3.Connection) -> None:
         db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
 
 
+# Round errors as schema 2 wrote them (English prose) -> the codes that say them now; anything else is kept as
+# recorded text. Frozen here, as a shipped step must be: later changes to the wording do not reach old rows.
+_ERRORS_2 = {
+    "stopped by the designer": "round.stopped",
+    "interrupted: the studio stopped while this round ran": "round.crashed",
+    "The GPU ran out of memory, even rendering in two smaller batches. Render fewer candidates or a smaller size, "
+    "or pick a lighter preset; your earlier rounds are safe.": "round.out_of_memory",
+}
+_WITHHELD_2 = "withheld by the safety check"
+
+
+def json_schema_3(db: sqlite3.Connection) -> None:
+    """Version 2 JSON -> 3: a round's `error` is a message (a code and its arguments, said in the reader's
+    language) instead of English prose, or null when there was none; a withheld candidate's caption is empty (its
+    `withheld` says why), not the words "withheld by the safety check"."""
+    for session_id, index, data in db.execute("SELECT session_id, idx, data FROM rounds").fetchall():
+        r = json.loads(data)
+        error = r.get("error") or ""
+        r["error"] = {"code": _ERRORS_2[error], "args": {}} if error in _ERRORS_2 else \
+            {"code": "round.recorded", "args": {"text": error}} if error else None
+        for c in r.get("candidates", ()):
+            if c.get("withheld") and c.get("caption") == _WITHHELD_2:
+                c["caption"] = ""
+        r["schema"] = 3
+        db.execute("UPDATE rounds SET data = ? WHERE session_id = ? AND idx = ?", (json.dumps(r), session_id, index))
+    db.execute("UPDATE candidates SET caption = '' WHERE caption = ?", (_WITHHELD_2,))
+    for session_id, design in db.execute("SELECT id, design FROM sessions").fetchall():
+        d = json.loads(design)
+        d["schema"] = 3
+        db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
+
+
 # Forward only; never edit a shipped entry, append a new one (user_version = entries applied). An entry is
 # SQL, or a Python step given the connection (for rewriting rows' JSON); either commits with its version bump.
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
@@ -56,4 +88,6 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     "ALTER TABLE sessions ADD COLUMN design TEXT NOT NULL DEFAULT '{}';",
     # The stored JSON carries its schema version; kept round settings; where a round started from.
     json_schema_2,
+    # A round's error is a message (code and arguments), not English prose.
+    json_schema_3,
 ]

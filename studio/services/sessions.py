@@ -15,13 +15,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
+from studio.core.messages import Message
 from studio.core.session import RoundStatus, Session, SessionSummary, session_from_dict, session_to_dict
 from studio.services.images import ImageFiles, check_part
 from studio.services.migrations import MIGRATIONS
 
 SPACE_DATA_DIR = Path("/data")  # a Hugging Face Space's persistent storage, when attached
 BUSY_TIMEOUT_MS = 5000
-INTERRUPTED_ERROR = "interrupted: the studio stopped while this round ran"
+INTERRUPTED_ERROR = Message("round.crashed")
 
 
 # The sessions row: these columns in Session field order, plus `feedback` and `design` as json.

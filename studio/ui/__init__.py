@@ -1,7 +1,7 @@
 """The page: layout (what sits where), wiring (which event calls what), handlers (what an action does, over the
 engine), presenters (what a session looks like), components (controls whose values the engine checks) and
-identity (who the caller is). It never imports the model layer, never opens an image, never reaches the store:
-everything it shows comes from the engine.
+identity (who the caller is); locales holds its words, in English and Chinese. It never imports the model layer,
+never opens an image, never reaches the store: everything it shows comes from the engine.
 """
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import gradio as gr
 from studio.engine import Studio
 from studio.ui.handlers import Handlers
 from studio.ui.layout import build_page
+from studio.ui.locales import I18N
 from studio.ui.wiring import connect
 
 ASSETS = Path(__file__).parents[2] / "assets"
 CSS = (ASSETS / "studio.css").read_text()
 HEAD = f"<script>{(ASSETS / 'studio.js').read_text()}</script>"
+__all__ = ["CSS", "HEAD", "I18N", "build_ui"]  # launch(css=CSS, head=HEAD, i18n=I18N)
 
 
 def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2,

@@ -52,7 +52,7 @@ class UploadedImage(gr.Image):
     def preprocess(self, payload):
         if payload is not None and payload.path:
             try:
-                open_upload(payload.path, "The reference", (Path(payload.path).parent,))
+                open_upload(payload.path, "reference_file", (Path(payload.path).parent,))
             except StudioError as err:
                 raise gr.Error(str(err)) from err
         return super().preprocess(payload)

@@ -1,7 +1,7 @@
 """What each page action does: plain functions over the engine, testable without a page.
 
 Every handler takes plain values (the owner first) and returns, or yields, a view: a dict from a component's name
-in the layout to its new value. `wiring` turns names into components and engine refusals into the page's toast or
+in the layout to its new value, written in the reader's language (`Handlers.reading(lang)`). `wiring` turns names into components and engine refusals into the page's toast or
 the API's error. No handler opens a file or reaches the store: images come from the engine.
 """
 from __future__ import annotations
@@ -14,36 +14,50 @@ from studio.core.params import ROUND_SETTINGS, SETTING_NAMES, default_settings, 
 from studio.core.session import Round, Session, find_round, last_round
 from studio.engine import Studio, StudioError
 from studio.engine.validation import chosen_candidate, whole
-from studio.engine.events import AutoProgress, AutoStopped, Finished, Refining, Rendering, Started, throttled
+from studio.core.messages import field_name
+from studio.engine.events import AutoStopped, Finished, Refining, Rendering, Started, throttled
 from studio.ui import presenters as show
+from studio.ui.locales import words
 
 View = dict[str, Any]
 KEPT_SETTINGS = tuple(s.name for s in ROUND_SETTINGS if s.kind not in ("image", "start"))
 
 
 class Handlers:
-    def __init__(self, studio: Studio):
-        self.studio = studio
+    def __init__(self, studio: Studio, lang: str = "en"):
+        self.studio, self.lang = studio, lang
+
+    def reading(self, lang: str) -> Handlers:
+        """These handlers for a reader of `lang` ("en" or "zh")."""
+        return Handlers(self.studio, lang)
 
     # ------------------------------------------------------------ views
     def session_view(self, owner: str, session: Session | None, round_number: int | None = None) -> View:
         """Everything that shows a session: the conversation, the strip, the round shown, the design tabs."""
         r = self._round(session, round_number)
-        view = {"session_id": session.id if session else "", "chat": show.conversation(session),
-                "checklist": show.checklist_rows(session), "preferences": show.preference_rows(session),
-                "insights": show.insights(session), "send": gr.Button("Next round" if session else "Start"),
-                "status": show.session_line(session, r), **self.round_view(owner, session, r)}
-        return view
+        lang = self.lang
+        return {"session_id": session.id if session else "", "chat": show.conversation(session, lang=lang),
+                **self.tables(session), "insights": show.insights(session, lang),
+                "send": gr.Button(words("send.next" if session else "send.start", lang)),
+                "status": show.session_line(session, r, lang), **self.round_view(owner, session, r)}
+
+    def tables(self, session: Session | None) -> View:
+        """The checklist and the preferences, their headers in the reader's language."""
+        headers = {"checklist": ("item", "kind", "pinned"), "preferences": ("taste", "polarity")}
+        rows = {"checklist": show.checklist_rows(session), "preferences": show.preference_rows(session)}
+        return {name: gr.Dataframe(rows[name], headers=[words(f"header.{h}", self.lang) for h in headers[name]])
+                for name in headers}
 
     def round_view(self, owner: str, session: Session | None, r: Round | None) -> View:
         images = self.studio.round_images(owner, session.id, r.index) if session and r else []
-        return {"rounds": gr.Radio(choices=show.round_choices(session), value=r.index + 1 if r else None),
+        lang = self.lang
+        return {"rounds": gr.Radio(choices=show.round_choices(session, lang), value=r.index + 1 if r else None),
                 "shown_round": r.index + 1 if r else 0,
-                "gallery": [(image, show.candidate_caption(c)) for image, c in images],
+                "gallery": [(image, show.candidate_caption(c, lang)) for image, c in images],
                 "selected": gr.Radio(choices=[(str(c.index + 1), c.index + 1) for c in (r.candidates if r else ())],
                                      value=None),
-                "candidate": 0, "candidate_info": show.candidate_info(r, None), "answer": "",
-                "details": show.round_details(r), "scorecard": show.scorecard(r)}
+                "candidate": 0, "candidate_info": show.candidate_info(r, None, lang), "answer": "",
+                "details": show.round_details(r, lang), "scorecard": show.scorecard(r, lang)}
 
     def settings_view(self, session: Session | None) -> View:
         """The session's own round settings (kept per session), or the preset's defaults."""
@@ -56,8 +70,9 @@ class Handlers:
         style = self.studio.styles.get(key) if key else None
         if style is None:
             return ""
-        hint = ", ".join(f"{k} {v:g}" for k, v in style.suggested.items())
-        return f"**{style.name}** suggests {hint}: set above, change them freely." if hint else f"**{style.name}**."
+        hint = ", ".join(words("style.hint", self.lang, setting=field_name(k), value=v)
+                         for k, v in style.suggested.items())
+        return words("style.suggests" if hint else "style.plain", self.lang, name=style.name, hint=hint)
 
     @staticmethod
     def _round(session: Session | None, number: int | None) -> Round | None:
@@ -82,14 +97,15 @@ class Handlers:
 
     def show_round(self, owner: str, session_id: str, round_number) -> View:
         session = self.studio.open_session(owner, session_id)
-        r = find_round(session, counted("The round", round_number))
+        index = counted("round", round_number)
+        r = find_round(session, index)
         if r is None:
-            raise StudioError(f"There is no round {round_number} in this session: choose one in the strip.")
-        return {**self.round_view(owner, session, r), "status": show.session_line(session, r)}
+            raise StudioError("round.missing_strip", round=index + 1)
+        return {**self.round_view(owner, session, r), "status": show.session_line(session, r, self.lang)}
 
     def sessions_list(self, owner: str, selected: str | None = None) -> View:
         summaries = self.studio.list_sessions(owner)
-        return {"sessions": gr.Radio(choices=show.session_choices(summaries), value=selected or None),
+        return {"sessions": gr.Radio(choices=show.session_choices(summaries, self.lang), value=selected or None),
                 "sessions_data": [{"id": s.id, "title": s.title, "rounds": s.rounds, "updated": s.updated}
                                   for s in summaries]}
 
@@ -99,18 +115,17 @@ class Handlers:
 
     def rename(self, owner: str, session_id: str, title: str) -> View:
         self.studio.rename(owner, session_id, title)
-        return {**self.sessions_list(owner, session_id), "title": "", "status": "Renamed."}
+        return {**self.sessions_list(owner, session_id), "title": "", "status": words("renamed", self.lang)}
 
     def ask_to_delete(self, owner: str, session_id: str) -> View:
         session = self.studio.open_session(owner, session_id)
         rounds = len(session.rounds)
-        return {"confirm_row": gr.Group(visible=True),
-                "confirm_text": f"Delete **{session.title}** and its {rounds} round{'s' * (rounds != 1)}? "
-                                "This cannot be undone."}
+        return {"confirm_row": gr.Group(visible=True), "confirm_text": words(
+            "ask_delete" if rounds != 1 else "ask_delete_one", self.lang, title=session.title, rounds=rounds)}
 
     def delete(self, owner: str, session_id: str) -> View:
         self.studio.delete(owner, session_id)
-        return {**self.session_view(owner, None), **self.sessions_list(owner), "status": "Session deleted.",
+        return {**self.session_view(owner, None), **self.sessions_list(owner), "status": words("deleted", self.lang),
                 "confirm_row": gr.Group(visible=False)}
 
     # ------------------------------------------------------------ rounds
@@ -142,38 +157,36 @@ class Handlers:
 
     def _open_for_round(self, owner: str, session_id: str) -> Session:
         if not session_id:
-            raise StudioError("No session is open: write a brief and press Start, or pick a session.")
+            raise StudioError("session.none_open")
         return self.studio.open_session(owner, session_id)
 
     def stream(self, owner: str, session_id: str, events) -> Iterator[View]:
         """A round's (or an auto run's) events as views: only what changed is sent."""
-        session, live = self.studio.open_session(owner, session_id), None
+        session, live, lang = self.studio.open_session(owner, session_id), None, self.lang
         for event in throttled(events):
+            status = {"status": show.progress_line(event, lang)}
             if isinstance(event, Started):
                 live, session = event.round, self.studio.open_session(owner, session_id)
-                yield {"chat": show.conversation(session, live), "status": event.message, "message": "",
+                yield {"chat": show.conversation(session, live, lang=lang), **status, "message": "",
                        "start_from": "", "start_note": "", "start_row": gr.Row(visible=False),
-                       "rounds": gr.Radio(choices=show.round_choices(session), value=live.index + 1)}
+                       "rounds": gr.Radio(choices=show.round_choices(session, lang), value=live.index + 1)}
             elif isinstance(event, Refining):
-                yield {"chat": show.conversation(session, live, event.text), "status": event.message}
+                yield {"chat": show.conversation(session, live, event.text, lang), **status}
             elif isinstance(event, Rendering) and event.previews:
-                yield {"gallery": [(image, f"#{i + 1} · step {event.step}/{event.total}")
-                                   for i, image in enumerate(event.previews)], "status": show.progress_line(event)}
+                yield {"gallery": [(image, words("preview", lang, candidate=i + 1, step=event.step, total=event.total))
+                                   for i, image in enumerate(event.previews)], **status}
             elif isinstance(event, Finished):
                 done = self.studio.open_session(owner, session_id)
-                yield {**self.session_view(owner, done, event.round.index + 1), "status": event.message,
+                yield {**self.session_view(owner, done, event.round.index + 1), **status,
                        **self.sessions_list(owner, session_id)}
-            elif isinstance(event, (AutoProgress, AutoStopped)):
-                chat = {"chat": show.conversation(self.studio.open_session(owner, session_id))} \
-                    if isinstance(event, AutoStopped) else {}
-                yield {"status": event.message, **chat}
+            elif isinstance(event, AutoStopped):
+                yield {**status, "chat": show.conversation(self.studio.open_session(owner, session_id), lang=lang)}
             else:
-                yield {"status": show.progress_line(event)}
+                yield status
 
     def cancel(self, owner: str, session_id: str) -> View:
-        if not session_id:  # nothing open, so nothing runs: no id to complain about
-            return {"status": "Nothing is running."}
-        return {"status": "Stopping..." if self.studio.cancel(owner, session_id) else "Nothing is running."}
+        stopping = bool(session_id) and self.studio.cancel(owner, session_id)  # nothing open: nothing runs
+        return {"status": words("stopping" if stopping else "nothing_running", self.lang)}
 
     def keep_settings(self, owner: str, session_id: str, settings: dict) -> View:
         if session_id:  # settings before a session are kept by the page until it starts one
@@ -189,72 +202,74 @@ class Handlers:
     # ------------------------------------------------------------ candidates
     def select_candidate(self, owner: str, session_id: str, round_number, candidate) -> View:
         if not session_id:  # the page was cleared for a new session: nothing to describe
-            return {"candidate_info": show.candidate_info(None, None), "answer": ""}
+            return {"candidate_info": show.candidate_info(None, None, self.lang), "answer": ""}
         session = self.studio.open_session(owner, session_id)
         r = self._round(session, round_number)
         chosen = next((c for c in r.candidates if c.index + 1 == candidate), None) if r else None
-        return {"candidate_info": show.candidate_info(r, chosen), "answer": ""}
+        return {"candidate_info": show.candidate_info(r, chosen, self.lang), "answer": ""}
 
     def feedback(self, owner: str, kind: str, session_id: str, round_number, candidate, reason: str) -> View:
         if not candidate:
-            raise StudioError("Choose a candidate first: click it, or press its number.")
-        round_index, index = counted("The round", round_number), counted("The candidate", candidate)
+            raise StudioError("candidate.choose_first")
+        round_index, index = counted("round", round_number), counted("candidate", candidate)
         session = self.studio.give_feedback(owner, session_id, round_index, kind, index, reason or "")
         shown = self.session_view(owner, session, round_index + 1)
         chosen = find_round(session, round_index).candidates[index]
         return {**shown, "selected": gr.Radio(value=index + 1), "candidate": index + 1,
-                "candidate_info": show.candidate_info(find_round(session, round_index), chosen),
-                "status": f"Noted: {kind} candidate {index + 1}.", "reason": ""}
+                "candidate_info": show.candidate_info(find_round(session, round_index), chosen, self.lang),
+                "status": words(f"noted.{kind}", self.lang, candidate=index + 1), "reason": ""}
 
     def ask(self, owner: str, session_id: str, round_number, candidate, question: str) -> View:
         if not candidate:
-            raise StudioError("Choose a candidate first: click it, or press its number.")
-        round_index, index = counted("The round", round_number), counted("The candidate", candidate)
+            raise StudioError("candidate.choose_first")
+        round_index, index = counted("round", round_number), counted("candidate", candidate)
         asked = self.studio.ask(owner, session_id, round_index, index, question)
-        return {"chat": show.conversation(self.studio.open_session(owner, session_id)), "question": "",
-                "answer": f"**{asked.question}** {asked.answer}", "status": f"Answer: {asked.answer}"}
+        return {"chat": show.conversation(self.studio.open_session(owner, session_id), lang=self.lang), "question": "",
+                "answer": f"**{asked.question}** {asked.answer}",
+                "status": words("answered", self.lang, answer=asked.answer)}
 
     def start_from(self, owner: str, session_id: str, round_number, candidate) -> View:
         if not candidate:
-            raise StudioError("Choose a candidate first: click it, or press its number.")
-        round_index, index = counted("The round", round_number), counted("The candidate", candidate)
+            raise StudioError("candidate.choose_first")
+        round_index, index = counted("round", round_number), counted("candidate", candidate)
         # Refuses a session, round or candidate that is not theirs, without opening any image.
         chosen_candidate(self.studio.open_session(owner, session_id), round_index, index)
         return {"start_from": start_label(round_index, index),
-                "start_note": f"The next round starts from candidate {index + 1} of round {round_index + 1} "
-                              "(how far it moves: Strength, in Round settings).", "start_row": gr.Row(visible=True)}
+                "start_note": words("start_note.text", self.lang, candidate=index + 1, round=round_index + 1),
+                "start_row": gr.Row(visible=True)}
 
     # ------------------------------------------------------------ checklist and preferences
     def set_checklist(self, owner: str, session_id: str, rows) -> View:
         session = self.studio.set_checklist(owner, session_id, rows)
-        return {"checklist": show.checklist_rows(session), "insights": show.insights(session),
-                "status": "Checklist saved: the next round is checked against it."}
+        return {"checklist": self.tables(session)["checklist"], "insights": show.insights(session, self.lang),
+                "status": words("checklist_saved", self.lang)}
 
     def edit_checklist(self, owner: str, action: str, session_id: str, row, text: str, kind: str,
                        pinned: bool) -> View:
         rows = show.checklist_rows(self.studio.open_session(owner, session_id))
-        rows = _edited(rows, action, row, [text, kind, pinned], "checklist item")
+        rows = _edited(rows, action, row, [text, kind, pinned], "checklist")
         return {**self.set_checklist(owner, session_id, rows), "item_row": 0, "item_text": "", "item_pinned": False}
 
     def set_preferences(self, owner: str, session_id: str, rows) -> View:
         session = self.studio.set_preferences(owner, session_id, rows)
-        return {"preferences": show.preference_rows(session), "insights": show.insights(session),
-                "status": "Preferences saved."}
+        return {"preferences": self.tables(session)["preferences"], "insights": show.insights(session, self.lang),
+                "status": words("preferences_saved", self.lang)}
 
     def edit_preferences(self, owner: str, action: str, session_id: str, row, text: str, polarity: str) -> View:
         rows = show.preference_rows(self.studio.open_session(owner, session_id))
-        rows = _edited(rows, action, row, [text, polarity], "taste")
+        rows = _edited(rows, action, row, [text, polarity], "preferences")
         return {**self.set_preferences(owner, session_id, rows), "taste_row": 0, "taste_text": ""}
 
 
-def _edited(rows: list[list], action: str, row, new: list, what: str) -> list[list]:
-    """The table's rows with one added, replaced or deleted (`row` is 1-based, as the page counts)."""
+def _edited(rows: list[list], action: str, row, new: list, table: str) -> list[list]:
+    """The table's rows with one added, replaced or deleted (`row` is 1-based, as the page counts); `table` is
+    "checklist" or "preferences"."""
     if action == "add":
         if not str(new[0] or "").strip():
-            raise StudioError(f"Write the {what} first.")
+            raise StudioError(f"{table}.write_first")
         return [*rows, new]
     if not isinstance(row, int) or not 1 <= row <= len(rows):
-        raise StudioError(f"Choose a {what} first: click its row in the table.")
+        raise StudioError(f"{table}.choose_row")
     if action == "delete":
         return rows[:row - 1] + rows[row:]
     return rows[:row - 1] + [new] + rows[row:]

@@ -14,16 +14,21 @@ from studio.core import limits
 from studio.core.params import ROUND_SETTINGS, Setting as SettingSpec, default_settings
 from studio.engine.validation import ITEM_KINDS
 from studio.ui.components import Choice, Setting, Strip, UploadedImage, WholeSetting
-from studio.ui.presenters import LEGEND
+from studio.ui.locales import I18N as t
 
 
 def build_page(studio, banner: str, browser_secret: str | None) -> SimpleNamespace:
     p = SimpleNamespace()
     # The browser keeps its id and its last session, encrypted with a secret only the server holds; `who` holds
     # the id server-side, where an API caller cannot set it (API callers are their connection).
-    p.browser = gr.BrowserState({"id": "", "session": ""}, storage_key="design-collaborator", secret=browser_secret)
+    p.browser = gr.BrowserState({"id": "", "session": "", "lang": ""}, storage_key="design-collaborator",
+                                secret=browser_secret)
     p.who = gr.State("")
-    gr.Markdown(banner, visible=bool(banner), elem_id="banner")
+    p.lang = gr.State("en")  # the reader's language: what the server writes in (English for API callers)
+    with gr.Row(elem_id="topbar"):
+        gr.Markdown(banner, visible=bool(banner), elem_id="banner")
+        p.language = gr.Radio([("English", "en"), ("中文", "zh")], value=None, label=t("language"), show_label=False,
+                              container=False, scale=0, min_width=160, elem_id="language")
     _sidebar(p)
     with gr.Row(equal_height=False, elem_id="studio"):
         with gr.Column(scale=4, min_width=300, elem_id="talk"):
@@ -42,132 +47,130 @@ def build_page(studio, banner: str, browser_secret: str | None) -> SimpleNamespa
 
 
 def _sidebar(p) -> None:
-    with gr.Sidebar(label="Sessions", open=True, elem_id="sidebar", width=280):
-        p.new = gr.Button("New session", size="sm", elem_id="new-session")
-        p.sessions = gr.Radio(choices=[], label="Your sessions", elem_id="sessions")
-        p.refresh = gr.Button("↻ Refresh list", size="sm", elem_id="refresh")
-        p.sessions_data = gr.JSON(label="Sessions", visible=False)
-        with gr.Accordion("Rename or delete", open=False, elem_id="manage"):
-            p.title = gr.Textbox(label="New title", max_length=limits.MAX_TITLE_CHARS, elem_id="title")
-            p.rename = gr.Button("Rename", size="sm", elem_id="rename")
-            p.delete = gr.Button("Delete this session…", size="sm", variant="stop", elem_id="delete")
+    with gr.Sidebar(label=t("sessions"), open=True, elem_id="sidebar", width=280):
+        p.new = gr.Button(t("new_session"), size="sm", elem_id="new-session")
+        p.sessions = gr.Radio(choices=[], label=t("your_sessions"), elem_id="sessions")
+        p.refresh = gr.Button(t("refresh"), size="sm", elem_id="refresh")
+        p.sessions_data = gr.JSON(label=t("sessions"), visible=False)
+        with gr.Accordion(t("manage"), open=False, elem_id="manage"):
+            p.title = gr.Textbox(label=t("new_title"), max_length=limits.MAX_TITLE_CHARS, elem_id="title")
+            p.rename = gr.Button(t("rename"), size="sm", elem_id="rename")
+            p.delete = gr.Button(t("delete"), size="sm", variant="stop", elem_id="delete")
             with gr.Group(visible=False, elem_id="confirm-delete") as p.confirm_row:
                 p.confirm_text = gr.Markdown()
                 with gr.Row():
-                    p.confirm_delete = gr.Button("Yes, delete it", size="sm", variant="stop", elem_id="confirm")
-                    p.keep = gr.Button("Keep it", size="sm", elem_id="keep")
-        p.session_id = gr.Textbox(label="Session id", interactive=False, elem_id="session-id")
+                    p.confirm_delete = gr.Button(t("confirm_delete"), size="sm", variant="stop", elem_id="confirm")
+                    p.keep = gr.Button(t("keep"), size="sm", elem_id="keep")
+        p.session_id = gr.Textbox(label=t("session_id"), interactive=False, elem_id="session-id")
 
 
 def _conversation(p, studio) -> None:
-    p.chat = gr.Chatbot(label="Conversation", height=430, elem_id="chat", buttons=["copy"], show_label=False)
-    p.status = gr.Markdown("Write a brief and press Start.", label="Status", elem_id="status")
+    p.chat = gr.Chatbot(label=t("conversation"), height=430, elem_id="chat", buttons=["copy"], show_label=False)
+    p.status = gr.Markdown(t("status.start"), label=t("status"), elem_id="status")
     with gr.Row(visible=False, elem_id="start-row") as p.start_row:
-        p.start_note = gr.Markdown(label="Start note", elem_id="start-note")
-        p.clear_start = gr.Button("Start from noise", size="sm", scale=0, min_width=60, elem_id="clear-start")
+        p.start_note = gr.Markdown(label=t("start_note"), elem_id="start-note")
+        p.clear_start = gr.Button(t("clear_start"), size="sm", scale=0, min_width=60, elem_id="clear-start")
     with gr.Group(elem_id="composer"):
         # lines=1 with room to grow: Enter sends, Shift+Enter breaks the line.
-        p.message = gr.Textbox(label="Message", show_label=False, lines=1, max_lines=8,
-                               max_length=limits.MAX_BRIEF_CHARS,
-                               placeholder="A brief to start (a poster for a jazz night, art deco, navy and gold), "
-                                           "or a correction for the next round", elem_id="message")
+        p.message = gr.Textbox(label=t("message"), show_label=False, lines=1, max_lines=8,
+                               max_length=limits.MAX_BRIEF_CHARS, placeholder=t("message_hint"), elem_id="message")
         with gr.Row(elem_id="composer-actions"):
-            p.send = gr.Button("Start", variant="primary", size="sm", elem_id="send", interactive=False)
-            p.stop = gr.Button("Stop", variant="stop", size="sm", elem_id="stop")
+            p.send = gr.Button(t("send.start"), variant="primary", size="sm", elem_id="send", interactive=False)
+            p.stop = gr.Button(t("stop"), variant="stop", size="sm", elem_id="stop")
     with gr.Row(elem_id="more-rounds", equal_height=True):
-        p.auto_rounds = WholeSetting(label="Rounds", value=3, precision=0, minimum=1, maximum=limits.MAX_AUTO_ROUNDS,
+        p.auto_rounds = WholeSetting(label=t("auto_rounds"), value=3, precision=0, minimum=1, maximum=limits.MAX_AUTO_ROUNDS,
                                      show_label=False, container=False, min_width=56, scale=0, elem_id="auto-rounds")
-        p.auto = gr.Button("rounds on its own", size="sm", scale=1, elem_id="auto")
-        p.direction_count = WholeSetting(label="Directions", value=4, precision=0, minimum=2,
+        p.auto = gr.Button(t("auto"), size="sm", scale=1, elem_id="auto")
+        p.direction_count = WholeSetting(label=t("direction_count"), value=4, precision=0, minimum=2,
                                          maximum=limits.MAX_DIRECTIONS, show_label=False, container=False,
                                          min_width=56, scale=0, elem_id="direction-count")
-        p.inspire = gr.Button("directions: Inspire me", size="sm", scale=1, elem_id="inspire")
-    with gr.Accordion("Round settings", open=False, elem_id="settings"):
+        p.inspire = gr.Button(t("inspire"), size="sm", scale=1, elem_id="inspire")
+    with gr.Accordion(t("round_settings"), open=False, elem_id="settings"):
         defaults = default_settings(studio.preset.steps, studio.preset.size, studio.preset.guidance)
         p.settings = [_setting_control(spec, defaults[spec.name], studio) for spec in ROUND_SETTINGS]
-        p.style_note = gr.Markdown(label="Style note", elem_id="style-note")
+        p.style_note = gr.Markdown(label=t("style_note"), elem_id="style-note")
     for spec, control in zip(ROUND_SETTINGS, p.settings):
         setattr(p, spec.name, control)
 
 
 def _setting_control(spec: SettingSpec, default, studio):
     """One control per declared round setting; its API name is the setting's name (see wiring)."""
-    common = dict(label=spec.label, info=spec.help, elem_id=f"setting-{spec.name}")
+    common = dict(label=t(f"field.{spec.name}"), info=t(f"help.{spec.name}"), elem_id=f"setting-{spec.name}")
     if spec.kind in ("whole", "number", "size"):
         if spec.name == "seed":
             return WholeSetting(value=default, precision=0, minimum=spec.low, maximum=spec.high, **common)
         high = studio.preset.max_size if spec.kind == "size" else spec.high
         return Setting(spec.low, high, value=default, step=spec.step, **common)
     if spec.kind == "style":
-        choices = [("None", "")] + [(s.name, key) for key, s in studio.styles.items()]
+        choices = [(t("no_style"), "")] + [(s.name, key) for key, s in studio.styles.items()]
         return Choice(choices, value=default, **common)
     if spec.kind == "image":
-        return UploadedImage(type="filepath", sources=["upload", "clipboard"], height=140, label=spec.label,
+        return UploadedImage(type="filepath", sources=["upload", "clipboard"], height=140, label=common["label"],
                              elem_id=common["elem_id"])
     if spec.kind == "start":
-        return gr.Textbox(value=default, max_length=16, placeholder="e.g. 2.3", **common)
+        return gr.Textbox(value=default, max_length=16, placeholder=t("start_hint"), **common)
     return gr.Textbox(value=default, max_length=limits.MAX_MESSAGE_CHARS, **common)
 
 
 def _candidates(p) -> None:
-    p.rounds = Strip(choices=[], label="Rounds", elem_id="rounds", container=False)
+    p.rounds = Strip(choices=[], label=t("rounds"), elem_id="rounds", container=False)
     p.shown_round = WholeSetting(value=0, precision=0, visible=False, label="round")
-    p.gallery = gr.Gallery(label="Candidates", show_label=False, columns=4, height="auto", format="png",
+    p.gallery = gr.Gallery(label=t("candidates"), show_label=False, columns=4, height="auto", format="png",
                            object_fit="contain", elem_id="gallery", buttons=["download", "fullscreen"],
                            allow_preview=False)  # a click selects the candidate; fullscreen shows it large
-    p.legend = gr.Markdown(LEGEND, elem_id="legend")
+    p.legend = gr.Markdown(t("legend"), elem_id="legend")
     with gr.Column(elem_id="candidate-panel"):
-        p.selected = gr.Radio(choices=[], label="Candidate", elem_id="selected")
+        p.selected = gr.Radio(choices=[], label=t("candidate"), elem_id="selected")
         p.candidate = WholeSetting(value=0, precision=0, visible=False, label="candidate")
-        p.candidate_info = gr.Markdown(label="Selected candidate", elem_id="candidate-info")
+        p.candidate_info = gr.Markdown(label=t("selected_candidate"), elem_id="candidate-info")
         with gr.Row():
-            p.reason = gr.Textbox(label="Why? (kept as a preference)", max_length=limits.MAX_MESSAGE_CHARS, scale=4,
-                                  placeholder="too busy / love the type", elem_id="reason")
-            p.pick = gr.Button("Pick", size="sm", scale=1, min_width=70, elem_id="pick")
-            p.reject = gr.Button("Reject", size="sm", scale=1, min_width=70, elem_id="reject")
+            p.reason = gr.Textbox(label=t("reason"), max_length=limits.MAX_MESSAGE_CHARS, scale=4,
+                                  placeholder=t("reason_hint"), elem_id="reason")
+            p.pick = gr.Button(t("pick"), size="sm", scale=1, min_width=70, elem_id="pick")
+            p.reject = gr.Button(t("reject"), size="sm", scale=1, min_width=70, elem_id="reject")
         with gr.Row():
-            p.question = gr.Textbox(label="Ask about it", max_length=limits.MAX_QUESTION_CHARS, scale=4,
-                                    placeholder="is the text readable?", elem_id="question")
-            p.ask = gr.Button("Ask", size="sm", scale=1, min_width=70, elem_id="ask")
-            p.start_here = gr.Button("Start next round from it", size="sm", scale=1, min_width=70,
-                                     elem_id="start-here")
-        p.answer = gr.Markdown(label="Answer", elem_id="answer")
+            p.question = gr.Textbox(label=t("question"), max_length=limits.MAX_QUESTION_CHARS, scale=4,
+                                    placeholder=t("question_hint"), elem_id="question")
+            p.ask = gr.Button(t("ask"), size="sm", scale=1, min_width=70, elem_id="ask")
+            p.start_here = gr.Button(t("start_here"), size="sm", scale=1, min_width=70, elem_id="start-here")
+        p.answer = gr.Markdown(label=t("answer"), elem_id="answer")
 
 
 def _design_tabs(p) -> None:
     with gr.Tabs(elem_id="design-tabs"):
-        with gr.Tab("Checklist", elem_id="checklist-tab"):
+        with gr.Tab(t("tab.checklist"), elem_id="checklist-tab"):
             p.checklist = gr.Dataframe(headers=["item", "kind", "pinned"], datatype=["str", "str", "bool"],
                                        column_count=3, interactive=False, type="array", wrap=True,
-                                       column_widths=["60%", "22%", "18%"], label="Checklist", show_label=False,
+                                       column_widths=["60%", "22%", "18%"], label=t("tab.checklist"), show_label=False,
                                        elem_id="checklist")
             with gr.Row(elem_id="item-editor"):
                 p.item_row = WholeSetting(value=0, precision=0, visible=False, label="row")
-                p.item_text = gr.Textbox(label="Item", max_length=limits.MAX_ITEM_CHARS, scale=3, elem_id="item-text",
-                                         placeholder='says "JAZZ NIGHT" / a saxophone / people')
-                p.item_kind = gr.Radio(list(ITEM_KINDS), value="visual", label="Kind", scale=2, elem_id="item-kind")
-                p.item_pinned = gr.Checkbox(label="Pinned (stays in every prompt)", scale=1, elem_id="item-pinned")
+                p.item_text = gr.Textbox(label=t("item"), max_length=limits.MAX_ITEM_CHARS, scale=3, elem_id="item-text",
+                                         placeholder=t("item_hint"))
+                p.item_kind = gr.Radio([(t(f"kind.{k}"), k) for k in ITEM_KINDS], value="visual", label=t("kind"),
+                                       scale=2, elem_id="item-kind")
+                p.item_pinned = gr.Checkbox(label=t("item_pinned"), scale=1, elem_id="item-pinned")
             with gr.Row():
-                p.add_item = gr.Button("Add item", size="sm", elem_id="add-item")
-                p.update_item = gr.Button("Update selected", size="sm", elem_id="update-item")
-                p.delete_item = gr.Button("Delete selected", size="sm", elem_id="delete-item")
-        with gr.Tab("Preferences", elem_id="preferences-tab"):
+                p.add_item = gr.Button(t("add_item"), size="sm", elem_id="add-item")
+                p.update_item = gr.Button(t("update_selected"), size="sm", elem_id="update-item")
+                p.delete_item = gr.Button(t("delete_selected"), size="sm", elem_id="delete-item")
+        with gr.Tab(t("tab.preferences"), elem_id="preferences-tab"):
             p.preferences = gr.Dataframe(headers=["taste", "like or dislike"], datatype=["str", "str"],
                                          column_count=2, interactive=False, type="array", wrap=True,
-                                         column_widths=["70%", "30%"], label="Preferences", show_label=False,
+                                         column_widths=["70%", "30%"], label=t("tab.preferences"), show_label=False,
                                          elem_id="preferences")
             with gr.Row(elem_id="preference-editor"):
                 p.taste_row = WholeSetting(value=0, precision=0, visible=False, label="row")
-                p.taste_text = gr.Textbox(label="Taste", max_length=limits.MAX_MESSAGE_CHARS, scale=3,
-                                          placeholder="thin type / lots of space", elem_id="taste-text")
-                p.taste_polarity = gr.Radio(["like", "dislike"], value="like", label="Like or dislike", scale=2,
-                                            elem_id="taste-polarity")
+                p.taste_text = gr.Textbox(label=t("taste"), max_length=limits.MAX_MESSAGE_CHARS, scale=3,
+                                          placeholder=t("taste_hint"), elem_id="taste-text")
+                p.taste_polarity = gr.Radio([(t(f"polarity.{k}"), k) for k in ("like", "dislike")], value="like",
+                                            label=t("polarity"), scale=2, elem_id="taste-polarity")
             with gr.Row():
-                p.add_taste = gr.Button("Add taste", size="sm", elem_id="add-taste")
-                p.update_taste = gr.Button("Update selected", size="sm", elem_id="update-taste")
-                p.delete_taste = gr.Button("Delete selected", size="sm", elem_id="delete-taste")
-            p.insights = gr.Markdown(label="Insights", elem_id="insights")
-        with gr.Tab("Scorecard", elem_id="scorecard-tab"):
-            p.scorecard = gr.Markdown(label="Scorecard", elem_id="scorecard")
-        with gr.Tab("Details", elem_id="details-tab"):
-            p.details = gr.JSON(label="Round", elem_id="details")
+                p.add_taste = gr.Button(t("add_taste"), size="sm", elem_id="add-taste")
+                p.update_taste = gr.Button(t("update_selected"), size="sm", elem_id="update-taste")
+                p.delete_taste = gr.Button(t("delete_selected"), size="sm", elem_id="delete-taste")
+            p.insights = gr.Markdown(label=t("insights"), elem_id="insights")
+        with gr.Tab(t("tab.scorecard"), elem_id="scorecard-tab"):
+            p.scorecard = gr.Markdown(label=t("scorecard"), elem_id="scorecard")
+        with gr.Tab(t("tab.details"), elem_id="details-tab"):
+            p.details = gr.JSON(label=t("details"), elem_id="details")

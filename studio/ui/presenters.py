@@ -1,17 +1,20 @@
-"""What the page shows, computed from plain session data: pure functions, no Gradio."""
+"""What the page shows, computed from plain session data, in the reader's language (`lang`, "en" or "zh")."""
 from __future__ import annotations
 
 import difflib
 from typing import Any
 
-from studio.engine.events import Rendering, RoundEvent
 from studio.core.memory import agreement, ranked
+from studio.core.messages import Message
 from studio.core.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session, SessionSummary
+from studio.engine.events import Rendering, RoundEvent
+from studio.ui.locales import words
 
 VERDICT_MARKS = {"pass": "✓", "fail": "✗", "unsure": "?"}
 
 
-def conversation(session: Session | None, live: Round | None = None, live_text: str = "") -> list[dict]:
+def conversation(session: Session | None, live: Round | None = None, live_text: str = "", lang: str = "en"
+                 ) -> list[dict]:
     """The chat, in time order: the designer's words and actions, the studio's replies and answers."""
     if session is None:
         return []
@@ -20,15 +23,16 @@ def conversation(session: Session | None, live: Round | None = None, live_text: 
     previous_prompt = ""
     for r in rounds:
         live_reply = r is live and live_text
-        reply = f"*Writing the prompt...*\n\n{live_text}" if live_reply else round_reply(r, previous_prompt)
+        reply = f"{words('chat.writing', lang)}\n\n{live_text}" if live_reply else round_reply(r, previous_prompt, lang)
         if r.message:  # a round the designer asked for without words gets no invented words
             entries.append((r.created, 0, _user(r.message)))
         entries.append((r.created, 1, _studio(reply)))
         previous_prompt = r.prompt or previous_prompt
-    entries += [(f.created, 2, _user(_feedback_line(f))) for f in session.feedback if not f.auto]
+    entries += [(f.created, 2, _user(_feedback_line(f, lang))) for f in session.feedback if not f.auto]
     for q in session.questions:
-        entries += [(q.created, 2, _user(f"About candidate {q.candidate + 1} of round {q.round_index + 1}: "
-                                         f"{q.question}")), (q.created, 3, _studio(f"*Answer:* {q.answer}"))]
+        entries += [(q.created, 2, _user(words("chat.question", lang, candidate=q.candidate + 1,
+                                               round=q.round_index + 1, question=q.question))),
+                    (q.created, 3, _studio(words("chat.answer", lang, answer=q.answer)))]
     return [message for _, _, message in sorted(entries, key=lambda e: (e[0], e[1]))]
 
 
@@ -40,11 +44,11 @@ def _studio(text: str) -> dict:
     return {"role": "assistant", "content": text}
 
 
-def _feedback_line(fb) -> str:
+def _feedback_line(fb, lang: str) -> str:
     if fb.kind is FeedbackKind.CORRECTION:
         return fb.text
-    verb = "Picked" if fb.kind is FeedbackKind.PICK else "Rejected"
-    return f"{verb} candidate {fb.candidate + 1} of round {fb.round_index + 1}" + (f": {fb.text}" if fb.text else ".")
+    code = ("chat.picked" if fb.kind is FeedbackKind.PICK else "chat.rejected") + ("_because" if fb.text else "")
+    return words(code, lang, candidate=fb.candidate + 1, round=fb.round_index + 1, reason=fb.text)
 
 
 def prompt_diff(old: str, new: str) -> str:
@@ -67,42 +71,45 @@ def _bare(word: str) -> str:
     return "".join(ch for ch in word.casefold() if ch.isalnum()) or word
 
 
-def round_reply(r: Round, previous_prompt: str = "") -> str:
-    title = f"**Round {r.index + 1}**" + (" (auto)" if r.auto else "") + (f" · style *{r.style}*" if r.style else "")
-    lines = [title]
-    start = started_from(r)
+def round_reply(r: Round, previous_prompt: str = "", lang: str = "en") -> str:
+    lines = [words("reply.title", lang, round=r.index + 1) + (words("reply.auto", lang) if r.auto else "")
+             + (words("reply.style", lang, style=r.style) if r.style else "")]
+    start = started_from(r, lang)
     if start:
         lines.append(f"*{start}*")
     if r.prompt:
         if previous_prompt and previous_prompt != r.prompt:
-            lines.append(f"**Prompt** (changes from the last one): {prompt_diff(previous_prompt, r.prompt)}")
+            lines.append(words("reply.prompt_changes", lang, diff=prompt_diff(previous_prompt, r.prompt)))
         else:
-            lines.append(f"**Prompt:** {r.prompt}")
-        lines.append(f"*Why: {r.rationale}*" + (" *(the refiner's reply was unusable)*" if r.fallback else ""))
+            lines.append(words("reply.prompt", lang, prompt=r.prompt))
+        lines.append(words("reply.why", lang, rationale=r.rationale) + (words("reply.unusable", lang) if r.fallback else ""))
     labelled = [c for c in r.candidates if c.label]
     if labelled:
-        lines.append("**Directions:** " + "; ".join(f"{c.index + 1}. *{c.label}*" for c in labelled))
+        lines.append(words("reply.directions", lang, directions="; ".join(f"{c.index + 1}. *{c.label}*"
+                                                                          for c in labelled)))
     order = ranked(r)
     if order:
         best = order[0]
-        lines.append(f"**Critique:** best is candidate {best.index + 1} (score {best.score:.0f}). "
-                     + (best.critique.summary if best.critique else best.caption))
+        lines.append(words("reply.critique", lang, candidate=best.index + 1, score=best.score,
+                           summary=best.critique.summary if best.critique else best.caption))
     if r.status is RoundStatus.RUNNING:
-        lines.append("*Running...*")
+        lines.append(words("reply.running", lang))
     elif r.status is not RoundStatus.DONE:
-        lines.append(f"**{r.status.value.capitalize()}**" + (f": {r.error}" if r.error else ""))
+        status = Message(f"status.{r.status.value}").text(lang)
+        lines.append(words("reply.ended_because" if r.error else "reply.ended", lang,
+                           status=status[:1].upper() + status[1:], error=r.error))
     return "\n\n".join(lines)
 
 
-def started_from(r: Round) -> str:
+def started_from(r: Round, lang: str = "en") -> str:
     """Where a round's pictures started, when not from noise: a candidate, or the designer's reference."""
     p = r.params
     if p is None or not p.reference:
         return ""
     source = p.start_from
     if source:
-        return f"Started from candidate {source[1] + 1} of round {source[0] + 1} (strength {p.strength:g})."
-    return f"Started from your reference image (strength {p.strength:g})."
+        return words("started.candidate", lang, candidate=source[1] + 1, round=source[0] + 1, strength=p.strength)
+    return words("started.reference", lang, strength=p.strength)
 
 
 def check_counts(c: Candidate) -> str:
@@ -113,74 +120,70 @@ def check_counts(c: Candidate) -> str:
     return " ".join(f"{VERDICT_MARKS[v]}{n}" for v, n in counts.items() if n)
 
 
-def candidate_caption(c: Candidate) -> str:
+def candidate_caption(c: Candidate, lang: str = "en") -> str:
     """The thumbnail's short label: number, score, checklist counts, mark (the details sit beside the grid)."""
-    mark = {Mark.PICKED: "picked", Mark.REJECTED: "rejected"}.get(c.mark, "")
+    mark = {Mark.PICKED: "mark.picked", Mark.REJECTED: "mark.rejected"}.get(c.mark)
     parts = [f"#{c.index + 1}", f"{c.score:.0f}" if c.score is not None else "", check_counts(c),
-             "withheld" if c.withheld else "", mark]
+             words("mark.withheld", lang) if c.withheld else "", words(mark, lang) if mark else ""]
     return " · ".join(p for p in parts if p)
 
 
-LEGEND = ("**Score** 0-100: how well the image matches the brief, by the critic (the image-text scorer plus the "
-          "checklist). **✓ ✗ ?**: checklist items passed, failed, unsure. Click a candidate, or press its number.")
-
-
-def candidate_info(r: Round | None, c: Candidate | None) -> str:
+def candidate_info(r: Round | None, c: Candidate | None, lang: str = "en") -> str:
     """Everything about the selected candidate, beside its actions."""
     if r is None:
-        return "No round yet: write a brief below and press **Start**."
+        return words("info.no_round", lang)
     if c is None:
         if not r.candidates:
-            return f"Round {r.index + 1} has no candidates ({r.status.value}). Earlier rounds are in the strip."
-        return f"Round {r.index + 1}: choose a candidate (click it, or press its number)."
-    mark = f" · {c.mark.value}" + (f": {c.mark_reason}" if c.mark_reason else "") if c.mark.value else ""
+            return words("info.no_candidates", lang, round=r.index + 1, status=Message(f"status.{r.status.value}"))
+        return words("info.choose", lang, round=r.index + 1)
+    mark = f" · {words(f'mark.{c.mark.value}', lang)}" + (f": {c.mark_reason}" if c.mark_reason else "") \
+        if c.mark.value else ""
     label = f" · *{c.label}*" if c.label else ""
-    paragraphs = [f"**Round {r.index + 1} · candidate {c.index + 1}**{label}{mark}"]
+    paragraphs = [words("info.title", lang, round=r.index + 1, candidate=c.index + 1) + label + mark]
     if c.score is not None:
         counts = check_counts(c)
-        paragraphs.append(f"Score **{c.score:.0f}**/100" + (f" · checklist {counts}" if counts else ""))
+        paragraphs.append(words("info.score", lang, score=c.score)
+                          + (words("info.checklist", lang, counts=counts) if counts else ""))
     if c.withheld:
-        paragraphs.append(f"Withheld by the safety check: {c.withheld}")
+        paragraphs.append(words("info.withheld", lang, why=c.withheld))
     if c.caption:
-        paragraphs.append(f"The critic sees: *{c.caption}*")
+        paragraphs.append(words("info.caption", lang, caption=c.caption))
     if c.critique and c.critique.summary:
         paragraphs.append(c.critique.summary)
     checks = [f"- {VERDICT_MARKS[k.verdict]} {k.item}" + (f" ({k.evidence})" if k.evidence else "")
               for k in (c.critique.checks if c.critique else ())]
     if checks:
         paragraphs.append("\n".join(checks))
-    paragraphs.append(f"Seed {c.seed}")
+    paragraphs.append(words("info.seed", lang, seed=c.seed))
     return "\n\n".join(paragraphs)
 
 
-def round_choices(session: Session | None) -> list[tuple[str, int]]:
+def round_choices(session: Session | None, lang: str = "en") -> list[tuple[str, int]]:
     """The round strip: every round of the session, 1-based, with how it ended when not done."""
     if session is None:
         return []
-    ends = {RoundStatus.DONE: "", RoundStatus.RUNNING: " running", RoundStatus.FAILED: " failed",
-            RoundStatus.INTERRUPTED: " stopped", RoundStatus.PENDING: " waiting"}
-    return [(f"{r.index + 1}{' auto' if r.auto else ''}{ends[r.status]}", r.index + 1) for r in session.rounds]
+    return [(f"{r.index + 1}" + (words("strip.auto", lang) if r.auto else "")
+             + (words(f"strip.{r.status.value}", lang) if r.status is not RoundStatus.DONE else ""), r.index + 1)
+            for r in session.rounds]
 
 
-def session_line(session: Session | None, r: Round | None) -> str:
+def session_line(session: Session | None, r: Round | None, lang: str = "en") -> str:
     """The status line when a session is shown: where it stands and what to do next."""
     if session is None:
-        return "Write a brief and press Start."
+        return words("status.start", lang)
     if r is None:
-        return f"**{session.title}**: no rounds yet. Press Next round to render the first."
-    state = {RoundStatus.DONE: f"{len(r.candidates)} candidates", RoundStatus.RUNNING: "still running",
-             RoundStatus.FAILED: "failed", RoundStatus.INTERRUPTED: "stopped",
-             RoundStatus.PENDING: "waiting"}[r.status]
-    return f"Round {r.index + 1} of {len(session.rounds)}: {state}. Pick, reject, or write a correction below."
+        return words("status.no_rounds", lang, title=session.title)
+    state = words(f"state.{r.status.value}", lang, count=len(r.candidates))
+    return words("status.round", lang, round=r.index + 1, total=len(session.rounds), state=state)
 
 
-def scorecard(r: Round | None) -> str:
+def scorecard(r: Round | None, lang: str = "en") -> str:
     """The round's candidates ranked, with every checklist item's verdict: a Markdown table."""
     order = ranked(r) if r else []
     if not order or not order[0].critique:
         return ""
     items = [k.item for k in order[0].critique.checks]
-    head = "| rank | candidate | score | " + " | ".join(items) + " |"
+    head = words("scorecard.head", lang) + " | ".join(items) + " |"
     rule = "|---" * (3 + len(items)) + "|"
     rows = []
     for rank, c in enumerate(order, 1):
@@ -199,38 +202,39 @@ def preference_rows(session: Session | None) -> list[list]:
     return [[p.text, p.polarity] for p in session.preferences] if session else []
 
 
-def insights(session: Session | None) -> str:
+def insights(session: Session | None, lang: str = "en") -> str:
     if session is None:
         return ""
     found = agreement(session)
-    text = "\n".join([found.line, *(f"- {d}" for d in found.disagreements[-5:])])
+    text = "\n".join([found.note.text(lang), *(f"- {m.text(lang)}" for m in found.misses[-5:])])
     if session.checklist_fallback:  # a paragraph of its own: never run into the list above
-        text += "\n\n*The checklist was split from the brief (the refiner's reply was unusable): edit it freely.*"
+        text += "\n\n" + words("insights.split", lang)
     return text
 
 
-def session_choices(summaries: list[SessionSummary]) -> list[tuple[str, str]]:
-    return [(f"{s.title} ({s.rounds} round{'s' if s.rounds != 1 else ''})", s.id) for s in summaries]
+def session_choices(summaries: list[SessionSummary], lang: str = "en") -> list[tuple[str, str]]:
+    return [(words("session_choice" if s.rounds != 1 else "session_choice_one", lang, title=s.title,
+                   rounds=s.rounds), s.id) for s in summaries]
 
 
-def progress_line(event: RoundEvent) -> str:
+def progress_line(event: RoundEvent, lang: str = "en") -> str:
     if isinstance(event, Rendering):
         filled = round(10 * event.step / max(event.total, 1))
-        return f"Rendering {'▮' * filled}{'▯' * (10 - filled)} step {event.step}/{event.total}"
-    return event.message
+        return words("rendering", lang, bar="▮" * filled + "▯" * (10 - filled), step=event.step, total=event.total)
+    return event.note.text(lang)
 
 
-def round_details(r: Round | None) -> dict[str, Any]:
+def round_details(r: Round | None, lang: str = "en") -> dict[str, Any]:
     """The round as data, for scripts and for the curious: prompt, settings, each candidate."""
     if r is None:
         return {}
     return {
         "round": r.index + 1, "status": r.status.value, "prompt": r.prompt, "negative_prompt": r.negative_prompt,
-        "rationale": r.rationale, "fallback": r.fallback, "style": r.style, "auto": r.auto, "error": r.error,
-        "timings": r.timings,
+        "rationale": r.rationale, "fallback": r.fallback, "style": r.style, "auto": r.auto,
+        "error": r.error.text(lang) if r.error else "", "timings": r.timings,
         "params": None if r.params is None else {
             k: v for k, v in vars(r.params).items() if k not in ("reference", "mask", "start_from")},
-        "started_from": started_from(r),
+        "started_from": started_from(r, lang),
         "candidates": [{"candidate": c.index + 1, "seed": c.seed, "label": c.label, "prompt": c.prompt or r.prompt,
                         "caption": c.caption, "score": c.score, "mark": c.mark.value, "image": c.image,
                         "critique": c.critique.summary if c.critique else "",

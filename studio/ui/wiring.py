@@ -1,8 +1,10 @@
 """Events: which control calls which handler, with what, and under which API name.
 
 Same function, two doors: every action a designer clicks is also a named API endpoint. A refusal reaches each
-door in its own form: the page (a caller that ran the page's load, so it has a browser id) gets a toast and keeps
-every output as it was, with no error state and the typed text intact; an API caller gets an error it can catch.
+door in its own form: the page (a caller that ran the page's load, so it has a browser id) gets a toast in the
+reader's language and keeps every output as it was, with no error state and the typed text intact; an API caller
+gets an error it can catch, in English. The reader's language is the page's `lang` state: the browser's on the
+first visit, then the language switch's (kept in the browser's storage); API callers read English.
 The round endpoints share ONE list of settings (`studio.core.params.ROUND_SETTINGS`); their API parameters are the
 settings' own names, each with a default, so `client.predict(session_id, "warmer", api_name="/run_round")` works.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from types import SimpleNamespace
 from typing import Callable
 
@@ -18,8 +21,10 @@ import gradio as gr
 from studio.core.params import SETTING_NAMES
 from studio.engine import StudioError
 from studio.engine.validation import ITEM_KINDS
+from studio.core.messages import language_of
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
 from studio.ui.identity import new_browser_id, owner_of
+from studio.ui.locales import GRADIO_LOCALES, words
 
 GPU = "gpu"  # events that run models share one queue, so a GPU serves one or two rounds at a time
 
@@ -33,41 +38,44 @@ LIST_VIEW = ["sessions", "sessions_data"]
 SETTINGS_VIEW = [*KEPT_SETTINGS, "style_note"]
 
 
-def endpoint(page: SimpleNamespace, params: list[str], call: Callable, outputs: list[str], name: str) -> Callable:
-    """A Gradio event function named by `params` (its API parameters), then the browser id and the request.
+def endpoint(page: SimpleNamespace, handlers: Handlers, params: list[str], call: Callable, outputs: list[str],
+             name: str) -> Callable:
+    """A Gradio event function named by `params` (its API parameters), then the browser id, the reader's language
+    and the request.
 
-    `call(owner, *values)` returns or yields a view; it becomes a dict of components, with the browser's stored
-    session kept in step. A `StudioError` becomes the refusal form of the caller's door.
+    `call(handlers, owner, *values)` (a `Handlers` method, or a function like one) returns or yields a view, written
+    by the handlers for the reader's language; it becomes a dict of components, with the browser's stored session
+    and language kept in step. A `StudioError` becomes the refusal form of the caller's door.
     """
     keep_browser = "browser" in outputs
 
-    def as_update(view: dict, browser_id: str) -> dict:
+    def as_update(view: dict, browser_id: str, lang: str) -> dict:
         update = {getattr(page, name): value for name, value in view.items()}
         if keep_browser and browser_id and "session_id" in view:
-            update[page.browser] = {"id": browser_id, "session": view["session_id"]}
+            update[page.browser] = {"id": browser_id, "session": view["session_id"], "lang": view.get("lang", lang)}
         return update
 
-    def refused(err: StudioError, browser_id: str):
+    def refused(err: StudioError, browser_id: str, lang: str):
         if not browser_id:
             raise gr.Error(str(err)) from err
-        gr.Warning(str(err))  # the page: a toast, and every output stays as it was
+        gr.Warning(err.message.text(lang))  # the page: a toast, and every output stays as it was
         return gr.skip()
 
     if inspect.isgeneratorfunction(call):
         def fn(*args):
-            *values, browser_id, request = args
+            *values, browser_id, lang, request = args
             try:
-                for view in call(owner_of(request, browser_id), *values):
-                    yield as_update(view, browser_id)
+                for view in call(handlers.reading(lang), owner_of(request, browser_id), *values):
+                    yield as_update(view, browser_id, lang)
             except StudioError as err:
-                yield refused(err, browser_id)
+                yield refused(err, browser_id, lang)
     else:
         def fn(*args):
-            *values, browser_id, request = args
+            *values, browser_id, lang, request = args
             try:
-                return as_update(call(owner_of(request, browser_id), *values), browser_id)
+                return as_update(call(handlers.reading(lang), owner_of(request, browser_id), *values), browser_id, lang)
             except StudioError as err:
-                return refused(err, browser_id)
+                return refused(err, browser_id, lang)
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     # After the first, every parameter may be left out: a control's own value is its default in the API (Gradio
@@ -75,7 +83,7 @@ def endpoint(page: SimpleNamespace, params: list[str], call: Callable, outputs: 
     fn.__signature__ = inspect.Signature(
         [inspect.Parameter(name, kind, default=inspect.Parameter.empty if i == 0 else None)
          for i, name in enumerate(params)]
-        + [inspect.Parameter("browser_id", kind, default=None),
+        + [inspect.Parameter("browser_id", kind, default=None), inspect.Parameter("lang", kind, default="en"),
            inspect.Parameter("request", kind, default=None, annotation=gr.Request)])
     fn.__annotations__ = {"request": gr.Request}
     fn.__name__ = fn.__qualname__ = name  # Gradio names an endpoint after its function
@@ -83,73 +91,96 @@ def endpoint(page: SimpleNamespace, params: list[str], call: Callable, outputs: 
 
 
 def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> None:
-    p, h = page, handlers
+    p, H = page, Handlers  # the calls are Handlers' methods: each event's handlers are made for its reader
     gpu = dict(concurrency_id=GPU, concurrency_limit=gpu_concurrency, show_progress="hidden")
     quiet = dict(show_progress="hidden")
 
     def on(trigger, params: list[str], call: Callable, inputs: list, outputs: list[str], api_name: str | None = None,
            **options):
         """Register `call` on `trigger`: public under `api_name`, or private to the page without one."""
-        fn = endpoint(p, params, call, outputs, api_name or f"page_{getattr(call, '__name__', 'action')}")
+        fn = endpoint(p, handlers, params, call, outputs, api_name or f"page_{getattr(call, '__name__', 'action')}")
         visibility = {"api_name": api_name} if api_name else {"api_visibility": "private"}
-        return trigger(fn, [*inputs, p.who], [getattr(p, name) for name in outputs], **visibility, **options)
+        return trigger(fn, [*inputs, p.who, p.lang], [getattr(p, name) for name in outputs], **visibility, **options)
 
-    p.demo.load(page_load(p, h), [p.browser], [p.browser, p.who, *[getattr(p, n) for n in (
-        *SESSION_VIEW, *LIST_VIEW, *SETTINGS_VIEW, "status")]], api_visibility="private", **quiet)
-    _rounds(p, h, on, gpu, quiet)
-    _settings(p, h, on, quiet)
-    _candidates(p, h, on, gpu, quiet)
-    _tables(p, h, on, quiet)
-    _sessions(p, h, on, quiet)
+    whole_page = [p.browser, p.who, p.lang, p.language, *[getattr(p, n) for n in (*SESSION_VIEW, *LIST_VIEW,
+                                                                                   *SETTINGS_VIEW, "status")]]
+    # The browser's language on the first visit (the locale Gradio chose for the page's labels).
+    p.demo.load(page_load(p, handlers), [p.browser, p.language], whole_page, api_visibility="private",
+                js="(browser, language) => [browser, document.documentElement.lang]", **quiet)
+    # The switch: Gradio's labels turn at once in the browser, the server's words follow with the views.
+    p.language.change(None, [p.language], None, js=f"(lang) => window.studioLocale?.({json.dumps(GRADIO_LOCALES)}[lang])")
+    p.language.input(switch_language(p, handlers), [p.browser, p.language, p.shown_round], whole_page,
+                     api_visibility="private", **quiet)
+    _rounds(p, H, on, gpu, quiet)
+    _settings(p, H, on, quiet)
+    _candidates(p, H, on, gpu, quiet)
+    _tables(p, H, on, quiet)
+    _sessions(p, H, on, quiet)
+
+
+def whole_view(p: SimpleNamespace, h: Handlers, request: gr.Request, browser: dict, round_number=None) -> dict:
+    """Everything the page shows, in the handlers' language: on load, and when the language changes."""
+    owner = owner_of(request, browser["id"])
+    try:
+        session = h.studio.open_session(owner, browser["session"]) if browser.get("session") else None
+    except StudioError:  # the last session was deleted: start clean
+        session, browser["session"] = None, ""
+    view = {**h.session_view(owner, session, round_number), **h.sessions_list(owner, session.id if session else None),
+            **h.settings_view(session), "language": h.lang,
+            "send": gr.Button(words("send.next" if session else "send.start", h.lang), interactive=True)}
+    return {**{getattr(p, name): v for name, v in view.items()}, p.browser: browser, p.who: browser["id"],
+            p.lang: h.lang}
 
 
 def page_load(p: SimpleNamespace, h: Handlers) -> Callable:
-    def load(browser_value, request: gr.Request):
-        value = dict(browser_value or {})
-        value["id"] = value.get("id") or new_browser_id()
-        owner = owner_of(request, value["id"])
-        try:
-            session = h.studio.open_session(owner, value["session"]) if value.get("session") else None
-        except StudioError:  # the last session was deleted: start clean
-            session, value["session"] = None, ""
-        view = {**h.session_view(owner, session), **h.sessions_list(owner, session.id if session else None),
-                **h.settings_view(session), "send": gr.Button("Next round" if session else "Start", interactive=True)}
-        return {**{getattr(p, name): v for name, v in view.items()}, p.browser: value, p.who: value["id"]}
+    def load(browser_value, page_language, request: gr.Request):
+        browser = dict(browser_value or {})
+        browser["id"] = browser.get("id") or new_browser_id()
+        browser["lang"] = browser.get("lang") or language_of(page_language or request.headers.get("accept-language"))
+        return whole_view(p, h.reading(browser["lang"]), request, browser)
     return load
 
 
+def switch_language(p: SimpleNamespace, h: Handlers) -> Callable:
+    def switch(browser_value, lang, round_number, request: gr.Request):
+        browser = {**(browser_value or {}), "lang": language_of(lang)}
+        return whole_view(p, h.reading(browser["lang"]), request, browser, round_number)
+    return switch
+
+
 def _round_call(run: Callable) -> Callable:
-    """`run(owner, session_id, first, settings)` called with the settings' values in ROUND_SETTINGS order."""
-    def call(owner, session_id, first, *values):
-        yield from run(owner, session_id, first, dict(zip(SETTING_NAMES, values)))
+    """`run(handlers, owner, session_id, first, settings)` called with the settings' values in ROUND_SETTINGS
+    order."""
+    def call(h, owner, session_id, first, *values):
+        yield from run(h, owner, session_id, first, dict(zip(SETTING_NAMES, values)))
     call.__name__ = run.__name__
     return call
 
 
-def _rounds(p, h: Handlers, on, gpu: dict, quiet: dict) -> None:
+def _rounds(p, H: type[Handlers], on, gpu: dict, quiet: dict) -> None:
     settings, out = p.settings, ROUND_VIEW
     # The composer: Send, or Enter in the message box. Its first send starts the session.
     for trigger in (p.send.click, p.message.submit):
-        on(trigger, ["session_id", "text", *SETTING_NAMES], _round_call(h.send), [p.session_id, p.message, *settings],
+        on(trigger, ["session_id", "text", *SETTING_NAMES], _round_call(H.send), [p.session_id, p.message, *settings],
            [*out, *SETTINGS_VIEW], **gpu)
-    on(p.api_run_round.click, ["session_id", "text", *SETTING_NAMES], _round_call(h.run_round),
+    on(p.api_run_round.click, ["session_id", "text", *SETTING_NAMES], _round_call(H.run_round),
        [p.session_id, p.message, *settings], out, api_name="run_round", **gpu)
-    on(p.auto.click, ["session_id", "rounds", *SETTING_NAMES], _round_call(h.run_auto),
+    on(p.auto.click, ["session_id", "rounds", *SETTING_NAMES], _round_call(H.run_auto),
        [p.session_id, p.auto_rounds, *settings], out, api_name="run_auto", **gpu)
-    on(p.inspire.click, ["session_id", "directions", *SETTING_NAMES], _round_call(h.inspire),
+    on(p.inspire.click, ["session_id", "directions", *SETTING_NAMES], _round_call(H.inspire),
        [p.session_id, p.direction_count, *settings], out, api_name="inspire", **gpu)
-    on(p.stop.click, ["session_id"], h.cancel, [p.session_id], ["status"], api_name="cancel", **quiet)
-    on(p.api_start_session.click, ["brief"], h.start_session, [p.message],
+    on(p.stop.click, ["session_id"], H.cancel, [p.session_id], ["status"], api_name="cancel", **quiet)
+    on(p.api_start_session.click, ["brief"], H.start_session, [p.message],
        [*SESSION_VIEW, *LIST_VIEW, *SETTINGS_VIEW, "browser", "status"], api_name="start_session", **quiet)
     p.clear_start.click(lambda: ("", gr.Row(visible=False)), None, [p.start_from, p.start_row],
                         api_visibility="private", **quiet)
 
 
-def _settings(p, h: Handlers, on, quiet: dict) -> None:
+def _settings(p, H: type[Handlers], on, quiet: dict) -> None:
     """Settings are kept per session as the designer changes them (never when the page restores them)."""
     kept = [getattr(p, name) for name in KEPT_SETTINGS]
 
-    def keep_settings(owner, session_id, *values):
+    def keep_settings(h, owner, session_id, *values):
         return h.keep_settings(owner, session_id, dict(zip(KEPT_SETTINGS, values)))
 
     keep = (["session_id", *KEPT_SETTINGS], keep_settings, [p.session_id, *kept], ["style_note"])
@@ -158,13 +189,13 @@ def _settings(p, h: Handlers, on, quiet: dict) -> None:
             for control in kept if control is not p.style]
     on(functools.partial(gr.on, done), *keep, api_name="keep_settings", trigger_mode="always_last", **quiet)
     # A style fills in the settings it suggests, then all are kept together.
-    chosen = on(p.style.input, ["style"], lambda owner, key: h.choose_style(key), [p.style],
+    chosen = on(p.style.input, ["style"], lambda h, owner, key: h.choose_style(key), [p.style],
                 ["steps", "guidance", "style_note"], **quiet)
     on(chosen.then, *keep, **quiet)
 
 
-def _feedback(h: Handlers, kind: str) -> Callable:
-    def give_feedback(owner, session_id, round_number, candidate, reason):
+def _feedback(kind: str) -> Callable:
+    def give_feedback(h, owner, session_id, round_number, candidate, reason):
         return h.feedback(owner, kind, session_id, round_number, candidate, reason)
     give_feedback.__name__ = kind
     return give_feedback
@@ -174,24 +205,24 @@ def _clicked(evt: gr.SelectData) -> int:
     return evt.index + 1
 
 
-def _candidates(p, h: Handlers, on, gpu: dict, quiet: dict) -> None:
-    on(p.rounds.input, ["session_id", "round"], h.show_round, [p.session_id, p.rounds],
+def _candidates(p, H: type[Handlers], on, gpu: dict, quiet: dict) -> None:
+    on(p.rounds.input, ["session_id", "round"], H.show_round, [p.session_id, p.rounds],
        ["rounds", "shown_round", "gallery", "selected", "candidate", "candidate_info", "answer", "details",
         "scorecard", "status"], api_name="show_round", **quiet)
     p.gallery.select(_clicked, None, [p.selected], api_visibility="private", **quiet)
     # The chosen number reaches the hidden field the actions read at once, in the browser: a Pick right after a
     # click never acts on the candidate chosen before.
     p.selected.change(None, [p.selected], [p.candidate], js="(number) => number ?? 0", api_visibility="private")
-    on(p.selected.change, ["session_id", "round", "candidate"], h.select_candidate,
+    on(p.selected.change, ["session_id", "round", "candidate"], H.select_candidate,
        [p.session_id, p.shown_round, p.selected], ["candidate_info", "answer"], **quiet)
     for kind, button in (("pick", p.pick), ("reject", p.reject)):
-        on(button.click, ["session_id", "round", "candidate", "reason"], _feedback(h, kind),
+        on(button.click, ["session_id", "round", "candidate", "reason"], _feedback(kind),
            [p.session_id, p.shown_round, p.candidate, p.reason], [*SESSION_VIEW, "status", "reason"],
            api_name=kind, **quiet)
-    on(p.ask.click, ["session_id", "round", "candidate", "question"], h.ask,
+    on(p.ask.click, ["session_id", "round", "candidate", "question"], H.ask,
        [p.session_id, p.shown_round, p.candidate, p.question], ["chat", "question", "status", "answer"],
        api_name="ask", **gpu)
-    on(p.start_here.click, ["session_id", "round", "candidate"], h.start_from,
+    on(p.start_here.click, ["session_id", "round", "candidate"], H.start_from,
        [p.session_id, p.shown_round, p.candidate], ["start_from", "start_note", "start_row"], **quiet)
 
 
@@ -205,16 +236,16 @@ def _row_chosen(kinds: tuple[str, ...], default: str, pinned: bool) -> Callable:
 
 
 def _edit(edit: Callable, action: str) -> Callable:
-    def call(owner, *values):
-        return edit(owner, action, *values)
+    def call(h, owner, *values):
+        return edit(h, owner, action, *values)
     call.__name__ = f"{action}_{edit.__name__}"
     return call
 
 
-def _tables(p, h: Handlers, on, quiet: dict) -> None:
-    on(p.api_set_checklist.click, ["session_id", "rows"], h.set_checklist, [p.session_id, p.checklist],
+def _tables(p, H: type[Handlers], on, quiet: dict) -> None:
+    on(p.api_set_checklist.click, ["session_id", "rows"], H.set_checklist, [p.session_id, p.checklist],
        ["checklist", "insights", "status"], api_name="set_checklist", **quiet)
-    on(p.api_set_preferences.click, ["session_id", "rows"], h.set_preferences, [p.session_id, p.preferences],
+    on(p.api_set_preferences.click, ["session_id", "rows"], H.set_preferences, [p.session_id, p.preferences],
        ["preferences", "insights", "status"], api_name="set_preferences", **quiet)
     p.checklist.select(_row_chosen(ITEM_KINDS, "visual", pinned=True), None,
                        [p.item_row, p.item_text, p.item_kind, p.item_pinned],
@@ -222,26 +253,26 @@ def _tables(p, h: Handlers, on, quiet: dict) -> None:
     p.preferences.select(_row_chosen(("like", "dislike"), "like", pinned=False), None,
                          [p.taste_row, p.taste_text, p.taste_polarity], api_visibility="private", **quiet)
     for action, button in (("add", p.add_item), ("update", p.update_item), ("delete", p.delete_item)):
-        on(button.click, ["session_id", "row", "text", "kind", "pinned"], _edit(h.edit_checklist, action),
+        on(button.click, ["session_id", "row", "text", "kind", "pinned"], _edit(H.edit_checklist, action),
            [p.session_id, p.item_row, p.item_text, p.item_kind, p.item_pinned],
            ["checklist", "insights", "status", "item_row", "item_text", "item_pinned"], **quiet)
     for action, button in (("add", p.add_taste), ("update", p.update_taste), ("delete", p.delete_taste)):
-        on(button.click, ["session_id", "row", "text", "polarity"], _edit(h.edit_preferences, action),
+        on(button.click, ["session_id", "row", "text", "polarity"], _edit(H.edit_preferences, action),
            [p.session_id, p.taste_row, p.taste_text, p.taste_polarity],
            ["preferences", "insights", "status", "taste_row", "taste_text"], **quiet)
 
 
-def _sessions(p, h: Handlers, on, quiet: dict) -> None:
+def _sessions(p, H: type[Handlers], on, quiet: dict) -> None:
     shown = [*SESSION_VIEW, *LIST_VIEW, *SETTINGS_VIEW, "status", "browser"]
-    on(p.sessions.input, ["session_id"], h.open_session, [p.sessions], shown, **quiet)
-    on(p.api_open_session.click, ["session_id"], h.open_session, [p.session_id], shown, api_name="open_session",
+    on(p.sessions.input, ["session_id"], H.open_session, [p.sessions], shown, **quiet)
+    on(p.api_open_session.click, ["session_id"], H.open_session, [p.session_id], shown, api_name="open_session",
        **quiet)
-    on(p.refresh.click, [], h.sessions_list, [], LIST_VIEW, api_name="list_sessions", **quiet)
-    on(p.rename.click, ["session_id", "title"], h.rename, [p.session_id, p.title], [*LIST_VIEW, "title", "status"],
+    on(p.refresh.click, [], H.sessions_list, [], LIST_VIEW, api_name="list_sessions", **quiet)
+    on(p.rename.click, ["session_id", "title"], H.rename, [p.session_id, p.title], [*LIST_VIEW, "title", "status"],
        api_name="rename", **quiet)
-    on(p.delete.click, ["session_id"], h.ask_to_delete, [p.session_id], ["confirm_row", "confirm_text"], **quiet)
+    on(p.delete.click, ["session_id"], H.ask_to_delete, [p.session_id], ["confirm_row", "confirm_text"], **quiet)
     p.keep.click(lambda: gr.Group(visible=False), None, [p.confirm_row], api_visibility="private", **quiet)
-    on(p.confirm_delete.click, ["session_id"], h.delete, [p.session_id],
+    on(p.confirm_delete.click, ["session_id"], H.delete, [p.session_id],
        [*SESSION_VIEW, *LIST_VIEW, "confirm_row", "browser", "status"], api_name="delete", **quiet)
-    on(p.new.click, [], lambda owner: h.new_session(), [],
+    on(p.new.click, [], lambda h, owner: h.new_session(), [],
        [*SESSION_VIEW, "sessions", "start_from", "start_note", "start_row", "status", "browser"], **quiet)

@@ -26,6 +26,7 @@ from kit import BRIEF, CHECKLIST, FastModels
 from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
 from studio.core.session import Round, RoundStatus
+from studio.core.messages import Message
 from studio.services.sessions import Store
 
 SEED = 40
@@ -63,7 +64,7 @@ def designer(store, tiny_registry):
 def assert_failed_cleanly(studio: Studio, sid: str, failed: Round, first: Round, reason: str) -> None:
     store = studio.store
     assert (failed.index, failed.status, failed.candidates) == (1, RoundStatus.FAILED, ())
-    assert failed.error == f"Could not write the round's files ({reason}). {SPACE_OR_WRITABLE}"
+    assert str(failed.error) == f"Could not write the round's files ({reason}). {SPACE_OR_WRITABLE}"
     # The session still reads, in this studio and in a fresh one over the same folder.
     session = studio.open_session("alice", sid)
     assert session.rounds == (first, failed)
@@ -164,7 +165,7 @@ def test_disk_full_while_keeping_the_start_image_is_a_clear_refusal(designer, mo
     except StudioError as refused:
         assert "free space" in str(refused) and "writable" in str(refused)
     else:
-        assert failed.status is RoundStatus.FAILED and SPACE_OR_WRITABLE in failed.error
+        assert failed.status is RoundStatus.FAILED and SPACE_OR_WRITABLE in str(failed.error)
     assert studio.open_session("alice", sid).rounds[0] == first
 
 
@@ -214,8 +215,8 @@ def test_out_of_memory_twice_fails_with_what_to_change_and_the_next_round_works(
     failed = run(Studio(studio.store, models), "alice", sid, count=4)
 
     assert (failed.status, failed.candidates) == (RoundStatus.FAILED, ())
-    assert "ran out of memory" in failed.error
-    assert "Render fewer candidates or a smaller size, or pick a lighter preset" in failed.error
+    assert "ran out of memory" in str(failed.error)
+    assert "Render fewer candidates or a smaller size, or pick a lighter preset" in str(failed.error)
     assert [len(call) for call in oom.calls] == [4, 2]  # one retry, in halves; the second half never tried
     assert models.freed == 1
     again = run(studio, "alice", sid, count=4)
@@ -231,7 +232,7 @@ def test_out_of_memory_on_one_candidate_says_what_happened(designer, tiny_regist
     failed = run(Studio(studio.store, models), "alice", sid, count=1)
 
     assert failed.status is RoundStatus.FAILED and len(oom.calls) == 1
-    assert "ran out of memory" in failed.error and "smaller batches" not in failed.error
+    assert "ran out of memory" in str(failed.error) and "smaller batches" not in str(failed.error)
     assert models.freed == 1
 
 
@@ -280,8 +281,8 @@ def test_alices_stop_never_stops_bobs_round(paused_studio):
     for thread in threads:
         thread.join(30)
 
-    assert (results["alice"].status, results["alice"].error) == (RoundStatus.INTERRUPTED, "stopped by the designer")
-    assert (results["bob"].status, results["bob"].error, len(results["bob"].candidates)) == (RoundStatus.DONE, "", 2)
+    assert (results["alice"].status, results["alice"].error) == (RoundStatus.INTERRUPTED, Message("round.stopped"))
+    assert (results["bob"].status, results["bob"].error, len(results["bob"].candidates)) == (RoundStatus.DONE, None, 2)
     # Stop ended that round only: alice's next round runs to the end.
     assert run(studio, "alice", alice).status is RoundStatus.DONE
 
