@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pipelines.base import ChecklistItem, Refiner
 from pipelines.language import is_cjk
+from pipelines.prompting import data
 
 MAX_ITEMS = 8
 MAX_DIRECTIONS = 6
@@ -114,7 +115,7 @@ def parse_checklist(reply: str) -> tuple[ChecklistItem, ...]:
 def make_checklist(refiner: Refiner | None, brief: str) -> tuple[tuple[ChecklistItem, ...], bool]:
     """(checklist, fallback?): the refiner's decomposition of the brief, or the brief's clauses."""
     if refiner is not None:
-        reply = refiner.complete(CHECKLIST_SYSTEM, f"Brief: <data>{brief}</data>", max_new_tokens=CHECKLIST_TOKENS)
+        reply = refiner.complete(CHECKLIST_SYSTEM, f"Brief: {data(brief)}", max_new_tokens=CHECKLIST_TOKENS)
         items = parse_checklist(reply)
         if items:
             return with_words_to_show(items, brief), False
@@ -135,7 +136,7 @@ def propose_directions(refiner: Refiner | None, brief: str, count: int) -> tuple
     """(directions, fallback?): `count` distinct directions from the refiner, topped up from a fixed list."""
     found: tuple[Direction, ...] = ()
     if refiner is not None:
-        reply = refiner.complete(DIRECTIONS_SYSTEM.format(count=count), f"Brief: <data>{brief}</data>",
+        reply = refiner.complete(DIRECTIONS_SYSTEM.format(count=count), f"Brief: {data(brief)}",
                                  max_new_tokens=DIRECTION_TOKENS * count)
         found = parse_directions(reply, count)
     names = {d.name.lower() for d in found}

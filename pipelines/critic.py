@@ -15,7 +15,7 @@ from pipelines.base import Captioner, ChecklistItem, Critique, CritiqueRequest, 
 from pipelines.checklist import checklist_from_brief
 from pipelines.language import mostly_cjk
 from pipelines.ocr import TextReader, check_text
-from pipelines.prompting import looks_like_language
+from pipelines.prompting import data, looks_like_language
 
 # CLIP cosines for a matching image-text pair sit around 0.25-0.35 and unrelated pairs near
 # 0.1; this window maps that range onto 0..1 before it is blended with the checklist.
@@ -106,7 +106,7 @@ class ModelCritic:
         if self.refiner is None:
             return [""] * len(captions)
         replies = self.refiner.complete_each(
-            CRITIC_SYSTEM, [f"Brief: <data>{brief}</data>\nImage: <data>{c}</data>" for c in captions], NOTE_TOKENS)
+            CRITIC_SYSTEM, [f"Brief: {data(brief)}\nImage: {data(c)}" for c in captions], NOTE_TOKENS)
         notes = [next((line.strip() for line in reply.splitlines() if line.strip()), "") for reply in replies]
         return [note if looks_like_language(note) else "" for note in notes]
 

@@ -38,8 +38,13 @@ def system_prompt(language: str = "English") -> str:
 SYSTEM_PROMPT = system_prompt()  # for the English-reading generators of every preset today
 
 
+def data(text: str) -> str:
+    """`text` between <data> tags, as information the model reads and never obeys."""
+    return f"<data>{_defang(text)}</data>"
+
+
 def _quoted(items) -> str:
-    return "\n".join(f"<data>{_defang(i)}</data>" for i in items) or "(none)"
+    return "\n".join(data(i) for i in items) or "(none)"
 
 
 def _defang(text: str) -> str:

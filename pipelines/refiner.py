@@ -65,9 +65,16 @@ class ChatRefiner:
             add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
         return max(positions - max_new_tokens - len(frame), 0)
 
+    def fit(self, user: str, budget: int) -> str:
+        """`user` within `budget` tokens, cut at a word; a <data> quote cut open is closed again."""
+        fitted = fit_words(user, self.count_tokens, budget)
+        if fitted != user and fitted.count("<data>") > fitted.count("</data>"):
+            fitted = fit_words(user, self.count_tokens, budget - self.count_tokens("</data>")) + "</data>"
+        return fitted
+
     def _generate(self, system: str, users: Sequence[str], max_new_tokens: int, streamer=None) -> list[str]:
         budget = self.user_budget(system, max_new_tokens)  # a text that can't fit is cut at a word, never passed raw
-        users = [fit_words(user, self.count_tokens, budget) for user in users]
+        users = [self.fit(user, budget) for user in users]
         chats = [[{"role": "system", "content": system}, {"role": "user", "content": user}] for user in users]
         inputs = self.tokenizer.apply_chat_template(chats, add_generation_prompt=True, padding=True,
                                                     return_dict=True, return_tensors="pt").to(self.model.device)

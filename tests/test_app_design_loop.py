@@ -12,6 +12,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from test_app import designer, other_designer, studio  # noqa: F401 (shared fixtures)
+from test_chinese import ZH_BRIEF, ZH_CORRECTIONS
 
 BRIEF = "A poster for a jazz night, art deco, navy and gold, with a saxophone, no people"
 BRIEF_ITEMS = [["A poster for a jazz night", "visual", False], ["art deco", "visual", False],
@@ -135,3 +136,20 @@ def test_too_many_rounds_on_its_own_are_refused_with_the_engines_message(designe
         assert message in str(refused.value) and "Traceback" not in str(refused.value)
     assert rounds_of(designer, sid) == 0
 
+
+
+def test_a_script_works_a_chinese_brief_through_the_api(designer):
+    """Issue 14: the checklist splits at Chinese punctuation, the brief's words are pinned, and every prompt keeps
+    them and the subject ahead of long corrections (tiny refiner: the studio composes the prompt)."""
+    sid, *_ = designer.predict(ZH_BRIEF, api_name="/start_session")
+    prompts = []
+    for text in ["", *ZH_CORRECTIONS[:2]]:
+        _chat, _gallery, _status, details, *_, checklist, _prefs, _insights, _sid = designer.predict(
+            session_id=sid, text=text, api_name="/run_round", **SETTINGS)
+        assert as_dict(details)["status"] == "done"
+        prompts.append(as_dict(details)["prompt"])
+
+    assert checklist["data"] == [['says "爵士之夜"', "text", True], ["爵士之夜的海报", "visual", False],
+                                 ["装饰艺术风格", "visual", False], ["海军蓝和金色", "visual", False], ["人物", "avoid", False]]
+    assert all(p.startswith('the text "爵士之夜", 爵士之夜的海报') for p in prompts), prompts
+    assert ZH_CORRECTIONS[1][:5] in prompts[-1]
