@@ -17,7 +17,7 @@ from studio.engine.validation import chosen_candidate, whole
 from studio.core.messages import field_name
 from studio.engine.events import AutoStopped, Finished, Refining, Rendering, Started, throttled
 from studio.ui import presenters as show
-from studio.ui.locales import words
+from studio.ui.locales import I18N, words
 
 View = dict[str, Any]
 KEPT_SETTINGS = tuple(s.name for s in ROUND_SETTINGS if s.kind not in ("image", "start"))
@@ -38,7 +38,7 @@ class Handlers:
         lang = self.lang
         return {"session_id": session.id if session else "", "chat": show.conversation(session, lang=lang),
                 **self.tables(session), "insights": show.insights(session, lang),
-                "send": gr.Button(words("send.next" if session else "send.start", lang)),
+                "send": gr.Button(I18N("send.next" if session else "send.start")),  # Gradio says it, as its label
                 "status": show.session_line(session, r, lang), **self.round_view(owner, session, r)}
 
     def tables(self, session: Session | None) -> View:

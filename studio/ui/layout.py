@@ -25,10 +25,11 @@ def build_page(studio, banner: str, browser_secret: str | None) -> SimpleNamespa
                                 secret=browser_secret)
     p.who = gr.State("")
     p.lang = gr.State("en")  # the reader's language: what the server writes in (English for API callers)
+    p.page_locale = gr.Textbox(visible=False)  # the locale Gradio chose for the page, sent by the page's load
     with gr.Row(elem_id="topbar"):
         gr.Markdown(banner, visible=bool(banner), elem_id="banner")
         p.language = gr.Radio([("English", "en"), ("中文", "zh")], value=None, label=t("language"), show_label=False,
-                              container=False, scale=0, min_width=160, elem_id="language")
+                              container=False, scale=0, min_width=200, elem_id="language")
     _sidebar(p)
     with gr.Row(equal_height=False, elem_id="studio"):
         with gr.Column(scale=4, min_width=300, elem_id="talk"):
@@ -66,9 +67,10 @@ def _sidebar(p) -> None:
 
 def _conversation(p, studio) -> None:
     p.chat = gr.Chatbot(label=t("conversation"), height=430, elem_id="chat", buttons=["copy"], show_label=False)
-    p.status = gr.Markdown(t("status.start"), label=t("status"), elem_id="status")
+    # No translated value here: Gradio would translate it again at a language switch, over the server's words.
+    p.status = gr.Markdown(label=t("status_label"), elem_id="status")
     with gr.Row(visible=False, elem_id="start-row") as p.start_row:
-        p.start_note = gr.Markdown(label=t("start_note"), elem_id="start-note")
+        p.start_note = gr.Markdown(label=t("start_note_label"), elem_id="start-note")
         p.clear_start = gr.Button(t("clear_start"), size="sm", scale=0, min_width=60, elem_id="clear-start")
     with gr.Group(elem_id="composer"):
         # lines=1 with room to grow: Enter sends, Shift+Enter breaks the line.
@@ -80,7 +82,7 @@ def _conversation(p, studio) -> None:
     with gr.Row(elem_id="more-rounds", equal_height=True):
         p.auto_rounds = WholeSetting(label=t("auto_rounds"), value=3, precision=0, minimum=1, maximum=limits.MAX_AUTO_ROUNDS,
                                      show_label=False, container=False, min_width=56, scale=0, elem_id="auto-rounds")
-        p.auto = gr.Button(t("auto"), size="sm", scale=1, elem_id="auto")
+        p.auto = gr.Button(t("auto_button"), size="sm", scale=1, elem_id="auto")
         p.direction_count = WholeSetting(label=t("direction_count"), value=4, precision=0, minimum=2,
                                          maximum=limits.MAX_DIRECTIONS, show_label=False, container=False,
                                          min_width=56, scale=0, elem_id="direction-count")
@@ -120,7 +122,7 @@ def _candidates(p) -> None:
                            allow_preview=False)  # a click selects the candidate; fullscreen shows it large
     p.legend = gr.Markdown(t("legend"), elem_id="legend")
     with gr.Column(elem_id="candidate-panel"):
-        p.selected = gr.Radio(choices=[], label=t("candidate"), elem_id="selected")
+        p.selected = gr.Radio(choices=[], label=t("candidate_label"), elem_id="selected")
         p.candidate = WholeSetting(value=0, precision=0, visible=False, label="candidate")
         p.candidate_info = gr.Markdown(label=t("selected_candidate"), elem_id="candidate-info")
         with gr.Row():
@@ -147,7 +149,7 @@ def _design_tabs(p) -> None:
                 p.item_row = WholeSetting(value=0, precision=0, visible=False, label="row")
                 p.item_text = gr.Textbox(label=t("item"), max_length=limits.MAX_ITEM_CHARS, scale=3, elem_id="item-text",
                                          placeholder=t("item_hint"))
-                p.item_kind = gr.Radio([(t(f"kind.{k}"), k) for k in ITEM_KINDS], value="visual", label=t("kind"),
+                p.item_kind = gr.Radio([(t(f"kind.{k}"), k) for k in ITEM_KINDS], value="visual", label=t("kind_label"),
                                        scale=2, elem_id="item-kind")
                 p.item_pinned = gr.Checkbox(label=t("item_pinned"), scale=1, elem_id="item-pinned")
             with gr.Row():
@@ -164,13 +166,13 @@ def _design_tabs(p) -> None:
                 p.taste_text = gr.Textbox(label=t("taste"), max_length=limits.MAX_MESSAGE_CHARS, scale=3,
                                           placeholder=t("taste_hint"), elem_id="taste-text")
                 p.taste_polarity = gr.Radio([(t(f"polarity.{k}"), k) for k in ("like", "dislike")], value="like",
-                                            label=t("polarity"), scale=2, elem_id="taste-polarity")
+                                            label=t("polarity_label"), scale=2, elem_id="taste-polarity")
             with gr.Row():
                 p.add_taste = gr.Button(t("add_taste"), size="sm", elem_id="add-taste")
                 p.update_taste = gr.Button(t("update_selected"), size="sm", elem_id="update-taste")
                 p.delete_taste = gr.Button(t("delete_selected"), size="sm", elem_id="delete-taste")
-            p.insights = gr.Markdown(label=t("insights"), elem_id="insights")
+            p.insights = gr.Markdown(label=t("insights_label"), elem_id="insights")
         with gr.Tab(t("tab.scorecard"), elem_id="scorecard-tab"):
-            p.scorecard = gr.Markdown(label=t("scorecard"), elem_id="scorecard")
+            p.scorecard = gr.Markdown(label=t("scorecard_label"), elem_id="scorecard")
         with gr.Tab(t("tab.details"), elem_id="details-tab"):
             p.details = gr.JSON(label=t("details"), elem_id="details")

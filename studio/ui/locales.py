@@ -29,8 +29,8 @@ _PAGE = {
     "keep": ("Keep it", "保留"),
     "session_id": ("Session id", "会话标识"),
     "conversation": ("Conversation", "对话"),
-    "status": ("Status", "状态"),
-    "start_note": ("Start note", "起点说明"),
+    "status_label": ("Status", "状态"),
+    "start_note_label": ("Start note", "起点说明"),
     "clear_start": ("Start from noise", "从噪声开始"),
     "message": ("Message", "消息"),
     "message_hint": ("A brief to start (a poster for a jazz night, art deco, navy and gold), or a correction for "
@@ -39,7 +39,7 @@ _PAGE = {
     "send.next": ("Next round", "下一轮"),
     "stop": ("Stop", "停止"),
     "auto_rounds": ("Rounds", "轮数"),
-    "auto": ("rounds on its own", "轮自动进行"),
+    "auto_button": ("rounds on its own", "轮自动进行"),
     "direction_count": ("Directions", "方向数"),
     "inspire": ("directions: Inspire me", "个方向：给我灵感"),
     "round_settings": ("Round settings", "本轮设置"),
@@ -62,7 +62,7 @@ _PAGE = {
                "checklist). **✓ ✗ ?**: checklist items passed, failed, unsure. Click a candidate, or press its number.",
                "**得分** 0-100：评审模型判断图片与简报的吻合程度（图文评分加检查清单）。**✓ ✗ ?**：检查项通过、未通过、不确定。"
                "点击一张候选图，或按它的编号。"),
-    "candidate": ("Candidate", "候选图"),
+    "candidate_label": ("Candidate", "候选图"),
     "selected_candidate": ("Selected candidate", "所选候选图"),
     "reason": ("Why? (kept as a preference)", "为什么？（会记为偏好）"),
     "reason_hint": ("too busy / love the type", "太杂乱 / 喜欢这个字体"),
@@ -76,7 +76,7 @@ _PAGE = {
     "tab.checklist": ("Checklist", "检查清单"),
     "item": ("Item", "检查项"),
     "item_hint": ('says "JAZZ NIGHT" / a saxophone / people', '写着“JAZZ NIGHT” / 一支萨克斯 / 人群'),
-    "kind": ("Kind", "类型"),
+    "kind_label": ("Kind", "类型"),
     "kind.visual": ("visual", "画面"),
     "kind.text": ("text", "文字"),
     "kind.avoid": ("avoid", "避免"),
@@ -87,13 +87,13 @@ _PAGE = {
     "tab.preferences": ("Preferences", "偏好"),
     "taste": ("Taste", "偏好"),
     "taste_hint": ("thin type / lots of space", "细字体 / 大量留白"),
-    "polarity": ("Like or dislike", "喜欢或不喜欢"),
+    "polarity_label": ("Like or dislike", "喜欢或不喜欢"),
     "polarity.like": ("like", "喜欢"),
     "polarity.dislike": ("dislike", "不喜欢"),
     "add_taste": ("Add taste", "添加偏好"),
-    "insights": ("Insights", "洞察"),
+    "insights_label": ("Insights", "洞察"),
     "tab.scorecard": ("Scorecard", "评分表"),
-    "scorecard": ("Scorecard", "评分表"),
+    "scorecard_label": ("Scorecard", "评分表"),
     "tab.details": ("Details", "详情"),
     "details": ("Round", "本轮"),
     "header.item": ("item", "检查项"),
@@ -195,7 +195,9 @@ _CONVERSATION = {
 }
 
 PAGE = {code: {"en": en, "zh": zh} for code, (en, zh) in [*_PAGE.items(), *_STATUS.items(), *_CONVERSATION.items()]}
-I18N = gr.I18n(**{lang: {code: said[lang] for code, said in (ENGINE | PAGE).items()} for lang in LANGUAGES})
+# Gradio's translator (svelte-i18n) reads "a.b" as a path: no key may also be the start of another's.
+_LABELS = {code: said for code, said in ENGINE.items() if code.startswith("field.")} | PAGE
+I18N = gr.I18n(**{lang: {code: said[lang] for code, said in _LABELS.items()} for lang in LANGUAGES})
 
 
 def words(code: str, lang: str, **args) -> str:

@@ -24,7 +24,7 @@ from studio.engine.validation import ITEM_KINDS
 from studio.core.messages import language_of
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
 from studio.ui.identity import new_browser_id, owner_of
-from studio.ui.locales import GRADIO_LOCALES, words
+from studio.ui.locales import GRADIO_LOCALES, I18N
 
 GPU = "gpu"  # events that run models share one queue, so a GPU serves one or two rounds at a time
 
@@ -105,8 +105,8 @@ def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> 
     whole_page = [p.browser, p.who, p.lang, p.language, *[getattr(p, n) for n in (*SESSION_VIEW, *LIST_VIEW,
                                                                                    *SETTINGS_VIEW, "status")]]
     # The browser's language on the first visit (the locale Gradio chose for the page's labels).
-    p.demo.load(page_load(p, handlers), [p.browser, p.language], whole_page, api_visibility="private",
-                js="(browser, language) => [browser, document.documentElement.lang]", **quiet)
+    p.demo.load(page_load(p, handlers), [p.browser, p.page_locale], whole_page, api_visibility="private",
+                js="(browser, locale) => [browser, document.documentElement.lang]", **quiet)
     # The switch: Gradio's labels turn at once in the browser, the server's words follow with the views.
     p.language.change(None, [p.language], None, js=f"(lang) => window.studioLocale?.({json.dumps(GRADIO_LOCALES)}[lang])")
     p.language.input(switch_language(p, handlers), [p.browser, p.language, p.shown_round], whole_page,
@@ -127,7 +127,7 @@ def whole_view(p: SimpleNamespace, h: Handlers, request: gr.Request, browser: di
         session, browser["session"] = None, ""
     view = {**h.session_view(owner, session, round_number), **h.sessions_list(owner, session.id if session else None),
             **h.settings_view(session), "language": h.lang,
-            "send": gr.Button(words("send.next" if session else "send.start", h.lang), interactive=True)}
+            "send": gr.Button(I18N("send.next" if session else "send.start"), interactive=True)}
     return {**{getattr(p, name): v for name, v in view.items()}, p.browser: browser, p.who: browser["id"],
             p.lang: h.lang}
 
