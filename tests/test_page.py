@@ -172,3 +172,28 @@ def test_start_next_round_from_a_candidate_then_the_round_says_where_it_started(
     assert views[-1]["details"]["started_from"].startswith("Started from candidate 2 of round 1")
     with pytest.raises(StudioError, match="Round 1 has 2 candidates"):
         handlers.start_from("alice", session_id, 1, 5)
+
+
+def test_a_chinese_reader_is_refused_in_chinese_on_the_page(monkeypatch, handlers):
+    session_id = first_round(handlers, owner="browser-a-browser-id")  # the owner a browser id makes
+    warned = []
+    monkeypatch.setattr(gr, "Warning", warned.append)
+    pick = endpoint(type("Page", (), {})(), handlers, ["session_id", "round", "candidate", "reason"],
+                    lambda h, owner, *values: h.feedback(owner, "pick", *values), ["status"], "pick")
+
+    assert pick(session_id, 1, 8, "", "a-browser-id", "zh", None) == gr.skip()
+    assert pick(session_id, 1, 8, "", "a-browser-id", "en", None) == gr.skip()
+    assert warned == ["第 1 轮有 2 张候选图：请选择 1 到 2。", "Round 1 has 2 candidates: choose 1 to 2."]
+
+
+def test_a_chinese_reader_follows_a_round_in_chinese(handlers, studio):
+    chinese = handlers.reading("zh")
+    session_id = chinese.start_session("alice", "一张爵士之夜的海报")["session_id"]
+
+    views = list(chinese.run_round("alice", session_id, "", {"count": 2, "steps": 1, "size": 64}))
+
+    assert views[0]["status"] == "第 1 轮开始。" and views[-1]["status"] == "第 1 轮完成。"
+    assert views[-1]["candidate_info"] == "第 1 轮：请选择一张候选图（点击它，或按它的编号）。"
+    assert presenters.round_reply(studio.open_session("alice", session_id).rounds[0], lang="zh").startswith(
+        "**第 1 轮**")
+    assert chinese.cancel("alice", session_id) == {"status": "没有正在进行的轮次。"}

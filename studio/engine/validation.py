@@ -283,6 +283,6 @@ def chosen_candidate(session: Session, round_index, candidate) -> tuple[Round, C
     chosen = next((x for x in round_.candidates if x.index == c), None)
     if chosen is None:
         count = len(round_.candidates)
-        code = {0: "candidate.none_in_round", 1: "candidate.out_of_range_one"}.get(count, "candidate.out_of_range")
-        raise StudioError(code, round=r + 1, count=count)
+        raise StudioError("candidate.none_in_round" if not count else "candidate.out_of_range_one" if count == 1
+                          else "candidate.out_of_range", round=r + 1, count=count)
     return round_, chosen

@@ -196,8 +196,8 @@ _CONVERSATION = {
 
 PAGE = {code: {"en": en, "zh": zh} for code, (en, zh) in [*_PAGE.items(), *_STATUS.items(), *_CONVERSATION.items()]}
 # Gradio's translator (svelte-i18n) reads "a.b" as a path: no key may also be the start of another's.
-_LABELS = {code: said for code, said in ENGINE.items() if code.startswith("field.")} | PAGE
-I18N = gr.I18n(**{lang: {code: said[lang] for code, said in _LABELS.items()} for lang in LANGUAGES})
+LABELS = {code: said for code, said in ENGINE.items() if code.startswith("field.")} | PAGE
+I18N = gr.I18n(**{lang: {code: said[lang] for code, said in LABELS.items()} for lang in LANGUAGES})
 
 
 def words(code: str, lang: str, **args) -> str:
