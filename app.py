@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     preset, notes = choose_preset(settings.preset)
     notes += storage_notes(settings)
     for note in notes:
-        log.warning(note.replace("**", ""))
+        log.warning(str(note).replace("**", ""))
     log.info("preset %s, data in %s", preset.name, settings.data_dir)
     if settings.safety:
         log.info("image safety check on: flagged images are replaced by a placeholder and never stored")
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     models = ModelRegistry(preset, speed=settings.speed)
     studio = Studio(store, models, safety=NudeNetChecker() if settings.safety else None,
                     upload_roots=(Path(get_upload_folder()),))
-    demo = build_ui(studio, banner="\n\n".join(notes), gpu_concurrency=settings.gpu_concurrency,
+    demo = build_ui(studio, notes=notes, gpu_concurrency=settings.gpu_concurrency,
                     browser_secret=browser_secret(settings.data_dir))
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=8)
     demo.launch(server_name=settings.host, server_port=settings.port, share=settings.share,

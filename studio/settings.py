@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipelines.base import DTYPE_NAMES, OFFLOAD_MODES, SpeedOptions
 from pipelines.presets import PRESETS, Preset, get_preset, missing_weights
+from studio.core.messages import Message
 from studio.services.sessions import SPACE_DATA_DIR, default_data_dir
 
 HUB_HOST = ("huggingface.co", 443)
@@ -95,27 +96,21 @@ def hub_reachable(timeout: float = 2.0) -> bool:
         return False
 
 
-def choose_preset(name: str) -> tuple[Preset, list[str]]:
+def choose_preset(name: str) -> tuple[Preset, list[Message]]:
     """The preset to run and the warnings to show: a real preset whose weights can't be had falls back to tiny."""
     preset = get_preset(name)
     notes = []
     missing = missing_weights(preset)
     if missing and not hub_reachable():
-        notes.append(
-            f"The **{preset.name}** preset can't load here: {', '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} not downloaded and the Hugging Face hub can't be reached. "
-            "Running the **tiny** demo preset instead: images come from random-weight models, not real designs. "
-            "Download the weights where the hub is reachable (`hf download <id>`), or start with `--preset tiny` "
-            "to silence this.")
+        notes.append(Message("note.weights_missing_one" if len(missing) == 1 else "note.weights_missing",
+                             {"preset": preset.name, "missing": ", ".join(missing)}))
         preset = get_preset("tiny")
     if preset.name == "tiny" and not notes:
-        notes.append("Demo preset **tiny**: images and captions come from random-weight models. They show "
-                     "the studio works, not what it can make.")
+        notes.append(Message("note.tiny"))
     return preset, notes
 
 
-def storage_notes(settings: Settings) -> list[str]:
+def storage_notes(settings: Settings) -> list[Message]:
     if settings.on_space and not Path(settings.data_dir).is_relative_to(SPACE_DATA_DIR):
-        return ["This Space has no persistent storage: sessions are lost when it restarts. Enable "
-                "persistent storage in the Space settings to keep them."]
+        return [Message("note.no_storage")]
     return []

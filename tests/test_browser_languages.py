@@ -42,6 +42,7 @@ def test_a_chinese_reader_gets_the_page_rounds_and_refusals_in_chinese_and_can_s
     expect(page.locator("#message textarea")).to_have_attribute("placeholder", "写一份简报来开始（例如：爵士之夜海报，"
                                                                               "装饰艺术风格，海军蓝配金色），或写下对下一轮的修改意见")
     expect(page.get_by_role("tab", name="检查清单")).to_be_visible()
+    expect(page.locator("#banner")).to_contain_text("演示预设 tiny")
     expect(page.locator("#language input[value=zh]")).to_be_checked()
 
     # A Chinese brief starts a round; the studio's reply and status are Chinese.
@@ -69,6 +70,7 @@ def test_a_chinese_reader_gets_the_page_rounds_and_refusals_in_chinese_and_can_s
     expect(page.locator("#send")).to_have_text("Next round")
     expect(page.locator("#status")).to_contain_text("Round 1 of 1: 4 candidates.")
     expect(page.get_by_role("tab", name="Checklist")).to_be_visible()
+    expect(page.locator("#banner")).to_contain_text("Demo preset tiny")
     expect(chat).to_contain_text("Round 1")
 
     # The choice is the browser's own from now on: a reload keeps English though the browser asks for Chinese.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from studio.core.messages import Message
 from studio.engine import Studio
 from studio.ui.handlers import Handlers
 from studio.ui.layout import build_page
@@ -21,10 +22,11 @@ HEAD = f"<script>{(ASSETS / 'studio.js').read_text()}</script>"
 __all__ = ["CSS", "HEAD", "I18N", "build_ui"]  # launch(css=CSS, head=HEAD, i18n=I18N)
 
 
-def build_ui(studio: Studio, banner: str = "", gpu_concurrency: int = 2,
+def build_ui(studio: Studio, notes: list[Message] = (), gpu_concurrency: int = 2,
              browser_secret: str | None = None) -> gr.Blocks:
+    """The page; `notes` (where the studio runs: a demo preset, no persistent storage) are its banner."""
     with gr.Blocks(title="Design Collaborator", fill_height=True) as demo:
-        page = build_page(studio, banner, browser_secret)
+        page = build_page(studio, tuple(notes), browser_secret)
         page.demo = demo
         connect(page, Handlers(studio), gpu_concurrency)
     return demo

@@ -45,7 +45,7 @@ class Handlers:
         """The checklist and the preferences, their headers in the reader's language."""
         headers = {"checklist": ("item", "kind", "pinned"), "preferences": ("taste", "polarity")}
         rows = {"checklist": show.checklist_rows(session), "preferences": show.preference_rows(session)}
-        return {name: gr.Dataframe(rows[name], headers=[words(f"header.{h}", self.lang) for h in headers[name]])
+        return {name: {"headers": [words(f"header.{h}", self.lang) for h in headers[name]], "data": rows[name]}
                 for name in headers}
 
     def round_view(self, owner: str, session: Session | None, r: Round | None) -> View:

@@ -14,11 +14,13 @@ from studio.core import limits
 from studio.core.params import ROUND_SETTINGS, Setting as SettingSpec, default_settings
 from studio.engine.validation import ITEM_KINDS
 from studio.ui.components import Choice, Setting, Strip, UploadedImage, WholeSetting
+from studio.core.messages import Message
 from studio.ui.locales import I18N as t
+from studio.ui.presenters import banner
 
 
-def build_page(studio, banner: str, browser_secret: str | None) -> SimpleNamespace:
-    p = SimpleNamespace()
+def build_page(studio, notes: tuple[Message, ...], browser_secret: str | None) -> SimpleNamespace:
+    p = SimpleNamespace(notes=notes)  # the banner's notes: said in English here, in the reader's language on load
     # The browser keeps its id and its last session, encrypted with a secret only the server holds; `who` holds
     # the id server-side, where an API caller cannot set it (API callers are their connection).
     p.browser = gr.BrowserState({"id": "", "session": "", "lang": ""}, storage_key="design-collaborator",
@@ -27,7 +29,7 @@ def build_page(studio, banner: str, browser_secret: str | None) -> SimpleNamespa
     p.lang = gr.State("en")  # the reader's language: what the server writes in (English for API callers)
     p.page_locale = gr.Textbox(visible=False)  # the locale Gradio chose for the page, sent by the page's load
     with gr.Row(elem_id="topbar"):
-        gr.Markdown(banner, visible=bool(banner), elem_id="banner")
+        p.banner = gr.Markdown(banner(notes, "en"), visible=bool(notes), elem_id="banner")
         p.language = gr.Radio([("English", "en"), ("中文", "zh")], value=None, label=t("language"), show_label=False,
                               container=False, scale=0, min_width=200, elem_id="language")
     _sidebar(p)

@@ -212,6 +212,11 @@ def insights(session: Session | None, lang: str = "en") -> str:
     return text
 
 
+def banner(notes, lang: str = "en") -> str:
+    """Where the studio runs (a demo preset, no persistent storage), one paragraph a note."""
+    return "\n\n".join(note.text(lang) for note in notes)
+
+
 def session_choices(summaries: list[SessionSummary], lang: str = "en") -> list[tuple[str, str]]:
     return [(words("session_choice" if s.rounds != 1 else "session_choice_one", lang, title=s.title,
                    rounds=s.rounds), s.id) for s in summaries]

@@ -22,6 +22,7 @@ from studio.core.params import SETTING_NAMES
 from studio.engine import StudioError
 from studio.engine.validation import ITEM_KINDS
 from studio.core.messages import language_of
+from studio.ui import presenters as show
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
 from studio.ui.identity import new_browser_id, owner_of
 from studio.ui.locales import GRADIO_LOCALES, I18N
@@ -102,8 +103,8 @@ def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> 
         visibility = {"api_name": api_name} if api_name else {"api_visibility": "private"}
         return trigger(fn, [*inputs, p.who, p.lang], [getattr(p, name) for name in outputs], **visibility, **options)
 
-    whole_page = [p.browser, p.who, p.lang, p.language, *[getattr(p, n) for n in (*SESSION_VIEW, *LIST_VIEW,
-                                                                                   *SETTINGS_VIEW, "status")]]
+    whole_page = [p.browser, p.who, p.lang, p.language, p.banner,
+                  *[getattr(p, n) for n in (*SESSION_VIEW, *LIST_VIEW, *SETTINGS_VIEW, "status")]]
     # The browser's language on the first visit (the locale Gradio chose for the page's labels).
     p.demo.load(page_load(p, handlers), [p.browser, p.page_locale], whole_page, api_visibility="private",
                 js="(browser, locale) => [browser, document.documentElement.lang]", **quiet)
@@ -126,7 +127,7 @@ def whole_view(p: SimpleNamespace, h: Handlers, request: gr.Request, browser: di
     except StudioError:  # the last session was deleted: start clean
         session, browser["session"] = None, ""
     view = {**h.session_view(owner, session, round_number), **h.sessions_list(owner, session.id if session else None),
-            **h.settings_view(session), "language": h.lang,
+            **h.settings_view(session), "language": h.lang, "banner": show.banner(p.notes, h.lang),
             "send": gr.Button(I18N("send.next" if session else "send.start"), interactive=True)}
     return {**{getattr(p, name): v for name, v in view.items()}, p.browser: browser, p.who: browser["id"],
             p.lang: h.lang}

@@ -37,7 +37,7 @@ def persistent_storage(monkeypatch, tmp_path) -> Path:
 
 def test_a_space_with_its_data_outside_persistent_storage_warns(on_a_space, tmp_path):
     notes = storage_notes(parse_settings(["--data-dir", str(tmp_path / "data")]))
-    assert len(notes) == 1 and notes[0].startswith(NOT_PERSISTENT)
+    assert len(notes) == 1 and str(notes[0]).startswith(NOT_PERSISTENT)
 
 
 def test_a_space_with_persistent_storage_keeps_its_data_there_and_does_not_warn(on_a_space, persistent_storage,
