@@ -102,8 +102,7 @@ def choose_preset(name: str) -> tuple[Preset, list[Message]]:
     notes = []
     missing = missing_weights(preset)
     if missing and not hub_reachable():
-        notes.append(Message("note.weights_missing_one" if len(missing) == 1 else "note.weights_missing",
-                             {"preset": preset.name, "missing": ", ".join(missing)}))
+        notes.append(Message("note.weights_missing", {"preset": preset.name, "missing": ", ".join(missing)}))
         preset = get_preset("tiny")
     if preset.name == "tiny" and not notes:
         notes.append(Message("note.tiny"))

@@ -191,26 +191,18 @@ NOTES = {
     "note.tiny": ("Demo preset **tiny**: images and captions come from random-weight models. They show the studio "
                   "works, not what it can make.",
                   "演示预设 **tiny**：图片和描述来自随机权重的模型。它们只证明工作室能运行，不代表它能做出什么。"),
-    "note.weights_missing_one": (
-        "The **{preset}** preset can't load here: {missing} is not downloaded and the Hugging Face hub can't be "
-        "reached. Running the **tiny** demo preset instead: images come from random-weight models, not real designs. "
-        "Download the weights where the hub is reachable (`hf download <id>`), or start with `--preset tiny` to "
-        "silence this.",
-        "**{preset}** 预设无法在这里加载：{missing} 尚未下载，且无法连接 Hugging Face Hub。现改用 **tiny** 演示预设："
-        "图片来自随机权重的模型，并非真实设计。请在能连接 Hub 的地方下载权重（`hf download <id>`），或用 "
-        "`--preset tiny` 启动以关闭此提示。"),
     "note.weights_missing": (
-        "The **{preset}** preset can't load here: {missing} are not downloaded and the Hugging Face hub can't be "
-        "reached. Running the **tiny** demo preset instead: images come from random-weight models, not real designs. "
-        "Download the weights where the hub is reachable (`hf download <id>`), or start with `--preset tiny` to "
-        "silence this.",
-        "**{preset}** 预设无法在这里加载：{missing} 尚未下载，且无法连接 Hugging Face Hub。现改用 **tiny** 演示预设："
-        "图片来自随机权重的模型，并非真实设计。请在能连接 Hub 的地方下载权重（`hf download <id>`），或用 "
+        "The **{preset}** preset can't load here: its weights ({missing}) are not downloaded and the Hugging Face "
+        "hub can't be reached. Running the **tiny** demo preset instead: images come from random-weight models, not "
+        "real designs. Download the weights where the hub is reachable (`hf download <id>`), or start with "
+        "`--preset tiny` to silence this.",
+        "**{preset}** 预设无法在这里加载：它的权重（{missing}）尚未下载，且无法连接 Hugging Face Hub。现改用 **tiny** "
+        "演示预设：图片来自随机权重的模型，并非真实设计。请在能连接 Hub 的地方下载权重（`hf download <id>`），或用 "
         "`--preset tiny` 启动以关闭此提示。"),
     "note.no_storage": ("This Space has no persistent storage: sessions are lost when it restarts. Enable persistent "
                         "storage in the Space settings to keep them.",
                         "这个 Space 没有持久存储：重启后会话会丢失。请在 Space 设置中启用持久存储来保留它们。"),
 }
 
-ENGINE = {code: {"en": en, "zh": zh} for code, (en, zh) in
-          [*((f"field.{key}", pair) for key, pair in FIELDS.items()), *REFUSALS.items(), *ROUNDS.items(), *NOTES.items()]}
+_FIELDS = {f"field.{key}": pair for key, pair in FIELDS.items()}
+ENGINE = {code: {"en": en, "zh": zh} for code, (en, zh) in (_FIELDS | REFUSALS | ROUNDS | NOTES).items()}

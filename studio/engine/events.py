@@ -48,7 +48,8 @@ class Loading(RoundEvent):
     @property
     def note(self) -> Message:
         role = Message(f"role.{self.role}") if f"role.{self.role}" in ENGINE else self.role
-        return Message("progress.loaded" if self.done else "progress.loading", {"role": role, "model_id": self.model_id})
+        said = {"role": role, "model_id": self.model_id}
+        return Message("progress.loaded" if self.done else "progress.loading", said)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """What each page action does: plain functions over the engine, testable without a page.
 
 Every handler takes plain values (the owner first) and returns, or yields, a view: a dict from a component's name
-in the layout to its new value, written in the reader's language (`Handlers.reading(lang)`). `wiring` turns names into components and engine refusals into the page's toast or
-the API's error. No handler opens a file or reaches the store: images come from the engine.
+in the layout to its new value, written in the reader's language (`Handlers.reading(lang)`). `wiring` turns names
+into components and engine refusals into the page's toast or the API's error. No handler opens a file or reaches
+the store: images come from the engine.
 """
 from __future__ import annotations
 

@@ -82,8 +82,9 @@ def _conversation(p, studio) -> None:
             p.send = gr.Button(t("send.start"), variant="primary", size="sm", elem_id="send", interactive=False)
             p.stop = gr.Button(t("stop"), variant="stop", size="sm", elem_id="stop")
     with gr.Row(elem_id="more-rounds", equal_height=True):
-        p.auto_rounds = WholeSetting(label=t("auto_rounds"), value=3, precision=0, minimum=1, maximum=limits.MAX_AUTO_ROUNDS,
-                                     show_label=False, container=False, min_width=56, scale=0, elem_id="auto-rounds")
+        p.auto_rounds = WholeSetting(label=t("auto_rounds"), value=3, precision=0, minimum=1,
+                                     maximum=limits.MAX_AUTO_ROUNDS, show_label=False, container=False,
+                                     min_width=56, scale=0, elem_id="auto-rounds")
         p.auto = gr.Button(t("auto_button"), size="sm", scale=1, elem_id="auto")
         p.direction_count = WholeSetting(label=t("direction_count"), value=4, precision=0, minimum=2,
                                          maximum=limits.MAX_DIRECTIONS, show_label=False, container=False,
@@ -149,8 +150,8 @@ def _design_tabs(p) -> None:
                                        elem_id="checklist")
             with gr.Row(elem_id="item-editor"):
                 p.item_row = WholeSetting(value=0, precision=0, visible=False, label="row")
-                p.item_text = gr.Textbox(label=t("item"), max_length=limits.MAX_ITEM_CHARS, scale=3, elem_id="item-text",
-                                         placeholder=t("item_hint"))
+                p.item_text = gr.Textbox(label=t("item"), max_length=limits.MAX_ITEM_CHARS, scale=3,
+                                         elem_id="item-text", placeholder=t("item_hint"))
                 p.item_kind = gr.Radio([(t(f"kind.{k}"), k) for k in ITEM_KINDS], value="visual", label=t("kind_label"),
                                        scale=2, elem_id="item-kind")
                 p.item_pinned = gr.Checkbox(label=t("item_pinned"), scale=1, elem_id="item-pinned")

@@ -55,7 +55,8 @@ _PAGE = {
     "help.negative": ("added to what the refiner asks the model to avoid", "追加到改写模型要求生成模型避免的内容中"),
     "help.strength": ("how far to move from a reference or a chosen candidate", "离参考图或所选候选图变化多远"),
     "help.reference": ("an image to start from (PNG, JPEG or WebP)", "作为起点的图片（PNG、JPEG 或 WebP）"),
-    "help.start_from": ("a candidate to start from, as 'round.candidate' (e.g. '2.3')", "作为起点的候选图，写作“轮次.候选图”（例如 '2.3'）"),
+    "help.start_from": ("a candidate to start from, as 'round.candidate' (e.g. '2.3')",
+                        "作为起点的候选图，写作“轮次.候选图”（例如 '2.3'）"),
     "rounds": ("Rounds", "轮次"),
     "candidates": ("Candidates", "候选图"),
     "legend": ("**Score** 0-100: how well the image matches the brief, by the critic (the image-text scorer plus the "

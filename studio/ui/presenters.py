@@ -82,7 +82,8 @@ def round_reply(r: Round, previous_prompt: str = "", lang: str = "en") -> str:
             lines.append(words("reply.prompt_changes", lang, diff=prompt_diff(previous_prompt, r.prompt)))
         else:
             lines.append(words("reply.prompt", lang, prompt=r.prompt))
-        lines.append(words("reply.why", lang, rationale=r.rationale) + (words("reply.unusable", lang) if r.fallback else ""))
+        lines.append(words("reply.why", lang, rationale=r.rationale)
+                     + (words("reply.unusable", lang) if r.fallback else ""))
     labelled = [c for c in r.candidates if c.label]
     if labelled:
         lines.append(words("reply.directions", lang, directions="; ".join(f"{c.index + 1}. *{c.label}*"

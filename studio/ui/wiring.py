@@ -109,7 +109,8 @@ def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> 
     p.demo.load(page_load(p, handlers), [p.browser, p.page_locale], whole_page, api_visibility="private",
                 js="(browser, locale) => [browser, document.documentElement.lang]", **quiet)
     # The switch: Gradio's labels turn at once in the browser, the server's words follow with the views.
-    p.language.change(None, [p.language], None, js=f"(lang) => window.studioLocale?.({json.dumps(GRADIO_LOCALES)}[lang])")
+    locales = json.dumps(GRADIO_LOCALES)
+    p.language.change(None, [p.language], None, js=f"(lang) => window.studioLocale?.({locales}[lang])")
     p.language.input(switch_language(p, handlers), [p.browser, p.language, p.shown_round], whole_page,
                      api_visibility="private", **quiet)
     _rounds(p, H, on, gpu, quiet)
