@@ -201,9 +201,10 @@ class Critique:
     similarity: float  # the scorer's raw cosine
     matches: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
-    summary: str = ""
+    summary: str = ""  # the refiner's note, or one composed in English from the rest
     checks: tuple[ItemCheck, ...] = ()
     preference_hits: tuple[str, ...] = ()  # designer preferences this candidate meets ("+ bold type") or breaks ("- too busy")
+    note: str = ""  # the refiner's own note on the candidate ("" when it wrote none usable)
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ class ModelCritic:
             critiques.append(Critique(
                 caption=captions[k], similarity=similarities[k], matches=matches, missing=missing, checks=checks,
                 preference_hits=hits, score=blend_score(similarities[k], checks, hits),
-                summary=notes[k] or composed_summary(captions[k], matches, missing)))
+                summary=notes[k] or composed_summary(captions[k], matches, missing), note=notes[k]))
         return critiques
 
     def _check(self, item: ChecklistItem, answer: str, lines: tuple[str, ...]) -> ItemCheck:

@@ -87,3 +87,36 @@ def test_a_rejected_direction_never_poisons_the_next_negative_prompt(studio):
     assert "too dark" in second.negative_prompt
     for phrase in first.candidates[0].prompt.split(", "):  # the rejected direction's own words
         assert phrase not in second.negative_prompt.split(", "), phrase
+
+
+# ---------------------------------------------------------------- what the page says about them, in either language
+def test_a_pin_the_generator_cannot_hold_is_named_in_the_readers_language(studio):
+    from studio.ui import presenters as views
+
+    session = studio.start_session("alice", "a jazz poster, navy and gold")
+    too_long = "a saxophone " + "with many golden keys and a long curved neck " * 4
+    studio.set_checklist("alice", session.id, [[too_long.strip(), "visual", True], ["navy", "visual", True]])
+
+    r = next(e.round for e in studio.run_round("alice", session.id, "", RoundParams(**SMALL))
+             if isinstance(e, Finished))
+
+    assert r.status is RoundStatus.DONE and r.left_out == (too_long.strip(),)
+    assert r.prompt.startswith("navy, ")  # the pin that fits is kept whole; the other is never cut
+    reply_zh = "\n".join(m["content"] for m in views.conversation(studio.open_session("alice", session.id), lang="zh"))
+    reply_en = "\n".join(m["content"] for m in views.conversation(studio.open_session("alice", session.id), lang="en"))
+    assert "有固定项没能放进提示词" in reply_zh and "改写模型的回复无法使用" in reply_zh
+    assert "Pinned items left out" in reply_en and "the prompt was composed" in reply_en
+    assert r.rationale == ""  # the studio's own words are not stored as prose: the page says them
+
+
+def test_the_composed_critique_is_said_in_the_readers_language(studio):
+    from studio.ui import presenters as views
+
+    session = studio.start_session("alice", ZH_BRIEF)
+    r = next(e.round for e in studio.run_round("alice", session.id, "", RoundParams(**SMALL))
+             if isinstance(e, Finished))
+    candidate = r.candidates[0]
+
+    assert candidate.critique.summary == ""  # the tiny refiner's note is unusable; nothing English is stored
+    assert views.summary(candidate, "zh").startswith("画面：")
+    assert views.summary(candidate, "en").startswith("Shows: ")

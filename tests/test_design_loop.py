@@ -351,7 +351,9 @@ def test_a_pinned_phrase_stays_in_the_prompt_when_the_refiner_leaves_it_out(make
     studio = make_studio(wrap_refiner=every_round(refiner))
     session = studio.start_session("alice", BRIEF)
     first = round_of(studio, "alice", session.id, count=1)
-    assert (first.prompt, first.fallback) == ("art deco jazz poster, navy and gold, thin serif title", False)
+    # The brief's quoted words are pinned on their own: the studio adds them where the refiner left them out.
+    assert (first.prompt, first.fallback) == (
+        'the text "JAZZ NIGHT", art deco jazz poster, navy and gold, thin serif title', False)
     studio.give_feedback("alice", session.id, 0, "pick", candidate=0, text="bold type")
     studio.set_checklist("alice", session.id, pinning(studio.open_session("alice", session.id), "a saxophone"))
 
@@ -359,7 +361,7 @@ def test_a_pinned_phrase_stays_in_the_prompt_when_the_refiner_leaves_it_out(make
 
     assert "a saxophone" not in BOLDER_REPLY and "a saxophone" in refiner.asked[1]
     assert second.fallback is False and second.rationale == "Bolder type, as you picked."
-    assert second.prompt == "a saxophone, art deco jazz poster, navy and gold, bold sans serif title"
+    assert second.prompt == 'the text "JAZZ NIGHT", a saxophone, art deco jazz poster, navy and gold, bold sans serif title'
 
     # The conversation shows what changed from the last prompt, and why.
     reply = said(views.conversation(studio.open_session("alice", session.id)), "assistant")[1]

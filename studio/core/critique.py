@@ -36,6 +36,6 @@ class Critique:
     similarity: float  # the scorer's raw cosine
     matches: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
-    summary: str = ""
+    summary: str = ""  # the refiner's note on the candidate; "" when it wrote none (the page composes one)
     checks: tuple[ItemCheck, ...] = ()
     preference_hits: tuple[str, ...] = ()  # preferences this candidate meets ("+ bold type") or breaks ("- too busy")

@@ -77,8 +77,9 @@ class Round:
     parent: int | None = None  # the round this one continues from
     prompt: str = ""
     negative_prompt: str = ""
-    rationale: str = ""
+    rationale: str = ""  # the refiner's own words on the prompt ("" when its reply was unusable)
     fallback: bool = False  # the refiner's text was unusable; the prompt was composed
+    left_out: tuple[str, ...] = ()  # pinned phrases the generator's prompt could not hold beside the others
     style: str = ""  # the style preset applied to the prompt
     auto: bool = False  # run by auto-rounds: the studio picked the best candidate itself
     params: RenderParams | None = None
@@ -248,6 +249,7 @@ def round_from_dict(d: dict) -> Round:
         "error": Message.from_dict(d["error"]) if d.get("error") else None,
         "params": params_from_dict(d["params"]),
         "candidates": tuple(candidate_from_dict(c) for c in d["candidates"]),
+        "left_out": tuple(d.get("left_out", ())),
     })
 
 

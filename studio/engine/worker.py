@@ -171,11 +171,10 @@ class RoundWorker:
                               generator.count_prompt_tokens, generator.max_prompt_tokens)
         state.request = replace(job.request, prompt=prompt, prompts=prompts, negative=negative,
                                 previews=self.safety is None)  # a preview would show what the check withholds
-        rationale = refined.rationale
-        if missing := left_out(prompt, pinned):
-            rationale += (f" Pinned items left out: the generator reads {generator.max_prompt_tokens} prompt tokens "
-                          f"and they need more ({'; '.join(missing)}). Unpin or shorten one.")
-        self._save(state, prompt=prompt, negative_prompt=negative, rationale=rationale,
+        # Stored as data: the refiner's own words (none when its reply was unusable: the page says the prompt was
+        # composed, in the reader's language), and the pinned items the generator's prompt could not hold.
+        self._save(state, prompt=prompt, negative_prompt=negative, left_out=left_out(prompt, pinned),
+                   rationale="" if refined.fallback else refined.rationale,
                    fallback=refined.fallback, style=job.style.name if job.style else "",
                    params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler))
 
@@ -245,7 +244,7 @@ class RoundWorker:
 
 def stored_critique(k: base.Critique) -> Critique:
     """The critic's result as the studio stores it."""
-    return Critique(k.caption, k.score, k.similarity, tuple(k.matches), tuple(k.missing), k.summary,
+    return Critique(k.caption, k.score, k.similarity, tuple(k.matches), tuple(k.missing), k.note,
                     tuple(ItemCheck(c.item, c.kind, c.verdict, c.evidence) for c in k.checks),
                     tuple(k.preference_hits))
 

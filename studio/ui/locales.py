@@ -165,7 +165,15 @@ _CONVERSATION = {
     "reply.prompt_changes": ("**Prompt** (changes from the last one): {diff}", "**提示词**（与上一轮相比的变化）：{diff}"),
     "reply.prompt": ("**Prompt:** {prompt}", "**提示词：** {prompt}"),
     "reply.why": ("*Why: {rationale}*", "*理由：{rationale}*"),
-    "reply.unusable": (" *(the refiner's reply was unusable)*", " *（改写模型的回复无法使用）*"),
+    "reply.composed": ("*The refiner's reply was unusable: the prompt was composed from the brief and your words.*",
+                       "*改写模型的回复无法使用：提示词由简报和你的话直接组成。*"),
+    "reply.left_out": ("*Pinned items left out: the generator's prompt could not hold them beside the others ({items})."
+                       " Unpin or shorten one.*", "*有固定项没能放进提示词：生成模型的提示词长度容不下它们（{items}）。"
+                       "请取消固定或缩短其中一项。*"),
+    "critique.shows": ("Shows: {caption}.", "画面：{caption}。"),
+    "critique.no_caption": ("No caption.", "没有图像描述。"),
+    "critique.matches": ("Matches: {items}.", "符合：{items}。"),
+    "critique.missing": ("Missing or wrong: {items}.", "缺少或不对：{items}。"),
     "reply.directions": ("**Directions:** {directions}", "**方向：** {directions}"),
     "reply.critique": ("**Critique:** best is candidate {candidate} (score {score:.0f}). {summary}",
                        "**评审：** 最好的是第 {candidate} 张候选图（得分 {score:.0f}）。{summary}"),

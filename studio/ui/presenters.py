@@ -82,8 +82,9 @@ def round_reply(r: Round, previous_prompt: str = "", lang: str = "en") -> str:
             lines.append(words("reply.prompt_changes", lang, diff=prompt_diff(previous_prompt, r.prompt)))
         else:
             lines.append(words("reply.prompt", lang, prompt=r.prompt))
-        lines.append(words("reply.why", lang, rationale=r.rationale)
-                     + (words("reply.unusable", lang) if r.fallback else ""))
+        lines += [words("reply.why", lang, rationale=r.rationale)] if r.rationale else []
+        lines += [words("reply.composed", lang)] if r.fallback else []
+        lines += [words("reply.left_out", lang, items="; ".join(r.left_out))] if r.left_out else []
     labelled = [c for c in r.candidates if c.label]
     if labelled:
         lines.append(words("reply.directions", lang, directions="; ".join(f"{c.index + 1}. *{c.label}*"
@@ -92,7 +93,7 @@ def round_reply(r: Round, previous_prompt: str = "", lang: str = "en") -> str:
     if order:
         best = order[0]
         lines.append(words("reply.critique", lang, candidate=best.index + 1, score=best.score,
-                           summary=best.critique.summary if best.critique else best.caption))
+                           summary=summary(best, lang)))
     if r.status is RoundStatus.RUNNING:
         lines.append(words("reply.running", lang))
     elif r.status is not RoundStatus.DONE:
@@ -149,8 +150,8 @@ def candidate_info(r: Round | None, c: Candidate | None, lang: str = "en") -> st
         paragraphs.append(words("info.withheld", lang, why=c.withheld))
     if c.caption:
         paragraphs.append(words("info.caption", lang, caption=c.caption))
-    if c.critique and c.critique.summary:
-        paragraphs.append(c.critique.summary)
+    if c.critique:
+        paragraphs.append(summary(c, lang))
     checks = [f"- {VERDICT_MARKS[k.verdict]} {k.item}" + (f" ({k.evidence})" if k.evidence else "")
               for k in (c.critique.checks if c.critique else ())]
     if checks:
@@ -223,6 +224,19 @@ def session_choices(summaries: list[SessionSummary], lang: str = "en") -> list[t
                    rounds=s.rounds), s.id) for s in summaries]
 
 
+def summary(c: Candidate, lang: str = "en") -> str:
+    """The refiner's note on a candidate, or one composed from what the critic found, in the reader's language."""
+    k = c.critique
+    if k is None:
+        return c.caption
+    if k.summary:
+        return k.summary
+    parts = [words("critique.shows", lang, caption=c.caption) if c.caption else words("critique.no_caption", lang)]
+    parts += [words("critique.matches", lang, items=", ".join(k.matches))] if k.matches else []
+    parts += [words("critique.missing", lang, items=", ".join(k.missing))] if k.missing else []
+    return " ".join(parts)
+
+
 def progress_line(event: RoundEvent, lang: str = "en") -> str:
     if isinstance(event, Rendering):
         filled = round(10 * event.step / max(event.total, 1))
@@ -243,7 +257,7 @@ def round_details(r: Round | None, lang: str = "en") -> dict[str, Any]:
         "started_from": started_from(r, lang),
         "candidates": [{"candidate": c.index + 1, "seed": c.seed, "label": c.label, "prompt": c.prompt or r.prompt,
                         "caption": c.caption, "score": c.score, "mark": c.mark.value, "image": c.image,
-                        "critique": c.critique.summary if c.critique else "",
+                        "critique": summary(c, lang) if c.critique else "",
                         "checks": [vars(k) for k in c.critique.checks] if c.critique else [],
                         "preference_hits": list(c.critique.preference_hits) if c.critique else []}
                        for c in r.candidates],
