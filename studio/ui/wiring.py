@@ -145,7 +145,7 @@ def page_load(p: SimpleNamespace, h: Handlers) -> Callable:
 
 def switch_language(p: SimpleNamespace, h: Handlers) -> Callable:
     def switch(browser_value, lang, round_number, request: gr.Request):
-        browser = {**(browser_value or {}), "lang": language_of(lang)}
+        browser = {"id": "", "session": "", **(browser_value or {}), "lang": language_of(lang)}
         return whole_view(p, h.reading(browser["lang"]), request, browser, round_number)
     return switch
 

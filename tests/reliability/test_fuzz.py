@@ -566,7 +566,7 @@ def test_the_harness_sees_a_store_change(prepared):
     """`attempt` can fail: a refusal that had written something is caught."""
     def writes_then_refuses(w: Workshop):
         w.studio.rename("alice", w.real(Ref("alice's session")), "changed")
-        raise StudioError("refused after writing")
+        raise StudioError("session.missing")  # any refusal
 
     with workshop(prepared) as w, pytest.raises(AssertionError, match="store changed"):
         attempt(w, writes_then_refuses, w)
