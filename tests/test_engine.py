@@ -20,7 +20,7 @@ from PIL import Image
 
 from fakes import (CriticFindingMissing, FailingGenerator, PausingCritic, PausingGenerator, PausingRefiner,
                    RecordingRefiner, SwappedModels, refuse_to_load)
-from pipelines.base import ModelLoadError
+from pipelines.base import ModelLoadError, Reaction
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
 from studio.core import limits
@@ -132,8 +132,8 @@ def test_three_rounds_with_feedback_reach_the_refiner_and_are_stored(store):
     assert len(requests) == 3
     memory = requests[1].memory
     assert memory.brief == BRIEF
-    assert "round 1, candidate 2: too busy" in memory.rejections
-    assert "round 1, candidate 1: strong contrast" in memory.picks
+    assert Reaction(round=1, candidate=2, reason="too busy") in memory.rejections
+    assert Reaction(round=1, candidate=1, reason="strong contrast") in memory.picks
     assert "warmer palette" in memory.corrections
     assert "a saxophone" in memory.failures
     assert memory.image_reports == tuple(dict.fromkeys(c.caption for c in round1.candidates))
