@@ -140,7 +140,7 @@ def test_three_rounds_with_feedback_reach_the_refiner_and_are_stored(store):
     assert memory.previous_prompts == (round1.prompt,)
     memory3 = requests[2].memory
     assert memory3.corrections[-1] == "make the title bigger" and "warmer palette" in memory3.corrections
-    assert "round 1, candidate 2: too busy" in memory3.rejections and len(memory3.previous_prompts) == 2
+    assert Reaction(round=1, candidate=2, reason="too busy") in memory3.rejections and len(memory3.previous_prompts) == 2
 
     # Everything is stored.
     stored = studio.open_session("alice", session.id)
