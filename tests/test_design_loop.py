@@ -399,16 +399,16 @@ def test_reasons_on_picks_and_rejections_become_tastes_the_designer_can_edit(mak
     studio.give_feedback("alice", session.id, 0, "correction", text="warmer palette")  # a correction is no taste
 
     stored = studio.open_session("alice", session.id)
-    assert stored.preferences == (Preference("too busy", "dislike", "round 1, candidate 2"),
-                                  Preference("bold type", "like", "round 1, candidate 1"))
+    assert stored.preferences == (Preference("too busy", "dislike", "1.2"),
+                                  Preference("bold type", "like", "1.1"))
     assert views.preference_rows(stored) == [["too busy", "dislike"], ["bold type", "like"]]
 
     edited = studio.set_preferences("alice", session.id, [
         ["too busy", "dislike"], ["bold type", "dislike"], ["gold foil", "like"], ["", ""]])  # 'bold type' flipped
 
-    assert edited.preferences == (Preference("too busy", "dislike", "round 1, candidate 2"),
-                                  Preference("bold type", "dislike", "round 1, candidate 1"),
-                                  Preference("gold foil", "like", "added by you"))
+    assert edited.preferences == (Preference("too busy", "dislike", "1.2"),
+                                  Preference("bold type", "dislike", "1.1"),
+                                  Preference("gold foil", "like"))
     assert studio.open_session("alice", session.id).preferences == edited.preferences
     with pytest.raises(StudioError, match="'like' or a 'dislike', not 'love'"):
         studio.set_preferences("alice", session.id, [["serif type", "love"]])
@@ -457,11 +457,15 @@ def test_auto_rounds_run_k_rounds_and_keep_each_rounds_best_candidate(make_studi
     assert [(r.index, r.status) for r in stored.rounds] == [(k, RoundStatus.DONE) for k in range(3)]
     assert [[c.mark for c in r.candidates] for r in stored.rounds] == [[Mark.NONE, Mark.PICKED]] * 3
     assert [(f.round_index, f.kind, f.candidate, f.text, f.auto) for f in stored.feedback] == \
-        [(k, FeedbackKind.PICK, 1, "the studio's own pick (best score)", True) for k in range(3)]
+        [(k, FeedbackKind.PICK, 1, "", True) for k in range(3)]
     # The studio's own picks are no taste of the designer's, and no agreement with them.
     assert stored.preferences == ()
     assert studio.agreement("alice", session.id).total == 0
     assert not any("Picked" in m for m in said(views.conversation(stored), "user"))
+    # Stored as data (no reason); the candidate panel says whose pick it was, in the reader's language.
+    best = stored.rounds[0].candidates[1]
+    assert "picked: the studio's own pick (best score)" in views.candidate_info(stored.rounds[0], best)
+    assert "工作室自己选的" in views.candidate_info(stored.rounds[0], best, lang="zh")
 
 
 def test_an_auto_round_is_stored_and_shown_as_the_studios_own(make_studio):
@@ -725,7 +729,7 @@ def test_a_session_with_its_design_memory_survives_save_and_load(tmp_path):
         checklist=(ChecklistItem('says "JAZZ NIGHT"', "text", quote="JAZZ NIGHT"),
                    ChecklistItem("a saxophone", pinned=True), ChecklistItem("people", "avoid")),
         checklist_fallback=True,
-        preferences=(Preference("too busy", "dislike", "round 1, candidate 2"), Preference("gold foil", "like")),
+        preferences=(Preference("too busy", "dislike", "1.2"), Preference("gold foil", "like")),
         questions=(Question(0, 0, "is the text readable?", "no", 2.5),))
 
     with Store(tmp_path) as store:

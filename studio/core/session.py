@@ -105,7 +105,7 @@ class Preference:
 
     text: str
     polarity: str  # "like" | "dislike"
-    source: str = ""  # "round 2, candidate 3"
+    source: str = ""  # "2.3": the candidate (round.candidate, from 1) whose reason it was; "": the designer wrote it
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def apply_feedback(session: Session, fb: Feedback) -> Session:
         return session
     if fb.text and not fb.auto:  # a reason given is a taste shown
         polarity = "like" if fb.kind is FeedbackKind.PICK else "dislike"
-        source = f"round {fb.round_index + 1}, candidate {fb.candidate + 1}"
+        source = f"{fb.round_index + 1}.{fb.candidate + 1}"
         known = {p.text.lower() for p in session.preferences}
         if fb.text.lower() not in known:
             session = replace(session, preferences=session.preferences + (Preference(fb.text, polarity, source),))

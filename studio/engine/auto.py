@@ -62,6 +62,6 @@ class AutoRounds:
         """The studio's own pick: the round's best-scored candidate."""
         top = ranked(finished)[0]
         self.store.update_session(session_id, lambda s: apply_feedback(s, Feedback(
-            finished.index, FeedbackKind.PICK, "the studio's own pick (best score)", top.index, self.clock(),
+            finished.index, FeedbackKind.PICK, "", top.index, self.clock(),  # no reason: the page says whose pick
             auto=True)))
         return top

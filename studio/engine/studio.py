@@ -157,7 +157,7 @@ class Studio:
         session = self.open_session(owner, session_id)
         clean = checks.preferences(items)
         known = {p.text: p for p in session.preferences}
-        kept = tuple(replace(known[t], polarity=p) if t in known else Preference(t, p, "added by you")
+        kept = tuple(replace(known[t], polarity=p) if t in known else Preference(t, p)
                      for t, p in clean)
         return self.store.update_session(session.id, lambda s: replace(s, preferences=kept, updated=self.clock()))
 

@@ -185,6 +185,7 @@ _CONVERSATION = {
     "started.reference": ("Started from your reference image (strength {strength:g}).",
                           "从你的参考图开始（变化幅度 {strength:g}）。"),
     "mark.picked": ("picked", "已选定"),
+    "mark.auto_pick": ("the studio's own pick (best score)", "工作室自己选的（得分最高）"),
     "mark.rejected": ("rejected", "已否决"),
     "mark.withheld": ("withheld", "已隐藏"),
     "info.no_round": ("No round yet: write a brief below and press **Start**.", "还没有轮次：在下方写一份简报并按 **开始**。"),

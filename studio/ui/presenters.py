@@ -138,8 +138,8 @@ def candidate_info(r: Round | None, c: Candidate | None, lang: str = "en") -> st
         if not r.candidates:
             return words("info.no_candidates", lang, round=r.index + 1, status=Message(f"status.{r.status.value}"))
         return words("info.choose", lang, round=r.index + 1)
-    mark = f" · {words(f'mark.{c.mark.value}', lang)}" + (f": {c.mark_reason}" if c.mark_reason else "") \
-        if c.mark.value else ""
+    reason = c.mark_reason or (words("mark.auto_pick", lang) if r.auto and c.mark is Mark.PICKED else "")
+    mark = f" · {words(f'mark.{c.mark.value}', lang)}" + (f": {reason}" if reason else "") if c.mark.value else ""
     label = f" · *{c.label}*" if c.label else ""
     paragraphs = [words("info.title", lang, round=r.index + 1, candidate=c.index + 1) + label + mark]
     if c.score is not None:
