@@ -189,7 +189,8 @@ class ItemCheck:
     item: str
     kind: str
     verdict: str  # "pass" | "fail" | "unsure"
-    evidence: str = ""  # the VQA answer, or what OCR read ("read 'JAZZ NIGT' (near)")
+    evidence: str = ""  # the VQA answer, or for a text item what OCR read ("JAZZ NIGT")
+    reading: str = ""  # text items: "exact" | "near" | "missing" (OCR's verdict), "unread" (no reader installed)
 
 
 @dataclass(frozen=True)

@@ -90,11 +90,10 @@ class ModelCritic:
     def _check(self, item: ChecklistItem, answer: str, lines: tuple[str, ...]) -> ItemCheck:
         if item.kind == "text":
             if self.reader is None:
-                return ItemCheck(item.text, item.kind, "unsure", "no text reader is installed")
+                return ItemCheck(item.text, item.kind, "unsure", reading="unread")
             found = check_text(item.quote or item.text, lines)
-            read = f"read '{found.read}'" if found.read else "read nothing"
-            return ItemCheck(item.text, item.kind, "pass" if found.verdict == "exact" else "fail",
-                             f"{found.verdict}: {read}")
+            return ItemCheck(item.text, item.kind, "pass" if found.verdict == "exact" else "fail", found.read,
+                             found.verdict)
         shown = verdict(answer)
         if shown is None:
             return ItemCheck(item.text, item.kind, "unsure", answer)

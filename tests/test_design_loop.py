@@ -286,7 +286,7 @@ def test_every_candidate_is_checked_item_by_item_in_one_batched_vqa_call(make_st
         assert [(k.item, k.kind) for k in c.critique.checks] == [(i.text, i.kind) for i in checklist]
         assert all(k.verdict in ("pass", "fail", "unsure") for k in c.critique.checks)
         text_check = c.critique.checks[0]
-        assert text_check.kind == "text" and re.match(r"(exact|near|missing): read", text_check.evidence)
+        assert text_check.kind == "text" and text_check.reading in ("exact", "near", "missing")
     assert r.candidates == studio.open_session("alice", session.id).rounds[0].candidates
 
 
@@ -302,14 +302,15 @@ def test_words_on_the_poster_are_read_and_a_misspelling_is_caught(make_studio, t
 
     misspelled, spelled = (c.critique.checks[0] for c in r.candidates)
     assert (spelled.item, spelled.kind, spelled.verdict) == ('says "JAZZ NIGHT"', "text", "pass")
-    assert spelled.evidence == "exact: read 'JAZZ NIGHT'"
+    assert (spelled.reading, spelled.evidence) == ("exact", "JAZZ NIGHT")
     assert misspelled.verdict == "fail"
-    assert misspelled.evidence.startswith("near: ") and "JAZZ NIGT" in misspelled.evidence
+    assert (misspelled.reading, misspelled.evidence) == ("near", "JAZZ NIGT")
     assert r.candidates[0].critique.missing == ('says "JAZZ NIGHT"',)
     # The rest is equal, so the spelling decides the ranking: the scorecard lists the best first.
     assert r.candidates[1].score > r.candidates[0].score
     assert scorecard_rows(r) == [("#2", round(r.candidates[1].score)), ("#1", round(r.candidates[0].score))]
     assert "near: read 'JAZZ NIGT'" in views.scorecard(r)
+    assert "接近：读到「JAZZ NIGT」" in views.scorecard(r, lang="zh")
 
 
 # ---------------------------------------------------------------- 3. memory

@@ -24,7 +24,8 @@ class ItemCheck:
     item: str
     kind: str
     verdict: str  # "pass" | "fail" | "unsure"
-    evidence: str = ""  # the VQA answer, or what OCR read ("read 'JAZZ NIGT' (near)")
+    evidence: str = ""  # the VQA answer, or for a text item what OCR read ("JAZZ NIGT")
+    reading: str = ""  # text items: "exact" | "near" | "missing" | "unread" (no reader); "" in rows before it
 
 
 @dataclass(frozen=True)

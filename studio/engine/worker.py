@@ -245,7 +245,7 @@ class RoundWorker:
 def stored_critique(k: base.Critique) -> Critique:
     """The critic's result as the studio stores it."""
     return Critique(k.caption, k.score, k.similarity, tuple(k.matches), tuple(k.missing), k.note,
-                    tuple(ItemCheck(c.item, c.kind, c.verdict, c.evidence) for c in k.checks),
+                    tuple(ItemCheck(c.item, c.kind, c.verdict, c.evidence, c.reading) for c in k.checks),
                     tuple(k.preference_hits))
 
 

@@ -170,6 +170,11 @@ _CONVERSATION = {
     "reply.left_out": ("*Pinned items left out: the generator's prompt could not hold them beside the others ({items})."
                        " Unpin or shorten one.*", "*有固定项没能放进提示词：生成模型的提示词长度容不下它们（{items}）。"
                        "请取消固定或缩短其中一项。*"),
+    "reading.exact": ("exact: read '{read}'", "完全一致：读到「{read}」"),
+    "reading.near": ("near: read '{read}'", "接近：读到「{read}」"),
+    "reading.missing": ("missing: read '{read}'", "没有：读到「{read}」"),
+    "reading.nothing": ("missing: read nothing", "没有：什么也没读到"),
+    "reading.unread": ("no text reader is installed", "没有安装文字识别"),
     "critique.shows": ("Shows: {caption}.", "画面：{caption}。"),
     "critique.no_caption": ("No caption.", "没有图像描述。"),
     "critique.matches": ("Matches: {items}.", "符合：{items}。"),

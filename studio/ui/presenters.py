@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from studio.core.critique import ItemCheck
 from studio.core.memory import agreement, ranked
 from studio.core.messages import Message
 from studio.core.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session, SessionSummary
@@ -152,7 +153,7 @@ def candidate_info(r: Round | None, c: Candidate | None, lang: str = "en") -> st
         paragraphs.append(words("info.caption", lang, caption=c.caption))
     if c.critique:
         paragraphs.append(summary(c, lang))
-    checks = [f"- {VERDICT_MARKS[k.verdict]} {k.item}" + (f" ({k.evidence})" if k.evidence else "")
+    checks = [f"- {VERDICT_MARKS[k.verdict]} {k.item}" + (f" ({evidence(k, lang)})" if evidence(k, lang) else "")
               for k in (c.critique.checks if c.critique else ())]
     if checks:
         paragraphs.append("\n".join(checks))
@@ -189,7 +190,7 @@ def scorecard(r: Round | None, lang: str = "en") -> str:
     rule = "|---" * (3 + len(items)) + "|"
     rows = []
     for rank, c in enumerate(order, 1):
-        verdicts = {k.item: f"{VERDICT_MARKS[k.verdict]} {k.evidence if k.kind == 'text' else ''}".strip()
+        verdicts = {k.item: f"{VERDICT_MARKS[k.verdict]} {evidence(k, lang) if k.kind == 'text' else ''}".strip()
                     for k in (c.critique.checks if c.critique else ())}
         label = f"#{c.index + 1}" + (f" {c.label}" if c.label else "")
         rows.append(f"| {rank} | {label} | {c.score:.0f} | " + " | ".join(verdicts.get(i, "") for i in items) + " |")
@@ -222,6 +223,16 @@ def banner(notes, lang: str = "en") -> str:
 def session_choices(summaries: list[SessionSummary], lang: str = "en") -> list[tuple[str, str]]:
     return [(words("session_choice" if s.rounds != 1 else "session_choice_one", lang, title=s.title,
                    rounds=s.rounds), s.id) for s in summaries]
+
+
+def evidence(k: ItemCheck, lang: str = "en") -> str:
+    """What a check rests on: the VQA model's answer, or what OCR read and how close it came, in the reader's
+    language (rows stored before the reading was data carry their English as it was)."""
+    if not k.reading:
+        return k.evidence
+    if k.reading == "missing" and not k.evidence:
+        return words("reading.nothing", lang)
+    return words(f"reading.{k.reading}", lang, read=k.evidence)
 
 
 def summary(c: Candidate, lang: str = "en") -> str:
