@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from pipelines.base import ChecklistItem, Refiner
-from pipelines.language import is_cjk
+from pipelines.language import is_cjk, letter_share, word_count
 from pipelines.prompting import data
 
 MAX_ITEMS = 8
@@ -47,7 +47,7 @@ _SAYS = re.compile(r"\b(?:says|reads|with the (?:text|words?)|text)\s*:?\s+([A-Z
 _DANGLING = re.compile(r"\s*(?:\b(?:that|which)\s*)?(?:\b(?:says|reads|with the (?:text|words?))|写着|写有|印着|上面写着?|"
                        r"标题为?|文字为?)?\s*[:：]?\s*$", re.IGNORECASE)
 _NEGATION = re.compile(r"^(?:(?:no|not|without|avoid|never)\s+|不要|不含|没有|避免|无)", re.IGNORECASE)
-_LINE = re.compile(r"(?im)^[\s*\-\d.)]*\**(visual|text|avoid)\**\s*:\s*(.+?)\s*$")
+_LINE = re.compile(r"(?im)^[\s*\-\d.)]*\**(visual|text|avoid)\**\s*[:：]\s*(.+?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,7 @@ class Direction:
 
 def is_item_text(text: str) -> bool:
     """A short phrase of real words: random-weight models fail this."""
-    words = re.findall(r"[^\W\d_]{2,}", text)
-    letters = sum(ch.isalpha() or ch in " ,.-'&\"" for ch in text)
-    return 1 <= len(words) <= 12 and letters >= 0.85 * len(text)
+    return 1 <= word_count(text) <= 12 and letter_share(text, " ,.-'&\"") >= 0.85
 
 
 def checklist_from_brief(brief: str) -> tuple[ChecklistItem, ...]:
@@ -124,9 +122,9 @@ def make_checklist(refiner: Refiner | None, brief: str) -> tuple[tuple[Checklist
 
 def parse_directions(reply: str, count: int) -> tuple[Direction, ...]:
     directions = []
-    for name, prompt in re.findall(r"(?m)^[\s*\-\d.)]*([^:\n]{2,40}):\s*(.+?)\s*$", reply):
+    for name, prompt in re.findall(r"(?m)^[\s*\-\d.)]*([^:：\n]{2,40})[:：]\s*(.+?)\s*$", reply):
         name, prompt = name.strip(" *"), prompt.strip()
-        if is_item_text(name) and len(re.findall(r"[^\W\d_]{2,}", prompt)) >= 2 and is_item_text(prompt[:80]):
+        if is_item_text(name) and word_count(prompt) >= 2 and is_item_text(prompt[:80]):
             directions.append(Direction(name, prompt))
     unique = list({d.name.lower(): d for d in directions}.values())
     return tuple(unique[:count])

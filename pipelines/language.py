@@ -5,6 +5,7 @@ and Japanese are written without spaces), so a Chinese text is shortened by char
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Callable
 
@@ -14,6 +15,21 @@ PHRASE_ENDS = set(",.;:!?、，。；：！？）)]】」』\"'”’")
 def is_cjk(ch: str) -> bool:
     """A Han, kana or hangul character, or CJK punctuation: each one may end a cut."""
     return unicodedata.east_asian_width(ch) in ("W", "F") and unicodedata.category(ch)[0] in ("L", "P", "N")
+
+
+CJK_MARKS = "，。、；：！？「」『』（）《》"
+
+
+def word_count(text: str) -> int:
+    """Words of two or more letters; Chinese is written without spaces, so two CJK characters count as one."""
+    cjk = sum(is_cjk(ch) and ch not in CJK_MARKS for ch in text)
+    spaced = "".join(" " if is_cjk(ch) else ch for ch in text)
+    return len(re.findall(r"[^\W\d_]{2,}", spaced)) + (cjk + 1) // 2
+
+
+def letter_share(text: str, also: str = " ,.-'") -> float:
+    """The share of `text` that is letters, CJK punctuation or the characters `also`: low for noise."""
+    return sum(ch.isalpha() or ch in also or ch in CJK_MARKS for ch in text) / max(len(text), 1)
 
 
 def mostly_cjk(text: str) -> bool:

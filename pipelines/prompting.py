@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from pipelines.base import Memory, Reaction, RefinedPrompt
-from pipelines.language import fit_words, is_cjk
+from pipelines.language import fit_words, letter_share, word_count
 
 DEFAULT_NEGATIVE = "blurry, low quality, distorted, watermark, jpeg artifacts"
 
@@ -145,16 +145,9 @@ def parse_reply(text: str) -> tuple[str, str, str] | None:
     return prompt, fields.get("NEGATIVE", ""), fields.get("WHY", "")
 
 
-_CJK_MARKS = "，。、；：！？「」『』（）《》"
-
-
 def looks_like_language(text: str) -> bool:
-    """At least three words, and mostly letters: random-weight models fail this. Chinese is written without
-    spaces, so two CJK characters count as a word."""
-    cjk = sum(is_cjk(ch) and ch not in _CJK_MARKS for ch in text)
-    words = len(re.findall(r"[^\W\d_]{2,}", "".join(" " if is_cjk(ch) else ch for ch in text))) + cjk // 2
-    letters = sum(ch.isalpha() or ch in " ,.-'" or ch in _CJK_MARKS for ch in text)
-    return words >= 3 and letters >= 0.8 * len(text)
+    """At least three words, and mostly letters, in any script: random-weight models fail this."""
+    return word_count(text) >= 3 and letter_share(text) >= 0.8
 
 
 def subject(brief: str) -> str:

@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 
 from pipelines.base import ChecklistItem, CritiqueRequest, Memory, Reaction, RefineRequest
-from pipelines.checklist import checklist_from_brief, make_checklist, with_words_to_show, words_to_show
+from pipelines.checklist import (checklist_from_brief, make_checklist, parse_checklist, parse_directions,
+                                 with_words_to_show, words_to_show)
 from pipelines.critic import ModelCritic
 from pipelines.ocr import check_text
 from pipelines.prompting import (data, fallback_prompt, fit_prompt, left_out, looks_like_language, parse_reply,
@@ -201,6 +202,14 @@ def test_the_refiners_checklist_gets_the_briefs_words_pinned_even_when_it_forget
     assert not fallback
     assert [(i.text, i.pinned) for i in items] == [
         ('says "OPEN LATE"', True), ('says "营业中"', True), ("a neon sign", False), ("people", False)]
+
+
+def test_the_refiners_checklist_and_directions_in_chinese_are_read():
+    items = parse_checklist('visual: 海军蓝，金色\ntext："爵士之夜"\navoid：人物')
+    directions = parse_directions("大胆图形：扁平图形，强烈对比\n摄影风格: 照片，自然光，浅景深", 2)
+
+    assert [(i.text, i.kind) for i in items] == [("海军蓝，金色", "visual"), ('says "爵士之夜"', "text"), ("人物", "avoid")]
+    assert [(d.name, d.prompt) for d in directions] == [("大胆图形", "扁平图形，强烈对比"), ("摄影风格", "照片，自然光，浅景深")]
 
 
 def test_two_character_chinese_clauses_are_checklist_items():
