@@ -197,3 +197,23 @@ def test_a_chinese_reader_follows_a_round_in_chinese(handlers, studio):
     assert presenters.round_reply(studio.open_session("alice", session_id).rounds[0], lang="zh").startswith(
         "**第 1 轮**")
     assert chinese.cancel("alice", session_id) == {"status": "没有正在进行的轮次。"}
+
+
+def test_an_unreadable_upload_is_refused_by_the_engine_in_the_readers_language(handlers, tmp_path):
+    from gradio.data_classes import FileData
+
+    from studio.core.messages import field_name, say
+    from studio.ui.components import UploadedImage
+
+    fake = tmp_path / "notes.png"
+    fake.write_text("meeting notes, not an image\n" * 20)
+    session_id = handlers.start_session("alice", BRIEF)["session_id"]
+
+    passed_on = UploadedImage(type="filepath").preprocess(FileData(path=str(fake)))  # Gradio would fail decoding it
+    with pytest.raises(StudioError) as refused:
+        list(handlers.reading("zh").run_round("alice", session_id, "", {"count": 1, "steps": 1, "size": 64,
+                                                                         "reference": passed_on}))
+
+    assert passed_on == str(fake)
+    assert refused.value.message.text("zh") == say("upload.unreadable", "zh", what=field_name("reference_file"))
+    assert handlers.studio.open_session("alice", session_id).rounds == ()  # refused: nothing ran

@@ -45,7 +45,9 @@ class Strip(gr.Radio):
 
 
 class UploadedImage(gr.Image):
-    """gr.Image whose upload the engine's checks see first: Gradio would decode it, or fail with its own error."""
+    """gr.Image whose upload the engine's checks see first: Gradio would decode it, or fail in its own words. A
+    file the engine refuses is passed on as it came, undecoded: the engine's own check then refuses it at the
+    door of the event, in the reader's language (a component's preprocess does not know the reader)."""
 
     is_template = True
 
@@ -53,6 +55,6 @@ class UploadedImage(gr.Image):
         if payload is not None and payload.path:
             try:
                 open_upload(payload.path, "reference_file", (Path(payload.path).parent,))
-            except StudioError as err:
-                raise gr.Error(str(err)) from err
+            except StudioError:
+                return payload.path
         return super().preprocess(payload)
