@@ -91,3 +91,12 @@ def test_a_stored_message_round_trips_through_json_with_its_nested_messages():
                                        ("fr-FR,zh;q=0.5", "zh"), ("", "en"), (None, "en"), ("de", "en")])
 def test_the_readers_language_comes_from_the_browsers_tag(tag, lang):
     assert language_of(tag) == lang
+
+
+def test_every_preset_says_what_it_is_in_both_languages():
+    from pipelines.presets import PRESETS
+    from studio.ui.locales import words
+
+    for name, preset in PRESETS.items():
+        assert words(f"preset_about_{name}", "en") == f"Preset **{name}**: {preset.summary}"
+        assert words(f"preset_about_{name}", "zh").startswith(f"预设 **{name}**：")

@@ -43,9 +43,9 @@ def build_page(studio, notes: tuple[Message, ...], browser_secret: str | None) -
         p.api_start_session, p.api_run_round, p.api_open_session = (gr.Button(visible=False) for _ in range(3))
         p.api_set_checklist, p.api_set_preferences = (gr.Button(visible=False) for _ in range(2))
     preset = studio.preset
-    gr.Markdown(f"Preset **{preset.name}**: {preset.summary} "
-                + " · ".join(f"{role}: `{spec.model_id}` ({spec.license})" for role, spec in preset.models.items()),
-                elem_id="models")
+    with gr.Column(elem_id="models"):
+        gr.Markdown(t(f"preset_about_{preset.name}"))
+        gr.Markdown(" · ".join(f"{role}: `{spec.model_id}` ({spec.license})" for role, spec in preset.models.items()))
     return p
 
 

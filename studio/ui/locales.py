@@ -209,7 +209,20 @@ _CONVERSATION = {
                        "*检查清单是直接从简报拆分出来的（改写模型的回复无法使用）：可随意修改。*"),
 }
 
-PAGE = {code: {"en": en, "zh": zh} for code, (en, zh) in [*_PAGE.items(), *_STATUS.items(), *_CONVERSATION.items()]}
+# What each preset is, under the page (the English is pipelines.presets' summary, word for word: tested).
+_PRESETS = {f"preset_about_{name}": (f"Preset **{name}**: {en}", f"预设 **{name}**：{zh}") for name, (en, zh) in {
+    "tiny": ("Random-weight models of the real classes, built offline in seconds. Plumbing only: the images are "
+             "noise and the text is gibberish.", "离线几秒内构建的真实模型类、随机权重：只验证流程，图片是噪点，文字是乱码。"),
+    "cpu": ("Runs on a laptop CPU: SD-Turbo in one step at 512 px, a 0.5B refiner, BLIP base.",
+            "可在笔记本 CPU 上运行：SD-Turbo 一步生成 512 像素，0.5B 改写模型，BLIP base。"),
+    "turbo": ("One consumer GPU: SDXL-Turbo in 4 steps at 512 px, a 1.5B refiner, BLIP large, CLIP-L.",
+              "一张消费级 GPU：SDXL-Turbo 四步生成 512 像素，1.5B 改写模型，BLIP large，CLIP-L。"),
+    "quality": ("A 48 GB+ GPU: FLUX.1-schnell in 4 steps at 1024 px, a 7B refiner, CLIP-H.",
+                "48 GB 以上的 GPU：FLUX.1-schnell 四步生成 1024 像素，7B 改写模型，CLIP-H。"),
+}.items()}
+
+PAGE = {code: {"en": en, "zh": zh}
+        for code, (en, zh) in [*_PAGE.items(), *_STATUS.items(), *_CONVERSATION.items(), *_PRESETS.items()]}
 # Gradio's translator (svelte-i18n) reads "a.b" as a path: no key may also be the start of another's.
 LABELS = {code: said for code, said in ENGINE.items() if code.startswith("field.")} | PAGE
 I18N = gr.I18n(**{lang: {code: said[lang] for code, said in LABELS.items()} for lang in LANGUAGES})
