@@ -116,13 +116,11 @@ def user_message(memory: Memory, count_tokens: Callable[[str], int] | None = Non
         if count_tokens(_render(lines)) <= limit:
             return _render(lines)
         lines.remove(line)
-    while count_tokens(_render(lines)) > limit:
+    while lines and count_tokens(_render(lines)) > limit:  # what is left for the frame alone is not ours to cut
         longest = max(range(len(lines)), key=lambda i: count_tokens(lines[i].text))
         size = count_tokens(lines[longest].text)
         lines[longest] = replace(lines[longest], text=fit_words(lines[longest].text, count_tokens, size // 2))
         lines = [line for line in lines if line.text]
-        if size <= 1:
-            break
     return _render(lines)
 
 

@@ -79,6 +79,10 @@ def test_a_brief_longer_than_the_whole_budget_is_cut_at_a_character_boundary():
     assert "爵士之夜" in message
 
 
+def test_a_budget_smaller_than_the_frame_leaves_only_the_frame():
+    assert user_message(session_memory(), by_chars, 5) == user_message(Memory(brief=""))
+
+
 def test_the_tiny_refiner_reads_a_huge_session_within_its_own_positions(tiny_registry):
     refiner = tiny_registry.refiner()
     memory = Memory(brief="爵士" * 1000, corrections=tuple(f"{i}号" + "改" * 998 for i in range(5)),
