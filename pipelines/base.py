@@ -77,7 +77,6 @@ class RefinedPrompt:
     rationale: str
     raw: str  # the model's text as generated, kept for inspection
     fallback: bool  # True when the model's text could not be used
-    left_out: tuple[str, ...] = ()  # pinned phrases the generator's prompt could not hold beside the others
 
 
 TokenCallback = Callable[[str], None]

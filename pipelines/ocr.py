@@ -13,6 +13,8 @@ from typing import Protocol, Sequence
 
 from PIL.Image import Image
 
+from pipelines.language import is_cjk
+
 NEAR_RATIO = 0.75  # similarity at which a reading counts as a misspelling of the wanted text
 
 
@@ -29,15 +31,12 @@ class TextCheck:
     similarity: float
 
 
-_SPACE_BY_CJK = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]) "
-                           r"|(?= ?[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]) ")
-
-
 def _normal(text: str) -> str:
     """Letters and digits of any script, without case, punctuation or width ("ＪＡＺＺ" is "jazz"); the spaces an
     OCR puts between CJK characters are not part of the words ("爵士 之夜" is "爵士之夜")."""
     text = re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
-    return _SPACE_BY_CJK.sub("", text)
+    return "".join(ch for i, ch in enumerate(text)
+                   if not (ch == " " and (is_cjk(text[i - 1]) or is_cjk(text[i + 1]))))  # never at the ends: stripped
 
 
 def check_text(wanted: str, lines: Sequence[str]) -> TextCheck:

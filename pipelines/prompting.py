@@ -203,4 +203,4 @@ def refined(reply: str, memory: Memory, count_tokens: Callable[[str], int], limi
     prompt = fit_prompt(prompt, count_tokens, limit, keep=memory.pinned)
     negative = fit_prompt(negative or DEFAULT_NEGATIVE, count_tokens, limit)
     return RefinedPrompt(prompt=prompt, negative=negative, rationale=why or "Refined from your feedback.",
-                         raw=reply, fallback=fallback, left_out=left_out(prompt, memory.pinned))
+                         raw=reply, fallback=fallback)

@@ -24,7 +24,7 @@ from pipelines.oom import OneCandidateTooBig, is_out_of_memory, render_with_retr
 from pipelines.prompting import fit_prompt, left_out
 from pipelines.safety import SafetyChecker, placeholder
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
-from studio.core.memory import avoided, build_memory, pinned_phrases
+from studio.core.memory import avoided, build_memory
 from studio.core.messages import Message
 from studio.core.session import Candidate, Round, RoundStatus, Session, with_round
 from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
@@ -155,10 +155,11 @@ class RoundWorker:
     def refine_prompt(self, state: RoundState) -> None:
         """3. The memory of the whole session -> the next prompt (tokens streamed), fitted to the generator."""
         job, session, generator = state.job, state.session, state.models["generator"]
+        memory = build_memory(session)
         refined = self._stage(state, "refine", lambda: state.models["refiner"].refine(RefineRequest(
-            build_memory(session), generator.count_prompt_tokens, generator.max_prompt_tokens,
+            memory, generator.count_prompt_tokens, generator.max_prompt_tokens,
             language=generator.prompt_language), state.on_token))
-        pinned = pinned_phrases(session)
+        pinned = memory.pinned
 
         def fit(text: str, *keep: str) -> str:
             return fit_prompt(text, generator.count_prompt_tokens, generator.max_prompt_tokens, keep=(*pinned, *keep))
