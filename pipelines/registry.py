@@ -44,7 +44,12 @@ class ModelRegistry:
         self.speed = speed
         self.load_counts: Counter[str] = Counter()
         self._models: dict[str, object] = {}
-        self._locks = {role: threading.Lock() for role in ROLES}
+        # One load at a time, whatever the role: loading imports diffusers' and transformers' lazy modules, and two
+        # threads importing them at once (the preload behind the page and a designer's first round) can each see
+        # the other's half-initialised module ("Failed to import diffusers.models.autoencoders..."). Importing
+        # everything up front instead would put those seconds before the page. Re-entrant: a load may ask for
+        # another role. A model already loaded is returned without it.
+        self._load_lock = threading.RLock()
         # One model call at a time in this process: a diffusers pipeline and its scheduler are not thread-safe.
         self._exclusive = threading.Lock()
         self._listeners: list[Callable[[LoadEvent], None]] = []
@@ -80,12 +85,13 @@ class ModelRegistry:
         with self._exclusive:
             yield
 
+    # Each role's module is imported inside its load(): under the load lock, never beside another load.
     def refiner(self) -> Refiner:
-        from pipelines.refiner import ChatRefiner
-
         spec = self.preset.refiner
 
-        def load() -> ChatRefiner:
+        def load() -> Refiner:
+            from pipelines.refiner import ChatRefiner
+
             refiner = ChatRefiner(spec.model_id, source(spec), self.placement, compile=self.speed.compile)
             if self.speed.compile:
                 refiner.warm_up()
@@ -94,12 +100,12 @@ class ModelRegistry:
         return self._get("refiner", spec, load)
 
     def generator(self) -> Generator:
-        from pipelines.generator import DiffusersGenerator
-
         preset = self.preset
         spec, previewer = preset.generator, preset.previewer
 
-        def load() -> DiffusersGenerator:
+        def load() -> Generator:
+            from pipelines.generator import DiffusersGenerator
+
             generator = DiffusersGenerator(spec.model_id, source(spec), spec.classes[0], self.placement, self.speed,
                                            source(previewer) if previewer else None)
             if self.speed.compile:  # compile now, at load, not in the designer's first round
@@ -109,18 +115,25 @@ class ModelRegistry:
         return self._get("generator", spec, load)
 
     def captioner(self) -> Captioner:
-        from pipelines.captioner import BlipCaptioner
-
         cap, vqa = self.preset.captioner, self.preset.vqa
-        return self._get("captioner", cap, lambda: BlipCaptioner(
-            (cap.model_id, source(cap), cap.classes[0]), (vqa.model_id, source(vqa), vqa.classes[0]),
-            self.placement))
+
+        def load() -> Captioner:
+            from pipelines.captioner import BlipCaptioner
+
+            return BlipCaptioner((cap.model_id, source(cap), cap.classes[0]),
+                                 (vqa.model_id, source(vqa), vqa.classes[0]), self.placement)
+
+        return self._get("captioner", cap, load)
 
     def scorer(self) -> Scorer:
-        from pipelines.scorer import ClipScorer
-
         spec = self.preset.scorer
-        return self._get("scorer", spec, lambda: ClipScorer(spec.model_id, source(spec), self.placement))
+
+        def load() -> Scorer:
+            from pipelines.scorer import ClipScorer
+
+            return ClipScorer(spec.model_id, source(spec), self.placement)
+
+        return self._get("scorer", spec, load)
 
     def critic(self) -> ModelCritic:
         return ModelCritic(self.captioner(), self.scorer(), self.refiner(), self.text_reader)
@@ -128,10 +141,12 @@ class ModelRegistry:
     def preload(self) -> None:
         """Load every model now, in the order a round needs them. At the first that fails to load, preloading
         stops (the rest would most likely fail alike): the failure is logged, and the round that needs the
-        model reports it to the designer."""
+        model reports it to the designer. Each load holds the model lock, as a round's loads do: a round's model
+        call never runs beside a load (a call may import lazily too), and a round waits at most one load."""
         for load in (self.refiner, self.generator, self.captioner, self.scorer):
             try:
-                load()
+                with self.exclusive():
+                    load()
             except ModelLoadError as err:
                 log.warning("preloading stopped: %s", err)
                 return
@@ -143,7 +158,7 @@ class ModelRegistry:
         model = self._models.get(role)
         if model is not None:
             return model
-        with self._locks[role]:  # per role: loading the generator never waits on the refiner
+        with self._load_lock:
             model = self._models.get(role)
             if model is None:
                 model = self._models[role] = self._load(role, spec, build)
@@ -178,8 +193,8 @@ class ModelRegistry:
 
     def unload(self, role: str | None = None) -> None:
         """Free one role's model (or all): the next use loads it again."""
-        for name in ([role] if role else ROLES):
-            with self._locks[name]:
+        with self._load_lock:
+            for name in ([role] if role else ROLES):
                 self._models.pop(name, None)
         self.free_memory()
 

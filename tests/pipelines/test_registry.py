@@ -81,7 +81,7 @@ def test_a_removed_listener_hears_nothing_more(fresh_registry):
 
 
 class UnloadOnRelease:
-    """A role lock that lets another caller unload the role the moment the loader lets go of it."""
+    """A load lock that lets another caller unload the role the moment the loader lets go of it."""
 
     def __init__(self, registry: ModelRegistry, role: str):
         self.registry, self.role = registry, role
@@ -99,11 +99,74 @@ class UnloadOnRelease:
 
 
 def test_a_model_unloaded_just_after_it_loads_still_reaches_the_caller(fresh_registry):
-    fresh_registry._locks["scorer"] = UnloadOnRelease(fresh_registry, "scorer")
+    fresh_registry._load_lock = UnloadOnRelease(fresh_registry, "scorer")
 
     scorer = fresh_registry.scorer()
 
     assert scorer.model_id == "tiny/clip"
+
+
+class DoorLock:
+    """The registry's load lock, telling the test each time a caller arrives at it."""
+
+    def __init__(self, lock):
+        self.lock, self.arrivals = lock, threading.Semaphore(0)
+
+    def __enter__(self):
+        self.arrivals.release()
+        self.lock.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.lock.release()
+
+
+def test_a_second_roles_load_waits_until_the_first_load_is_done(fresh_registry):
+    """The preload behind the page loads the refiner; a designer's first round asks for the generator meanwhile.
+    Two loads at once import diffusers' and transformers' lazy modules at once: the second waits."""
+    door = fresh_registry._load_lock = DoorLock(fresh_registry._load_lock)
+    refiner_loading, finish_refiner, order = threading.Event(), threading.Event(), []
+
+    def load_refiner():
+        order.append("refiner starts")
+        refiner_loading.set()
+        assert finish_refiner.wait(30)
+        order.append("refiner done")
+        return "the refiner"
+
+    def load_generator():
+        order.append("generator starts")
+        return "the generator"
+
+    preset = fresh_registry.preset
+    preload = threading.Thread(target=fresh_registry._get, args=("refiner", preset.refiner, load_refiner))
+    preload.start()
+    assert refiner_loading.wait(30) and door.arrivals.acquire(timeout=30)
+    first_round = threading.Thread(target=fresh_registry._get, args=("generator", preset.generator, load_generator))
+    first_round.start()
+    assert door.arrivals.acquire(timeout=30)  # the round's load is at the lock, the refiner's still loading
+
+    assert order == ["refiner starts"]
+    finish_refiner.set()
+    preload.join(30), first_round.join(30)
+    assert order == ["refiner starts", "refiner done", "generator starts"]
+    assert fresh_registry.loaded() == ("refiner", "generator")
+    assert fresh_registry._get("refiner", preset.refiner, load_refiner) == "the refiner"  # loaded: no wait, no load
+    assert fresh_registry.load_counts == {"refiner": 1, "generator": 1}
+
+
+def test_preloading_waits_for_the_model_lock_between_loads(fresh_registry):
+    """A round's model call never runs beside a preload's load: the preload takes the model lock for each."""
+    events: list[LoadEvent] = []
+    fresh_registry.add_listener(events.append)
+    door = fresh_registry._exclusive = DoorLock(fresh_registry._exclusive)
+    with fresh_registry.exclusive():  # a round's stage holds the model lock
+        assert door.arrivals.acquire(timeout=30)
+        preload = threading.Thread(target=fresh_registry.preload)
+        preload.start()
+        assert door.arrivals.acquire(timeout=30)  # the preload is at the model lock
+        assert events == [] and fresh_registry.loaded() == ()
+    preload.join(120)
+    assert fresh_registry.loaded() == ("refiner", "generator", "captioner", "scorer")
 
 
 # ---------------------------------------------------------------- a real preset, offline
