@@ -22,6 +22,7 @@ from studio.core.critique import ItemCheck
 from studio.core.messages import Message
 from studio.core.session import SCHEMA_VERSION, Candidate, Round, RoundStatus, Session, session_to_dict
 import studio.services.sessions as sessions_module
+from studio.services.keys import ApiKeys, hash_of
 from studio.services.sessions import INTERRUPTED_ERROR, MIGRATIONS, Store, StoreError, default_data_dir
 from test_session import make_session
 
@@ -205,6 +206,27 @@ def test_a_schema_2_database_keeps_its_round_errors_as_codes_a_reader_sees_in_th
     assert stored[1]["error"] == {"code": "round.stopped", "args": {}} and stored[0]["error"] is None
     # A withheld candidate's caption is no English sentence: its `withheld` says why.
     assert {(c.caption, c.withheld) for r in rounds for c in r.candidates} == {("", "exposed anus")}
+
+
+def test_a_database_from_before_api_keys_gains_their_table_and_keeps_every_row(tmp_path):
+    data = schema_1_database(tmp_path / "data")
+    with contextlib.closing(sqlite3.connect(data / "studio.db")) as db:
+        for step in MIGRATIONS[2:4]:  # as the studio of schema version 4 left it
+            step(db)
+        db.execute("PRAGMA user_version = 4")
+        db.commit()
+    before = query_at(data, "SELECT * FROM sessions") + query_at(data, "SELECT * FROM rounds")
+
+    with Store(data) as store:
+        session = store.load_session("s1")
+        key, _made = ApiKeys(store).create("ana", "render script", 3.0, most=1)
+
+    assert query_at(data, "PRAGMA user_version") == [(len(MIGRATIONS),)] == [(5,)]
+    assert query_at(data, "SELECT * FROM sessions") + query_at(data, "SELECT * FROM rounds") == before
+    assert (session.owner, session.title) == ("ana", "Jazz")
+    assert [row[1] for row in query_at(data, "PRAGMA table_info(api_keys)")] == [
+        "id", "owner", "label", "prefix", "hash", "created", "last_used", "revoked"]
+    assert query_at(data, "SELECT owner, label, hash FROM api_keys") == [("ana", "render script", hash_of(key))]
 
 
 def test_a_python_migration_step_that_fails_changes_nothing(tmp_path, monkeypatch):

@@ -26,6 +26,16 @@ MAX_UPLOAD_PIXELS = 4096 * 4096  # larger is a decompression bomb, or at least n
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 OWNER_ID = re.compile(r"^[\w.@+-]{1,%d}$" % MAX_OWNER_CHARS)
 
+# API keys for scripts (studio/core/keys.py): "dc_" and secrets.token_urlsafe(32), 43 characters of [A-Za-z0-9_-].
+MAX_API_KEYS = 20  # unrevoked keys one designer may hold
+MAX_REVOKED_KEYS_KEPT = 20  # revoked keys stay listed, the newest this many (older ones go at a revoke)
+MAX_KEY_LABEL_CHARS = 60
+KEY_PREFIX_CHARS = 8  # how much of a key its list shows ("dc_" and five of its characters)
+KEY_USE_RESOLUTION_S = 60  # a key's last use is written at most this often: a busy script is not a write per call
+API_KEY_CHARS = 46
+API_KEY = re.compile(r"dc_[A-Za-z0-9_-]{43}")
+KEY_ID = re.compile(r"[0-9a-f]{12}")
+
 SHOWN_CHARS = 40  # a refusal quotes at most this much of what it refuses
 
 

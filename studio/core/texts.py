@@ -39,6 +39,7 @@ FIELDS = {
     "strength": ("Strength", "变化幅度"),
     "reference": ("Reference image", "参考图"),
     "start_from": ("Start from", "起点"),
+    "key_label": ("The key's label", "密钥名称"),
 }
 
 REFUSALS = {
@@ -131,6 +132,16 @@ REFUSALS = {
     "preferences.write_first": ("Write the taste first.", "请先写下偏好。"),
     "preferences.choose_row": ("Choose a taste first: click its row in the table.", "请先选择一个偏好：点击表格中的那一行。"),
     "model.error": ("{detail}", "模型出错：{detail}"),
+    "key.too_many": ("You hold {limit} API keys, the most there may be: revoke one you no longer use, then create "
+                     "another.", "你已有 {limit} 个 API 密钥，已达上限：请先吊销一个不再使用的，再创建新的。"),
+    "key.bad_id": ("That is not an API key's id. Pick a key in the table of your keys.",
+                   "这不是 API 密钥的标识。请在你的密钥表格中选择一个密钥。"),
+    "key.missing": ("No such API key. It may have been revoked long ago; pick one from your list.",
+                    "没有这个 API 密钥，它可能早已被吊销；请从你的列表中选择一个。"),
+    "key.choose_first": ("Choose a key first: click its row in the table, or type its id.",
+                         "请先选择一个密钥：点击表格中的那一行，或输入它的标识。"),
+    "key.page_only": ("API keys are made, listed and revoked in the studio's page, not by a script sending a key.",
+                      "API 密钥只能在工作室页面中创建、查看和吊销，不能由发送密钥的脚本操作。"),
 }
 
 ROUNDS = {

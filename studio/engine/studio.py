@@ -3,7 +3,8 @@
 Each public method takes plain values (the caller's owner id first), checks who is asking, and hands
 the action to the room that does it: validation (engine/validation.py), planning a round
 (planner.py), running it (running.py, worker.py), auto-rounds (auto.py), the session's images
-(gallery.py). Bad input raises `StudioError` with a message meant for a person and changes nothing.
+(gallery.py), a designer's API keys (services/keys.py). Bad input raises `StudioError` with a message meant for a
+person and changes nothing.
 `run_round` and `run_auto` are generators of typed events (engine/events.py).
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipelines.checklist import words_to_show
 from pipelines.presets import Preset
 from pipelines.safety import SafetyChecker
 from studio.core import limits
+from studio.core.keys import ApiKey, key_shaped
 from studio.core.memory import Agreement, agreement
 from studio.core.params import RoundParams
 from studio.core.session import (Candidate, Feedback, FeedbackKind, Preference, Question, RoundStatus, Session,
@@ -34,6 +36,7 @@ from studio.engine.planner import RoundPlanner
 from studio.engine.running import RoundRunner
 from studio.engine.validation import StudioError, shown
 from studio.engine.worker import RoundWorker
+from studio.services.keys import ApiKeys
 from studio.services.sessions import Store
 from studio.services.styles import load_styles
 
@@ -55,8 +58,10 @@ class Models(Protocol):
 
 class Studio:
     def __init__(self, store: Store, models: Models, clock: Callable[[], float] = time.time,
-                 safety: SafetyChecker | None = None, upload_roots: tuple[Path, ...] | None = None):
+                 safety: SafetyChecker | None = None, upload_roots: tuple[Path, ...] | None = None,
+                 keys: ApiKeys | None = None):
         self.store = store
+        self.keys = keys or ApiKeys(store)
         self.models = models
         self.preset = models.preset
         self.clock = clock
@@ -212,6 +217,30 @@ class Studio:
         total = checks.whole("rounds", rounds, 1, limits.MAX_AUTO_ROUNDS)
         self._planner.plan(session, "", params)  # refuse bad settings now, before the first round
         return self._auto.run(session, total, params)
+
+    # ------------------------------------------------------------ API keys
+    def create_api_key(self, owner: str, label: str = "") -> tuple[str, ApiKey]:
+        """A key a script sends to act as `owner`: (the key, its record). The key is returned here only."""
+        owner = checks.owner(owner)
+        label = checks.text("key_label", label, limits.MAX_KEY_LABEL_CHARS)
+        made = self.keys.create(owner, label, self.clock(), limits.MAX_API_KEYS)
+        if made is None:
+            raise StudioError("key.too_many", limit=limits.MAX_API_KEYS)
+        return made
+
+    def list_api_keys(self, owner: str) -> list[ApiKey]:
+        return self.keys.list(checks.owner(owner))
+
+    def revoke_api_key(self, owner: str, key_id: str) -> ApiKey:
+        owner, key_id = checks.owner(owner), checks.key_id(key_id)
+        revoked = self.keys.revoke(owner, key_id, self.clock())
+        if revoked is None:  # another owner's key looks just like a missing one
+            raise StudioError("key.missing")
+        return revoked
+
+    def owner_for_key(self, key) -> str | None:
+        """Who a script sending `key` is: the owner of a stored, unrevoked key; None for anything else."""
+        return self.keys.owner_for(key, self.clock()) if key_shaped(key) else None
 
 
 def title_from(brief: str) -> str:

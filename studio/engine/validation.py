@@ -108,6 +108,12 @@ def session_id(value) -> str:
     return value
 
 
+def key_id(value) -> str:
+    if not isinstance(value, str) or not limits.KEY_ID.fullmatch(value):
+        raise StudioError("key.bad_id")
+    return value
+
+
 ITEM_KINDS = ("visual", "text", "avoid")
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”‘’']+)[\"“”‘’']")
 

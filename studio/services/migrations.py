@@ -90,4 +90,14 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     json_schema_2,
     # A round's error is a message (code and arguments), not English prose.
     json_schema_3,
+    # API keys for scripts: only a key's SHA-256 and its first characters are kept, never the key.
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, owner TEXT NOT NULL, label TEXT NOT NULL DEFAULT '',
+        prefix TEXT NOT NULL,  -- the key's first characters, for the designer's list
+        hash TEXT NOT NULL UNIQUE,  -- sha256 hex of the whole key: how a script's key is found
+        created REAL NOT NULL, last_used REAL, revoked REAL  -- revoked: when, or NULL while it works
+    );
+    CREATE INDEX api_keys_owner ON api_keys(owner, created);
+    """,
 ]

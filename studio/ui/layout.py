@@ -2,7 +2,8 @@
 
 A chat column whose composer stays at the bottom, in view; beside it the work: the round strip, a large candidate
 grid, the selected candidate with its actions, and the checklist and preferences as tabs. Sessions live in the
-sidebar. On a phone the columns stack: conversation and composer first, then the candidates, then the checklist.
+sidebar, and below them, closed, the designer's API keys for scripts. On a phone the columns stack: conversation and
+composer first, then the candidates, then the checklist.
 """
 from __future__ import annotations
 
@@ -65,6 +66,25 @@ def _sidebar(p) -> None:
                     p.confirm_delete = gr.Button(t("confirm_delete"), size="sm", variant="stop", elem_id="confirm")
                     p.keep = gr.Button(t("keep"), size="sm", elem_id="keep")
         p.session_id = gr.Textbox(label=t("session_id"), interactive=False, elem_id="session-id")
+        _keys_panel(p)
+
+
+def _keys_panel(p) -> None:
+    """Make a key (shown once, to copy), list the keys, revoke one: the page's own doors (see wiring `_keys`)."""
+    with gr.Accordion(t("api_keys"), open=False, elem_id="api-keys") as p.keys_panel:
+        p.key_label = gr.Textbox(label=t("key_label"), max_length=limits.MAX_KEY_LABEL_CHARS,
+                                 placeholder=t("key_label_hint"), elem_id="key-label")
+        p.create_key = gr.Button(t("create_key"), size="sm", elem_id="create-key")
+        with gr.Group(visible=False, elem_id="new-key") as p.new_key_row:
+            p.new_key = gr.Textbox(label=t("new_key"), interactive=False, buttons=["copy"], elem_id="new-key-text")
+            p.new_key_note = gr.Markdown(t("new_key_note"), elem_id="new-key-note")
+        p.keys = gr.Dataframe(headers=["id", "for", "key", "created", "last used", "revoked"], column_count=6,
+                              datatype=["str"] * 6, interactive=False, type="array", wrap=True,
+                              label=t("your_keys"), elem_id="keys")
+        with gr.Row(elem_id="revoke-row"):
+            p.key_id = gr.Textbox(label=t("key_id"), max_length=32, scale=3, elem_id="key-id")
+            p.revoke_key = gr.Button(t("revoke_key"), size="sm", variant="stop", scale=1, min_width=70,
+                                     elem_id="revoke-key")
 
 
 def _conversation(p, studio) -> None:

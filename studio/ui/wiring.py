@@ -22,7 +22,7 @@ from studio.core.params import SETTING_NAMES
 from studio.engine import StudioError
 from studio.engine.validation import ITEM_KINDS
 from studio.core.messages import language_of
-from studio.ui import presenters as show
+from studio.ui import keys, presenters as show
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
 from studio.ui.identity import new_browser_id, owner_of
 from studio.ui.locales import GRADIO_LOCALES, I18N
@@ -118,6 +118,7 @@ def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> 
     _candidates(p, H, on, gpu, quiet)
     _tables(p, H, on, quiet)
     _sessions(p, H, on, quiet)
+    _keys(p, H, on, quiet)
 
 
 def whole_view(p: SimpleNamespace, h: Handlers, request: gr.Request, browser: dict, round_number=None) -> dict:
@@ -278,3 +279,15 @@ def _sessions(p, H: type[Handlers], on, quiet: dict) -> None:
        [*SESSION_VIEW, *LIST_VIEW, "confirm_row", "browser", "status"], api_name="delete", **quiet)
     on(p.new.click, [], lambda h, owner: h.new_session(), [],
        [*SESSION_VIEW, "sessions", "start_from", "start_note", "start_row", "status", "browser"], **quiet)
+
+
+def _keys(p, H: type[Handlers], on, quiet: dict) -> None:
+    """API keys: the page's own doors (no API name; a request naming one with a key is turned away, keys.page_only),
+    so a key that leaks cannot make more keys."""
+    on(keys.page_only(p.keys_panel.expand), [], keys.list_keys, [], ["keys"], **quiet)
+    for trigger in (p.create_key.click, p.key_label.submit):
+        on(keys.page_only(trigger), ["label"], keys.create_key, [p.key_label],
+           ["new_key", "new_key_row", "key_label", "keys", "status"], **quiet)
+    p.keys.select(keys.key_chosen, None, [p.key_id], api_visibility="private", **quiet)
+    on(keys.page_only(p.revoke_key.click), ["key_id"], keys.revoke_key, [p.key_id], ["keys", "key_id", "status"],
+       **quiet)

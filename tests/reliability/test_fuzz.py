@@ -55,6 +55,7 @@ ENGINE_EXAMPLES = {
     "give_feedback": 60, "set_checklist": 45, "edit_brief": 30, "set_preferences": 40, "ask": 35,
     "agreement": 15, "cancel": 20, "run_round": 200, "run_auto": 60,
     "keep_settings": 45, "round_params": 40, "round_images": 25, "image": 30,
+    "create_api_key": 20, "list_api_keys": 10, "revoke_api_key": 25, "owner_for_key": 25,
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
@@ -167,7 +168,7 @@ class Workshop:
         if not isinstance(value, Ref):
             return value
         found = self.prepared.ids[value.name]
-        stored = value.name.endswith(("session", "stored image"))  # a stored image by the path the store names it
+        stored = value.name.endswith(("session", "stored image", "key", "key id"))  # not a file: as it is
         return found if stored else str(self.store.data_dir / found)
 
 
@@ -190,6 +191,13 @@ def prepared(tmp_path_factory) -> Prepared:
             ids[f"{owner}'s session"], ids[f"{owner}'s image"] = session.id, events[-1].round.candidates[0].image
             ids[f"{owner}'s stored image"] = ids[f"{owner}'s image"]
         studio.give_feedback("alice", ids["alice's session"], 0, "pick", 0, "love the type")
+        for owner in ("alice", "bob"):
+            ids[f"{owner}'s key"], made = studio.create_api_key(owner, "render script")
+            ids[f"{owner}'s key id"] = made.id
+        revoked, made = studio.create_api_key("alice", "revoked")
+        studio.revoke_api_key("alice", made.id)
+        key = ids["alice's key"]
+        ids["alice's revoked key"], ids["alice's altered key"] = revoked, key[:-1] + ("A" if key[-1] != "A" else "B")
         ids["the database"] = store.db_path.name
     return Prepared(root, data, uploads, ids)
 
@@ -559,6 +567,54 @@ def test_image_opens_only_the_callers_own_stored_files(prepared):
     fuzz(prepared, "image", open_, owner=OWNER, session=SESSION,
          path=(st.just(Ref("alice's stored image")),
                either(st.just(Ref("bob's stored image")), paths([UPLOAD + "reference.png"]), anything)))
+
+
+def test_create_api_key_takes_any_label_or_refuses_it_cleanly(prepared):
+    def create(w, owner, label):
+        made = attempt(w, w.studio.create_api_key, owner, label)
+        if made is not REFUSED:
+            key, record = made
+            assert w.studio.owner_for_key(key) == owner and key[8:] not in repr(w.studio.list_api_keys(owner))
+
+    fuzz(prepared, "create_api_key", create, owner=OWNER, label=(st.text(max_size=limits.MAX_KEY_LABEL_CHARS),
+                                                                 anything))
+
+
+def test_list_api_keys_shows_only_the_callers_own(prepared):
+    def list_(w, owner):
+        listed = attempt(w, w.studio.list_api_keys, owner)
+        if listed is not REFUSED:
+            assert all(owner == "alice" or k.label == "render script" for k in listed)
+            assert {k.id for k in listed if not k.revoked} == ({w.real(Ref(f"{owner}'s key id"))}
+                                                               if owner in ("alice", "bob") else set())
+
+    fuzz(prepared, "list_api_keys", list_, owner=OWNER)
+
+
+def test_revoke_api_key_revokes_only_the_callers_own(prepared):
+    def revoke(w, owner, key_id):
+        mine = any(owner == who and key_id == w.real(Ref(f"{who}'s key id")) for who in ("alice", "bob"))
+        assert (attempt(w, w.studio.revoke_api_key, owner, key_id) is not REFUSED) == mine
+        alices = w.studio.owner_for_key(w.real(Ref("alice's key")))
+        assert alices == (None if mine and owner == "alice" else "alice")
+
+    fuzz(prepared, "revoke_api_key", revoke, owner=OWNER,
+         key_id=(st.just(Ref("alice's key id")),
+                 either(st.just(Ref("bob's key id")), st.sampled_from(["", "0123456789ab", "ABCDEF012345"]), anything)))
+
+
+def test_owner_for_key_names_only_the_owner_of_a_made_unrevoked_key(prepared):
+    def who(w, key):
+        before = digest(w.store)
+        named = w.studio.owner_for_key(key)  # never a refusal: anything but a key names nobody
+        made = {w.real(Ref("alice's key")): "alice", w.real(Ref("bob's key")): "bob"}
+        assert named == (made.get(key) if isinstance(key, str) else None)
+        if named is None:
+            assert digest(w.store) == before
+
+    fuzz(prepared, "owner_for_key", who, key=(st.just(Ref("alice's key")), either(
+        st.sampled_from([Ref("bob's key"), Ref("alice's revoked key"), Ref("alice's altered key")]),
+        st.from_regex(r"dc_[A-Za-z0-9_-]{43}", fullmatch=True), anything)))
 
 
 # ---------------------------------------------------------------- the harness can fail; the known bugs, pinned

@@ -131,6 +131,7 @@ ENGINE_ATTEMPTS = {
     "run_auto": lambda s, sid: list(s.run_auto("bob", sid, 1, RoundParams(count=1, steps=1))),
 }
 ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params"}
+ENGINE_KEYS = {"create_api_key", "list_api_keys", "revoke_api_key", "owner_for_key"}  # tried on Alice's API key
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,7 @@ def engine(tmp_path_factory, tiny_registry):
 
 def test_every_public_engine_method_is_tried_by_the_engine_isolation_tests():
     public = {name for name in vars(Studio) if not name.startswith("_")}
-    assert public == set(ENGINE_ATTEMPTS) | ENGINE_WITHOUT_A_SESSION  # a new method must join ENGINE_ATTEMPTS
+    assert public == set(ENGINE_ATTEMPTS) | ENGINE_WITHOUT_A_SESSION | ENGINE_KEYS  # a new one joins ENGINE_ATTEMPTS
 
 
 @pytest.mark.parametrize("method", ENGINE_ATTEMPTS)
@@ -160,6 +161,20 @@ def test_every_engine_action_on_alices_session_is_refused_as_missing(engine, met
 
     assert digest(studio.store.data_dir) == before
     assert sid not in str(refused.value)
+
+
+def test_bob_can_neither_see_nor_revoke_alices_api_key_and_his_own_key_is_his(engine):
+    studio, _sid = engine
+    key, made = studio.create_api_key("alice", "render script")
+
+    assert made.id not in repr(studio.list_api_keys("bob"))
+    with pytest.raises(StudioError, match="No such API key"):
+        studio.revoke_api_key("bob", made.id)
+    bobs_key, _bobs = studio.create_api_key("bob", "his script")
+
+    assert studio.owner_for_key(key) == "alice" and studio.owner_for_key(bobs_key) == "bob"
+    (alices,) = studio.list_api_keys("alice")
+    assert alices.id == made.id and alices.revoked is None
 
 
 def test_the_engine_methods_without_a_session_show_nothing_of_alices(engine):
