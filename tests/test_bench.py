@@ -58,3 +58,19 @@ def test_the_roofline_counts_the_flops_of_a_real_size_render_without_weights():
     assert math.isclose(figures["render_tflop"], sum(stages.values()))
     assert figures["render_floor_s"] > 0 and figures["refiner_ceiling_tokens_per_s"] > 0
     assert figures["refiner_max_tokens_first_round"] > figures["refiner_max_tokens_a_round"] > 0
+
+
+def test_the_greedy_benchmark_prints_both_phases_as_a_table():
+    done = subprocess.run([sys.executable, "bench/greedy.py", "--designers", "1", "--page-loads", "1",
+                           "--greedy-rounds", "2", "--greedy-lists", "2"], cwd=ROOT,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=600)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1].removeprefix("RESULT "))
+    for phase in ("alone", "beside_greedy"):
+        assert figures[phase]["errors"] == [] and figures[phase]["rounds_done"] == 1, figures[phase]
+        assert 0 < figures[phase]["page_load_p50_s"] <= figures[phase]["page_load_p95_s"]
+        assert 0 < figures[phase]["round_p50_s"] <= figures[phase]["round_p95_s"]
+    joins = figures["beside_greedy"]["greedy_joins"]  # "kind status": count, for the joins fired before the end
+    assert sum(joins.values()) <= 4 and all(k.split()[0] in ("run_round", "list_sessions") for k in joins)
+    assert "| alone |" in done.stdout and "| beside the greedy owner |" in done.stdout  # for people too

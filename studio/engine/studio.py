@@ -72,6 +72,9 @@ class Studio:
         self._worker = RoundWorker(store, models, clock, safety)
         self._runner = RoundRunner(self._planner, self._worker)
         self._auto = AutoRounds(store, self._planner, self._runner, clock)
+        # For the host's metrics (engine/observing.py): `observers.add(listener)` hears each stage's time and each
+        # round's end; the page reports its refusals and unexpected errors there too.
+        self.observers = self._worker.observers
 
     # ------------------------------------------------------------ sessions
     def start_session(self, owner: str, brief: str, title: str = "") -> Session:

@@ -28,6 +28,7 @@ from studio.core.memory import avoided, build_memory
 from studio.core.messages import Message
 from studio.core.session import Candidate, Round, RoundStatus, Session, with_round
 from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
+from studio.engine.observing import Observers, StageTimed
 from studio.services.sessions import Store
 from studio.services.styles import Style
 
@@ -94,6 +95,7 @@ class RoundWorker:
         self.safety = safety
         self.models = models  # studio.engine.studio.Models: its exclusive() is the one model lock
         self.clock = clock
+        self.observers = Observers()  # operations: each stage's time, each round's end (Studio.observe)
 
     def run(self, job: RoundJob, emit: Callable[[RoundEvent], None]) -> None:
         state = RoundState(job, emit, job.session, job.round)
@@ -119,7 +121,9 @@ class RoundWorker:
                 state.round = replace(state.round, status=RoundStatus.FAILED, error=human_error(err))
         finally:
             self.models.remove_listener(state.on_load)
-            emit(Finished(state.sid, state.index, state.round))
+            finished = Finished(state.sid, state.index, state.round)
+            self.observers.report(finished)  # before the caller hears it: counted by the time anyone looks
+            emit(finished)
 
     # ------------------------------------------------------------ the stages, in order
     def load_models(self, state: RoundState) -> None:
@@ -231,7 +235,9 @@ class RoundWorker:
             try:
                 return fn()
             finally:
-                state.timings[name] = round(state.timings.get(name, 0.0) + time.perf_counter() - started, 3)
+                seconds = time.perf_counter() - started
+                state.timings[name] = round(state.timings.get(name, 0.0) + seconds, 3)
+                self.observers.report(StageTimed(name, seconds))
 
     def _save(self, state: RoundState, **changes) -> None:
         state.round = replace(state.round, timings=dict(state.timings), **changes)

@@ -116,6 +116,12 @@ class Store(ImageFiles):
         with self._lock:
             self._conn.close()
 
+    def ping(self) -> None:
+        """A cheap read of the sessions table: raises sqlite3.Error when the database cannot be used (closed,
+        unreadable). For a health check."""
+        with self._lock:
+            self._conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
+
     def __enter__(self) -> Store:
         return self
 

@@ -3,7 +3,7 @@
 Every handler takes plain values (the owner first) and returns, or yields, a view: a dict from a component's name
 in the layout to its new value, written in the reader's language (`Handlers.reading(lang)`). `wiring` turns names
 into components and engine refusals into the page's toast or the API's error. No handler opens a file or reaches
-the store: images come from the engine.
+the store: images come from the engine. Text people typed goes into Markdown only through `presenters.plain`.
 """
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ class Handlers:
         session = self.studio.open_session(owner, session_id)
         rounds = len(session.rounds)
         return {"confirm_row": gr.Group(visible=True), "confirm_text": words(
-            "ask_delete" if rounds != 1 else "ask_delete_one", self.lang, title=session.title, rounds=rounds)}
+            "ask_delete" if rounds != 1 else "ask_delete_one", self.lang, title=show.plain(session.title),
+            rounds=rounds)}
 
     def delete(self, owner: str, session_id: str) -> View:
         self.studio.delete(owner, session_id)
@@ -226,8 +227,8 @@ class Handlers:
         round_index, index = counted("round", round_number), counted("candidate", candidate)
         asked = self.studio.ask(owner, session_id, round_index, index, question)
         return {"chat": show.conversation(self.studio.open_session(owner, session_id), lang=self.lang), "question": "",
-                "answer": f"**{asked.question}** {asked.answer}",
-                "status": words("answered", self.lang, answer=asked.answer)}
+                "answer": f"**{show.plain(asked.question)}** {show.plain(asked.answer)}",
+                "status": words("answered", self.lang, answer=show.plain(asked.answer))}
 
     def start_from(self, owner: str, session_id: str, round_number, candidate) -> View:
         if not candidate:

@@ -167,6 +167,9 @@ _STATUS = {
     "session_choice_one": ("{title} (1 round)", "{title}（1 轮）"),
     "rendering": ("Rendering {bar} step {step}/{total}", "渲染中 {bar} 第 {step}/{total} 步"),
     "preview": ("#{candidate} · step {step}/{total}", "#{candidate} · 第 {step}/{total} 步"),
+    "went_wrong": ("Something went wrong on the studio's side (ref {ref}); nothing you made was lost. Try again; if it "
+                   "keeps happening, tell the host the reference.",
+                   "工作室这边出了问题（编号 {ref}）；你做的东西都没有丢失。请再试一次；如果反复出现，请把这个编号告诉工作室的管理者。"),
 }
 
 _CONVERSATION = {

@@ -1,7 +1,13 @@
-"""What the page shows, computed from plain session data, in the reader's language (`lang`, "en" or "zh")."""
+"""What the page shows, computed from plain session data, in the reader's language (`lang`, "en" or "zh").
+
+What people typed (briefs, corrections, reasons, questions, checklist items, titles) and what the models wrote from it
+(prompts, captions, notes, answers) reaches Markdown and the chat only through `plain`: shown as text, never as
+markup (no image a viewer's browser would fetch, no HTML, no link that hides its target, no `|` that splits a cell).
+"""
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from studio.core.critique import ItemCheck
@@ -12,6 +18,14 @@ from studio.engine.events import Rendering, RoundEvent
 from studio.ui.locales import words
 
 VERDICT_MARKS = {"pass": "✓", "fail": "✗", "unsure": "?"}
+# Markdown's own characters and HTML's brackets: backslash-escaped, each shows as itself (CommonMark, GFM tables).
+_MARKUP = re.compile(r"([\\`*_\[\]()!|<>#~])")
+
+
+def plain(text: str, cell: bool = False) -> str:
+    """`text` shown as itself in Markdown; in a table `cell`, also on one line."""
+    escaped = _MARKUP.sub(r"\\\1", str(text))
+    return " ".join(escaped.split()) if cell else escaped
 
 
 def conversation(session: Session | None, live: Round | None = None, live_text: str = "", lang: str = "en"
@@ -24,16 +38,17 @@ def conversation(session: Session | None, live: Round | None = None, live_text: 
     previous_prompt = ""
     for r in rounds:
         live_reply = r is live and live_text
-        reply = f"{words('chat.writing', lang)}\n\n{live_text}" if live_reply else round_reply(r, previous_prompt, lang)
+        reply = (f"{words('chat.writing', lang)}\n\n{plain(live_text)}" if live_reply
+                 else round_reply(r, previous_prompt, lang))
         if r.message:  # a round the designer asked for without words gets no invented words
-            entries.append((r.created, 0, _user(r.message)))
+            entries.append((r.created, 0, _user(plain(r.message))))
         entries.append((r.created, 1, _studio(reply)))
         previous_prompt = r.prompt or previous_prompt
     entries += [(f.created, 2, _user(_feedback_line(f, lang))) for f in session.feedback if not f.auto]
     for q in session.questions:
         entries += [(q.created, 2, _user(words("chat.question", lang, candidate=q.candidate + 1,
-                                               round=q.round_index + 1, question=q.question))),
-                    (q.created, 3, _studio(words("chat.answer", lang, answer=q.answer)))]
+                                               round=q.round_index + 1, question=plain(q.question)))),
+                    (q.created, 3, _studio(words("chat.answer", lang, answer=plain(q.answer))))]
     return [message for _, _, message in sorted(entries, key=lambda e: (e[0], e[1]))]
 
 
@@ -47,24 +62,24 @@ def _studio(text: str) -> dict:
 
 def _feedback_line(fb, lang: str) -> str:
     if fb.kind is FeedbackKind.CORRECTION:
-        return fb.text
+        return plain(fb.text)
     code = ("chat.picked" if fb.kind is FeedbackKind.PICK else "chat.rejected") + ("_because" if fb.text else "")
-    return words(code, lang, candidate=fb.candidate + 1, round=fb.round_index + 1, reason=fb.text)
+    return words(code, lang, candidate=fb.candidate + 1, round=fb.round_index + 1, reason=plain(fb.text))
 
 
 def prompt_diff(old: str, new: str) -> str:
     """Word-level change from the last prompt: ~~removed~~ and **added**. Words are compared without their
-    punctuation or case, so "gold" becoming "gold," is not a change; what is shown is the new prompt's text."""
+    punctuation or case, so "gold" becoming "gold," is not a change; what is shown is the new prompt's text, as text."""
     a, b = old.split(), new.split()
     parts = []
     matcher = difflib.SequenceMatcher(None, [_bare(w) for w in a], [_bare(w) for w in b], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op in ("delete", "replace"):
-            parts.append("~~" + " ".join(a[i1:i2]) + "~~")
+            parts.append("~~" + plain(" ".join(a[i1:i2])) + "~~")
         if op in ("insert", "replace"):
-            parts.append("**" + " ".join(b[j1:j2]) + "**")
+            parts.append("**" + plain(" ".join(b[j1:j2])) + "**")
         if op == "equal":
-            parts.append(" ".join(b[j1:j2]))
+            parts.append(plain(" ".join(b[j1:j2])))
     return " ".join(parts)
 
 
@@ -74,7 +89,7 @@ def _bare(word: str) -> str:
 
 def round_reply(r: Round, previous_prompt: str = "", lang: str = "en") -> str:
     lines = [words("reply.title", lang, round=r.index + 1) + (words("reply.auto", lang) if r.auto else "")
-             + (words("reply.style", lang, style=r.style) if r.style else "")]
+             + (words("reply.style", lang, style=plain(r.style)) if r.style else "")]
     start = started_from(r, lang)
     if start:
         lines.append(f"*{start}*")
@@ -82,19 +97,19 @@ def round_reply(r: Round, previous_prompt: str = "", lang: str = "en") -> str:
         if previous_prompt and previous_prompt != r.prompt:
             lines.append(words("reply.prompt_changes", lang, diff=prompt_diff(previous_prompt, r.prompt)))
         else:
-            lines.append(words("reply.prompt", lang, prompt=r.prompt))
-        lines += [words("reply.why", lang, rationale=r.rationale)] if r.rationale else []
+            lines.append(words("reply.prompt", lang, prompt=plain(r.prompt)))
+        lines += [words("reply.why", lang, rationale=plain(r.rationale))] if r.rationale else []
         lines += [words("reply.composed", lang)] if r.fallback else []
-        lines += [words("reply.left_out", lang, items="; ".join(r.left_out))] if r.left_out else []
+        lines += [words("reply.left_out", lang, items="; ".join(map(plain, r.left_out)))] if r.left_out else []
     labelled = [c for c in r.candidates if c.label]
     if labelled:
-        lines.append(words("reply.directions", lang, directions="; ".join(f"{c.index + 1}. *{c.label}*"
+        lines.append(words("reply.directions", lang, directions="; ".join(f"{c.index + 1}. *{plain(c.label)}*"
                                                                           for c in labelled)))
     order = ranked(r)
     if order:
         best = order[0]
         lines.append(words("reply.critique", lang, candidate=best.index + 1, score=best.score,
-                           summary=summary(best, lang)))
+                           summary=plain(summary(best, lang))))
     if r.status is RoundStatus.RUNNING:
         lines.append(words("reply.running", lang))
     elif r.status is not RoundStatus.DONE:
@@ -139,22 +154,21 @@ def candidate_info(r: Round | None, c: Candidate | None, lang: str = "en") -> st
         if not r.candidates:
             return words("info.no_candidates", lang, round=r.index + 1, status=Message(f"status.{r.status.value}"))
         return words("info.choose", lang, round=r.index + 1)
-    reason = c.mark_reason or (words("mark.auto_pick", lang) if r.auto and c.mark is Mark.PICKED else "")
+    reason = plain(c.mark_reason) or (words("mark.auto_pick", lang) if r.auto and c.mark is Mark.PICKED else "")
     mark = f" · {words(f'mark.{c.mark.value}', lang)}" + (f": {reason}" if reason else "") if c.mark.value else ""
-    label = f" · *{c.label}*" if c.label else ""
+    label = f" · *{plain(c.label)}*" if c.label else ""
     paragraphs = [words("info.title", lang, round=r.index + 1, candidate=c.index + 1) + label + mark]
     if c.score is not None:
         counts = check_counts(c)
         paragraphs.append(words("info.score", lang, score=c.score)
                           + (words("info.checklist", lang, counts=counts) if counts else ""))
     if c.withheld:
-        paragraphs.append(words("info.withheld", lang, why=c.withheld))
+        paragraphs.append(words("info.withheld", lang, why=plain(c.withheld)))
     if c.caption:
-        paragraphs.append(words("info.caption", lang, caption=c.caption))
+        paragraphs.append(words("info.caption", lang, caption=plain(c.caption)))
     if c.critique:
-        paragraphs.append(summary(c, lang))
-    checks = [f"- {VERDICT_MARKS[k.verdict]} {k.item}" + (f" ({evidence(k, lang)})" if evidence(k, lang) else "")
-              for k in (c.critique.checks if c.critique else ())]
+        paragraphs.append(plain(summary(c, lang)))
+    checks = [_check_line(k, lang) for k in (c.critique.checks if c.critique else ())]
     if checks:
         paragraphs.append("\n".join(checks))
     paragraphs.append(words("info.seed", lang, seed=c.seed))
@@ -175,7 +189,7 @@ def session_line(session: Session | None, r: Round | None, lang: str = "en") -> 
     if session is None:
         return words("status.start", lang)
     if r is None:
-        return words("status.no_rounds", lang, title=session.title)
+        return words("status.no_rounds", lang, title=plain(session.title))
     state = words(f"state.{r.status.value}", lang, count=len(r.candidates))
     return words("status.round", lang, round=r.index + 1, total=len(session.rounds), state=state)
 
@@ -186,13 +200,12 @@ def scorecard(r: Round | None, lang: str = "en") -> str:
     if not order or not order[0].critique:
         return ""
     items = [k.item for k in order[0].critique.checks]
-    head = words("scorecard.head", lang) + " | ".join(items) + " |"
+    head = words("scorecard.head", lang) + " | ".join(plain(i, cell=True) for i in items) + " |"
     rule = "|---" * (3 + len(items)) + "|"
     rows = []
     for rank, c in enumerate(order, 1):
-        verdicts = {k.item: f"{VERDICT_MARKS[k.verdict]} {evidence(k, lang) if k.kind == 'text' else ''}".strip()
-                    for k in (c.critique.checks if c.critique else ())}
-        label = f"#{c.index + 1}" + (f" {c.label}" if c.label else "")
+        verdicts = {k.item: _verdict_cell(k, lang) for k in (c.critique.checks if c.critique else ())}
+        label = f"#{c.index + 1}" + (f" {plain(c.label, cell=True)}" if c.label else "")
         rows.append(f"| {rank} | {label} | {c.score:.0f} | " + " | ".join(verdicts.get(i, "") for i in items) + " |")
     return "\n".join([head, rule, *rows])
 
@@ -233,6 +246,17 @@ def evidence(k: ItemCheck, lang: str = "en") -> str:
     if k.reading == "missing" and not k.evidence:
         return words("reading.nothing", lang)
     return words(f"reading.{k.reading}", lang, read=k.evidence)
+
+
+def _check_line(k: ItemCheck, lang: str) -> str:
+    """'- ✓ says "JAZZ" (exact: read 'JAZZ')': one checklist item's verdict, in a list."""
+    said = evidence(k, lang)
+    return f"- {VERDICT_MARKS[k.verdict]} {plain(k.item)}" + (f" ({plain(said)})" if said else "")
+
+
+def _verdict_cell(k: ItemCheck, lang: str) -> str:
+    """One item's verdict in the scorecard (a text item's with what OCR read)."""
+    return f"{VERDICT_MARKS[k.verdict]} {plain(evidence(k, lang), cell=True) if k.kind == 'text' else ''}".strip()
 
 
 def summary(c: Candidate, lang: str = "en") -> str:

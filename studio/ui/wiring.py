@@ -3,8 +3,9 @@
 Same function, two doors: every action a designer clicks is also a named API endpoint. A refusal reaches each
 door in its own form: the page (a caller that ran the page's load, so it has a browser id) gets a toast in the
 reader's language and keeps every output as it was, with no error state and the typed text intact; an API caller
-gets an error it can catch, in English. The reader's language is the page's `lang` state: the browser's on the
-first visit, then the language switch's (kept in the browser's storage); API callers read English.
+gets an error it can catch, in English; any other error is the studio's apology, with a reference (refusals.py).
+The reader's language is the page's `lang` state: the browser's on the first visit, then the language switch's
+(kept in the browser's storage); API callers read English.
 The round endpoints share ONE list of settings (`studio.core.params.ROUND_SETTINGS`); their API parameters are the
 settings' own names, each with a default, so `client.predict(session_id, "warmer", api_name="/run_round")` works.
 """
@@ -26,6 +27,7 @@ from studio.ui import keys, presenters as show
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
 from studio.ui.identity import new_browser_id, owner_of
 from studio.ui.locales import GRADIO_LOCALES, I18N
+from studio.ui.refusals import answer
 
 GPU = "gpu"  # events that run models share one queue, so a GPU serves one or two rounds at a time
 
@@ -46,7 +48,8 @@ def endpoint(page: SimpleNamespace, handlers: Handlers, params: list[str], call:
 
     `call(handlers, owner, *values)` (a `Handlers` method, or a function like one) returns or yields a view, written
     by the handlers for the reader's language; it becomes a dict of components, with the browser's stored session
-    and language kept in step. A `StudioError` becomes the refusal form of the caller's door.
+    and language kept in step. A `StudioError` becomes the refusal form of the caller's door; any other error, the
+    studio's apology with a reference (refusals.py).
     """
     keep_browser = "browser" in outputs
 
@@ -56,27 +59,21 @@ def endpoint(page: SimpleNamespace, handlers: Handlers, params: list[str], call:
             update[page.browser] = {"id": browser_id, "session": view["session_id"], "lang": view.get("lang", lang)}
         return update
 
-    def refused(err: StudioError, browser_id: str, lang: str):
-        if not browser_id:
-            raise gr.Error(str(err)) from err
-        gr.Warning(err.message.text(lang))  # the page: a toast, and every output stays as it was
-        return gr.skip()
-
     if inspect.isgeneratorfunction(call):
         def fn(*args):
             *values, browser_id, lang, request = args
             try:
                 for view in call(handlers.reading(lang), owner_of(request, browser_id), *values):
                     yield as_update(view, browser_id, lang)
-            except StudioError as err:
-                yield refused(err, browser_id, lang)
+            except Exception as err:  # the event's boundary: a refusal, or the studio's apology; never a Python error
+                yield answer(handlers.studio, name, err, browser_id, lang)
     else:
         def fn(*args):
             *values, browser_id, lang, request = args
             try:
                 return as_update(call(handlers.reading(lang), owner_of(request, browser_id), *values), browser_id, lang)
-            except StudioError as err:
-                return refused(err, browser_id, lang)
+            except Exception as err:  # the event's boundary: a refusal, or the studio's apology; never a Python error
+                return answer(handlers.studio, name, err, browser_id, lang)
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     # After the first, every parameter may be left out: a control's own value is its default in the API (Gradio
