@@ -10,6 +10,7 @@ from pathlib import Path
 from pipelines.base import DTYPE_NAMES, OFFLOAD_MODES, SpeedOptions
 from pipelines.presets import PRESETS, Preset, get_preset, missing_weights
 from studio.core.messages import Message
+from studio.engine.running import MAX_STOP_GRACE_S
 from studio.services.sessions import SPACE_DATA_DIR, default_data_dir
 
 HUB_HOST = ("huggingface.co", 443)
@@ -28,6 +29,7 @@ class Settings:
     safety: bool  # the post-generation image safety check
     speed: SpeedOptions
     preload: bool  # load the models in the background once the page is up
+    stop_grace: float = 30.0  # seconds running rounds get to finish after SIGTERM (Studio.shut_down)
 
     @property
     def on_space(self) -> bool:
@@ -69,6 +71,9 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--preload", action=argparse.BooleanOptionalAction, default=env("DC_PRELOAD", "1") != "0",
                         help="load the models in the background as soon as the page is up, so the first round "
                              "does not wait for them (env DC_PRELOAD=0 to turn off; default on)")
+    parser.add_argument("--stop-grace", type=_grace, default=env("DC_STOP_GRACE", "30"),
+                        help="on SIGTERM, seconds the running rounds get to finish before they are stopped; new "
+                             "rounds are refused meanwhile (env DC_STOP_GRACE; default 30)")
     args = parser.parse_args(argv)
     auth = []
     for pair in filter(None, (p.strip() for p in args.auth.split(","))):
@@ -83,7 +88,17 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                     safety=args.safety == "on" or (args.safety == "auto" and public),
                     speed=SpeedOptions(compile=args.compile, offload=args.offload, vae_tiling=args.vae_tiling,
                                        vae_slicing=args.vae_tiling, dtype=args.dtype),
-                    preload=args.preload)
+                    preload=args.preload, stop_grace=args.stop_grace)
+
+
+def _grace(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds <= MAX_STOP_GRACE_S:  # nan too
+        raise argparse.ArgumentTypeError(f"give 0 to {MAX_STOP_GRACE_S:g} seconds, not {text!r}")
+    return seconds
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:

@@ -39,6 +39,7 @@ FIELDS = {
     "strength": ("Strength", "变化幅度"),
     "reference": ("Reference image", "参考图"),
     "start_from": ("Start from", "起点"),
+    "stop_grace": ("The grace before a stop", "停止前的宽限时间"),
     "key_label": ("The key's label", "密钥名称"),
 }
 
@@ -132,6 +133,17 @@ REFUSALS = {
     "preferences.write_first": ("Write the taste first.", "请先写下偏好。"),
     "preferences.choose_row": ("Choose a taste first: click its row in the table.", "请先选择一个偏好：点击表格中的那一行。"),
     "model.error": ("{detail}", "模型出错：{detail}"),
+    # the disk refused (services/disk.py): a refused action, or why a round failed
+    "disk.full": ("The disk is full: free space in the data folder, then try again. Your earlier rounds are safe.",
+                  "磁盘已满：请在数据文件夹所在的磁盘上腾出空间，然后再试一次。之前的轮次都安全。"),
+    "disk.read_only": ("The data folder cannot be written (it is read-only, or the studio may not write there): make "
+                       "it writable, then try again. Your earlier rounds are safe.",
+                       "数据文件夹无法写入（它是只读的，或工作室无权写入）：请让它可写，然后再试一次。之前的轮次都安全。"),
+    "disk.failing": ("The disk of the data folder failed to read or write (an I/O error): check the disk, or move the "
+                     "data folder to a sound one, then try again. Your earlier rounds are safe.",
+                     "数据文件夹所在的磁盘读写失败（I/O 错误）：请检查磁盘，或把数据文件夹移到正常的磁盘上，然后再试一次。"
+                     "之前的轮次都安全。"),
+    "studio.shutting_down": ("The studio is shutting down: try again in a minute.", "工作室正在关闭：请一分钟后再试。"),
     "key.too_many": ("You hold {limit} API keys, the most there may be: revoke one you no longer use, then create "
                      "another.", "你已有 {limit} 个 API 密钥，已达上限：请先吊销一个不再使用的，再创建新的。"),
     "key.bad_id": ("That is not an API key's id. Pick a key in the table of your keys.",
@@ -148,6 +160,8 @@ ROUNDS = {
     # how a round ended (stored with the round) and what it reports while it runs
     "round.stopped": ("stopped by the designer", "设计师已停止"),
     "round.crashed": ("interrupted: the studio stopped while this round ran", "已中断：这一轮进行时工作室停止了"),
+    "round.shut_down": ("interrupted: the studio was shut down while this round ran; run it again",
+                        "已中断：这一轮进行时工作室被关闭了；请重新运行"),
     "round.recorded": ("{text}", "（旧记录，原文为英文）{text}"),
     "round.out_of_memory": ("The GPU ran out of memory, even rendering in two smaller batches. Render fewer "
                             "candidates or a smaller size, or pick a lighter preset; your earlier rounds are safe.",

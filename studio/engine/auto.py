@@ -14,6 +14,7 @@ from studio.engine.events import AutoProgress, AutoStopped, Finished, RoundEvent
 from studio.engine.planner import RoundPlanner
 from studio.engine.running import RoundRunner
 from studio.engine.validation import StudioError
+from studio.engine.worker import human_error
 from studio.services.sessions import Store
 
 MIN_SCORE_GAIN = 0.5  # auto-rounds stop when the best score gains less than this over a round
@@ -28,8 +29,8 @@ class AutoRounds:
         reason = Message("auto.all_ran", {"total": total}) if total != 1 else Message("auto.all_ran_one")
         with self.runner.auto_run(session.id) as stop:
             for number in range(1, total + 1):
-                if stop.is_set():
-                    reason = Message("round.stopped")
+                if stop.is_set():  # the designer's Stop, or a shutdown
+                    reason = stop.reason
                     break
                 yield AutoProgress(session.id, index, number, total, best)
                 finished = None
@@ -53,7 +54,10 @@ class AutoRounds:
         yield AutoStopped(session.id, index, reason, best)
 
     def _now(self, session: Session) -> Session:
-        now = self.store.load_session(session.id)
+        try:
+            now = self.store.load_session(session.id)
+        except OSError as err:  # the disk failed: said as it is, with what to do
+            raise StudioError.of(human_error(err)) from err
         if now is None:
             raise StudioError("session.missing")
         return now
@@ -61,7 +65,10 @@ class AutoRounds:
     def _keep_best(self, session_id: str, finished: Round):
         """The studio's own pick: the round's best-scored candidate."""
         top = ranked(finished)[0]
-        self.store.update_session(session_id, lambda s: apply_feedback(s, Feedback(
-            finished.index, FeedbackKind.PICK, "", top.index, self.clock(),  # no reason: the page says whose pick
-            auto=True)))
+        try:
+            self.store.update_session(session_id, lambda s: apply_feedback(s, Feedback(
+                finished.index, FeedbackKind.PICK, "", top.index, self.clock(),  # no reason: the page says whose pick
+                auto=True)))
+        except OSError as err:
+            raise StudioError.of(human_error(err)) from err
         return top

@@ -5,7 +5,8 @@ the action to the room that does it: validation (engine/validation.py), planning
 (planner.py), running it (running.py, worker.py), auto-rounds (auto.py), the session's images
 (gallery.py), a designer's API keys (services/keys.py). Bad input raises `StudioError` with a message meant for a
 person and changes nothing.
-`run_round` and `run_auto` are generators of typed events (engine/events.py).
+`run_round` and `run_auto` are generators of typed events (engine/events.py). A store that fails (a full or
+failing disk) or has closed refuses the action too (store_failures.py); `shut_down` drains the rounds (running.py).
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ from studio.engine import gallery, validation as checks
 from studio.engine.auto import AutoRounds
 from studio.engine.events import RoundEvent
 from studio.engine.planner import RoundPlanner
-from studio.engine.running import RoundRunner
+from studio.engine.running import MAX_STOP_GRACE_S, RoundRunner, ShutdownReport
+from studio.engine.store_failures import refusing_store_failures
 from studio.engine.validation import StudioError, shown
 from studio.engine.worker import RoundWorker
 from studio.services.keys import ApiKeys
@@ -77,6 +79,7 @@ class Studio:
         self.observers = self._worker.observers
 
     # ------------------------------------------------------------ sessions
+    @refusing_store_failures
     def start_session(self, owner: str, brief: str, title: str = "") -> Session:
         owner = checks.owner(owner)
         brief = checks.text("brief", brief, limits.MAX_BRIEF_CHARS, required=True)
@@ -87,9 +90,11 @@ class Studio:
         self.store.save_session(session)
         return session
 
+    @refusing_store_failures
     def list_sessions(self, owner: str) -> list[SessionSummary]:
         return self.store.list_sessions(checks.owner(owner))
 
+    @refusing_store_failures
     def open_session(self, owner: str, session_id: str) -> Session:
         owner = checks.owner(owner)
         session = self.store.load_session(checks.session_id(session_id))
@@ -97,26 +102,31 @@ class Studio:
             raise StudioError("session.missing")
         return session
 
+    @refusing_store_failures
     def rename(self, owner: str, session_id: str, title: str) -> Session:
         session = self.open_session(owner, session_id)
         title = checks.text("title", title, limits.MAX_TITLE_CHARS, required=True)
         return self.store.update_session(session.id, lambda s: replace(s, title=title, updated=self.clock()))
 
+    @refusing_store_failures
     def delete(self, owner: str, session_id: str) -> None:
         session = self.open_session(owner, session_id)
         if self._runner.is_running(session.id):
             raise StudioError("session.running_delete")
         self.store.delete_session(session.id)
 
+    @refusing_store_failures
     def round_images(self, owner: str, session_id: str, round_index: int) -> list[tuple[Image.Image, Candidate]]:
         """Each candidate of one round with its image, opened: the page never opens files itself."""
         return gallery.round_images(self.store, self.open_session(owner, session_id), round_index)
 
+    @refusing_store_failures
     def image(self, owner: str, session_id: str, relative_path: str) -> Image.Image:
         """One stored image of the session's rounds (a candidate, a start image, a mask), by its stored path."""
         return gallery.session_image(self.store, self.open_session(owner, session_id), relative_path)
 
     # ------------------------------------------------------------ the design loop
+    @refusing_store_failures
     def give_feedback(self, owner: str, session_id: str, round_index: int, kind: str,
                       candidate: int | None = None, text: str = "") -> Session:
         """Pick or reject a candidate (with a reason), or add a correction for the next round."""
@@ -140,6 +150,7 @@ class Studio:
                       created=self.clock())
         return self.store.update_session(session.id, lambda s: replace(apply_feedback(s, fb), updated=self.clock()))
 
+    @refusing_store_failures
     def set_checklist(self, owner: str, session_id: str, items) -> Session:
         """The designer's edit of the checklist: rows of (text, kind, pinned); blank rows are dropped."""
         session = self.open_session(owner, session_id)
@@ -147,6 +158,7 @@ class Studio:
         return self.store.update_session(session.id, lambda s: replace(
             s, checklist=clean, checklist_fallback=False, checklist_stale=False, updated=self.clock()))
 
+    @refusing_store_failures
     def edit_brief(self, owner: str, session_id: str, brief: str) -> Session:
         """A new brief: pinned checklist items stay, the rest is rewritten from it at the next round. Words the old
         brief quoted (pinned on their own) go with it, unless the new brief quotes them too."""
@@ -160,6 +172,7 @@ class Studio:
 
         return self.store.update_session(session.id, rewritten)
 
+    @refusing_store_failures
     def set_preferences(self, owner: str, session_id: str, items) -> Session:
         """The designer's edit of their remembered tastes: rows of (text, 'like' | 'dislike')."""
         session = self.open_session(owner, session_id)
@@ -169,6 +182,7 @@ class Studio:
                      for t, p in clean)
         return self.store.update_session(session.id, lambda s: replace(s, preferences=kept, updated=self.clock()))
 
+    @refusing_store_failures
     def ask(self, owner: str, session_id: str, round_index: int, candidate: int, question: str) -> Question:
         """Ask the VQA model about one candidate; the answer is kept in the conversation."""
         session = self.open_session(owner, session_id)
@@ -184,6 +198,7 @@ class Studio:
                                                                 updated=self.clock()))
         return asked
 
+    @refusing_store_failures
     def agreement(self, owner: str, session_id: str) -> Agreement:
         return agreement(self.open_session(owner, session_id))
 
@@ -192,6 +207,7 @@ class Studio:
         """The designer's round settings (studio.core.params.ROUND_SETTINGS names) as the engine takes them."""
         return checks.round_params(settings, self.preset.max_size, self.styles)
 
+    @refusing_store_failures
     def keep_settings(self, owner: str, session_id: str, settings: dict) -> Session:
         """Keep round settings with the session (any subset; the rest stay as kept). `reference` and
         `start_from` name one round's start and are not kept."""
@@ -200,10 +216,12 @@ class Studio:
         return self.store.update_session(session.id, lambda s: replace(s, settings=kept, updated=self.clock()))
 
     # ------------------------------------------------------------ rounds
+    @refusing_store_failures
     def cancel(self, owner: str, session_id: str) -> bool:
         """Stop the caller's running round in this session; True if one was running."""
         return self._runner.cancel(self.open_session(owner, session_id).id)  # refuses another owner's session
 
+    @refusing_store_failures
     def run_round(self, owner: str, session_id: str, message: str = "",
                   params: RoundParams = RoundParams()) -> Iterator[RoundEvent]:
         """Refine, render, critique. Yields events; the last is `Finished` with the stored round.
@@ -213,6 +231,7 @@ class Studio:
         session = self.open_session(owner, session_id)
         return self._runner.stream(self._planner.plan(session, message, params))
 
+    @refusing_store_failures
     def run_auto(self, owner: str, session_id: str, rounds: int,
                  params: RoundParams = RoundParams()) -> Iterator[RoundEvent]:
         """Run up to `rounds` rounds on the studio's own judgement (engine/auto.py)."""
@@ -220,6 +239,16 @@ class Studio:
         total = checks.whole("rounds", rounds, 1, limits.MAX_AUTO_ROUNDS)
         self._planner.plan(session, "", params)  # refuse bad settings now, before the first round
         return self._auto.run(session, total, params)
+
+    # ------------------------------------------------------------ the host
+    def shut_down(self, grace_s: float) -> ShutdownReport:
+        """Stop taking rounds (a clear refusal), give running ones `grace_s` seconds to finish, stop the rest (stored
+        `interrupted`: the studio was shut down), wait for their workers to end, and close the store. Every action
+        after it is refused: the studio is shutting down."""
+        grace = checks.number("stop_grace", grace_s, 0, MAX_STOP_GRACE_S)
+        report = self._runner.shut_down(grace)
+        self.store.close()
+        return report
 
     # ------------------------------------------------------------ API keys
     def create_api_key(self, owner: str, label: str = "") -> tuple[str, ApiKey]:

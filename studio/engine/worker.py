@@ -29,10 +29,24 @@ from studio.core.messages import Message
 from studio.core.session import Candidate, Round, RoundStatus, Session, with_round
 from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
 from studio.engine.observing import Observers, StageTimed
+from studio.services.disk import disk_message
 from studio.services.sessions import Store
 from studio.services.styles import Style
 
 log = logging.getLogger(__name__)
+
+
+class StopFlag(threading.Event):
+    """A round's Stop, and why: the designer pressed Stop (or left), or the studio is shutting down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason = Message("round.stopped")
+
+    def stop(self, reason: Message) -> None:
+        if not self.is_set():  # the first reason stands
+            self.reason = reason
+        self.set()
 
 
 @dataclass
@@ -42,7 +56,7 @@ class RoundJob:
     session: Session  # as it was when the round was saved as running
     round: Round
     request: RenderRequest  # prompt still empty: the refiner writes it
-    cancel: threading.Event
+    cancel: StopFlag
     style: Style | None = None
     directions: int = 0  # > 0: one candidate per creative direction
 
@@ -109,16 +123,12 @@ class RoundWorker:
             self.store_candidates(state)
             self.critique_candidates(state)
         except Interrupted:
-            self._save(state, status=RoundStatus.INTERRUPTED, error=Message("round.stopped"))
+            self._end(state, RoundStatus.INTERRUPTED, job.cancel.reason)
         except ModelLoadError as err:
-            self._save(state, status=RoundStatus.FAILED, error=Message("model.error", {"detail": str(err)}))
+            self._end(state, RoundStatus.FAILED, Message("model.error", {"detail": str(err)}))
         except Exception as err:  # the round's boundary: whatever broke, the session stays intact
             log.exception("round %s of session %s failed", state.index, state.sid)
-            try:
-                self._save(state, status=RoundStatus.FAILED, error=human_error(err))
-            except Exception:  # the store itself is failing (disk full): report, and let recover() mend it
-                log.exception("could not record the failure of round %s of session %s", state.index, state.sid)
-                state.round = replace(state.round, status=RoundStatus.FAILED, error=human_error(err))
+            self._end(state, RoundStatus.FAILED, human_error(err))
         finally:
             self.models.remove_listener(state.on_load)
             finished = Finished(state.sid, state.index, state.round)
@@ -243,6 +253,19 @@ class RoundWorker:
         state.round = replace(state.round, timings=dict(state.timings), **changes)
         self.store.update_session(state.sid, lambda s: with_round(replace(s, updated=self.clock()), state.round))
 
+    def _end(self, state: RoundState, status: RoundStatus, error: Message) -> None:
+        """The round's end, stored. When the disk refuses even that, the store keeps it in memory: the session
+        stays usable (the round is not left 'running'), and its next write, or recover() at the next start,
+        mends the row."""
+        try:
+            self._save(state, status=status, error=error)
+        except Exception as err:
+            log.exception("could not store the end of round %s of session %s", state.index, state.sid)
+            if status is not RoundStatus.INTERRUPTED:
+                error = human_error(err)  # the disk's own failure is what the designer can act on
+            state.round = replace(state.round, status=status, error=error)
+            self.store.keep_unwritten(state.sid, state.round)
+
     def answer(self, image: Image.Image, question: str) -> str:
         """The VQA model's answer to one question about one image, under the model lock."""
         with self.models.exclusive():
@@ -262,6 +285,6 @@ def human_error(err: Exception) -> Message:
         return Message("model.error", {"detail": str(err)})
     if is_out_of_memory(err):
         return Message("round.out_of_memory")
-    if isinstance(err, OSError):
-        return Message("round.files_not_written", {"reason": str(err.strerror or err)})
+    if isinstance(err, OSError):  # a disk full, read-only or failing; the database's failures come as OSError too
+        return disk_message(err) or Message("round.files_not_written", {"reason": str(err.strerror or err)})
     return Message("round.failed", {"error": f"{type(err).__name__}: {err}"})

@@ -1,7 +1,7 @@
 """Images as PNG files under the data folder: written atomically, named safely, never read from outside it.
 
 A reader or a crash sees the old file or the whole new one, never a partial PNG; a temp file a crash left behind
-is removed at start-up (`remove_leftovers`).
+is removed at start-up (`remove_leftovers`), and so is a file no row points to (`remove_unreferenced`).
 """
 from __future__ import annotations
 
@@ -98,3 +98,22 @@ class ImageFiles:
         """Temp files of writes a crash cut short."""
         for tmp in self.images_dir.rglob(f"{_TMP_PREFIX}*"):
             tmp.unlink(missing_ok=True)
+
+    def remove_unreferenced(self, sessions: set[str], referenced: set[str]) -> None:
+        """The folders of sessions that are gone, and files in a session's folder that are not in `referenced`
+        (as rows spell them). Only folders named as a session is are looked at: nothing else here is ours."""
+        kept = set()
+        for relative in referenced:
+            try:
+                kept.add(self.image_path(relative))
+            except ValueError:  # a row pointing outside images/ keeps nothing
+                continue
+        for folder in self.images_dir.iterdir():
+            if not folder.is_dir() or not _SAFE_PART.fullmatch(folder.name):
+                continue
+            if folder.name not in sessions:
+                shutil.rmtree(folder)
+                continue
+            for path in folder.iterdir():
+                if path.is_file() and path.resolve() not in kept:
+                    path.unlink()

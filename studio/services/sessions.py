@@ -2,7 +2,11 @@
 
 Order of writes is what keeps a crash harmless: image files are written atomically first,
 then the rows that point to them, in one transaction. `recover()` at start-up turns rounds
-that were running into `interrupted` and drops anything a crash left half-made.
+that were running into `interrupted` and drops anything a crash left half-made: rows that point
+to missing files, and files no row points to.
+
+A disk that fills or fails raises `OSError` (services/disk.py), from the files and the database alike. A round's
+end that could not be written is kept in memory (`keep_unwritten`) and written with the session's next write.
 """
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from studio.core.messages import Message
-from studio.core.session import RoundStatus, Session, SessionSummary, session_from_dict, session_to_dict
+from studio.core.session import (Round, RoundStatus, Session, SessionSummary, session_from_dict, session_to_dict,
+                                 with_round)
+from studio.services.disk import disk_errors
 from studio.services.images import ImageFiles, check_part
 from studio.services.migrations import MIGRATIONS
 
@@ -66,6 +72,8 @@ class Store(ImageFiles):
                 raise StoreError(f"The data folder {folder} is not writable. {_HINT}")
         # Gradio calls in from several threads: one connection, serialized by this lock.
         self._lock = threading.RLock()
+        self._unwritten: dict[str, dict[int, Round]] = {}  # session id -> rounds whose last change the disk refused
+        self.closed = False
         # isolation_level=None: we issue BEGIN/COMMIT ourselves (see transaction()).
         self._conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
         try:
@@ -113,8 +121,10 @@ class Store(ImageFiles):
                              f"{type(err).__name__}: {err}. Nothing was changed; report this, with the file.") from err
 
     def close(self) -> None:
+        """Once the transaction under way (if any) has ended."""
         with self._lock:
             self._conn.close()
+            self.closed = True
 
     def ping(self) -> None:
         """A cheap read of the sessions table: raises sqlite3.Error when the database cannot be used (closed,
@@ -131,7 +141,7 @@ class Store(ImageFiles):
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error; nested use joins the outer one."""
-        with self._lock:
+        with self._lock, disk_errors():
             if self._conn.in_transaction:  # same thread, already inside (the lock is re-entrant)
                 yield self._conn
                 return
@@ -170,13 +180,22 @@ class Store(ImageFiles):
     def update_session(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
         """Read, change and write one session in one transaction, so concurrent writers (a round's
         worker, the designer's feedback) never undo each other. None if the session is gone."""
-        with self.transaction() as db:
-            session = self._read_session(db, session_id)
-            if session is None:
-                return None
-            session = change(session)
-            self._write_session(db, session)
+        with self._lock:
+            with self.transaction() as db:
+                session = self._read_session(db, session_id)
+                if session is None:
+                    return None
+                session = change(session)
+                self._write_session(db, session)
+            self._unwritten.pop(session_id, None)  # they were read into the session, and are written now
             return session
+
+    def keep_unwritten(self, session_id: str, round_: Round) -> None:
+        """A round's state the disk refused to store (its end, most often): every read of the session shows it,
+        so the session stays usable (the round is not 'running' any more), and the session's next write stores it.
+        Lost if the studio stops first: `recover()` then marks the round interrupted."""
+        with self._lock:
+            self._unwritten.setdefault(session_id, {})[round_.index] = round_
 
     def load_session(self, session_id: str) -> Session | None:
         with self.transaction() as db:  # one snapshot for the session row and its rounds
@@ -190,11 +209,14 @@ class Store(ImageFiles):
         d = dict(zip(_SESSION_COLUMNS, row), feedback=json.loads(row[-2]), **json.loads(row[-1]))
         rounds = db.execute("SELECT data FROM rounds WHERE session_id = ? ORDER BY idx", (session_id,))
         d["rounds"] = [json.loads(data) for (data,) in rounds]
-        return session_from_dict(d)
+        session = session_from_dict(d)
+        for round_ in self._unwritten.get(session_id, {}).values():
+            session = with_round(session, round_)
+        return session
 
     def list_sessions(self, owner: str) -> list[SessionSummary]:
         """The owner's sessions, most recently updated first."""
-        with self._lock:
+        with self._lock, disk_errors():
             rows = self._conn.execute(
                 "SELECT s.id, s.title, s.brief, s.updated,"
                 " (SELECT COUNT(*) FROM rounds r WHERE r.session_id = s.id)"
@@ -206,17 +228,19 @@ class Store(ImageFiles):
         check_part("session id", session_id)
         with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        self._unwritten.pop(session_id, None)
         self.remove_session_images(session_id)
 
     # ------------------------------------------------------------ start-up
     def recover(self) -> int:
-        """Repair what a crash left: returns how many rounds were marked interrupted."""
+        """Repair what a crash left: returns how many rounds were marked interrupted. Run before any round."""
         self.remove_leftovers()
-        interrupted = 0
+        interrupted, referenced = 0, set()
         with self.transaction() as db:
             ids = [sid for (sid,) in db.execute("SELECT id FROM sessions").fetchall()]
             for session_id in ids:
                 session = self._read_session(db, session_id)
+                referenced |= files_of(session)
                 rounds, changed = [], False
                 for r in session.rounds:
                     # No row may point to a missing file. A done or failed round that lost one
@@ -231,4 +255,14 @@ class Store(ImageFiles):
                     rounds.append(r)
                 if changed:
                     self._write_session(db, replace(session, rounds=tuple(rounds)))
+        # Files no row points to: a round's images written just before a crash (or a full disk) kept their rows
+        # from being written, or the files of a session deleted just before one.
+        self.remove_unreferenced(set(ids), referenced)
         return interrupted
+
+
+def files_of(session: Session) -> set[str]:
+    """Every image file the session's rows point to: candidates, start images, masks."""
+    return {path for r in session.rounds
+            for path in (*(c.image for c in r.candidates), r.params and r.params.reference, r.params and r.params.mask)
+            if path}

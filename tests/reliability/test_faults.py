@@ -30,7 +30,7 @@ from studio.core.messages import Message
 from studio.services.sessions import Store
 
 SEED = 40
-SPACE_OR_WRITABLE = "Check that the data folder has free space and is writable; your earlier rounds are safe."
+DISK_FULL = "The disk is full: free space in the data folder, then try again. Your earlier rounds are safe."
 
 
 def run(studio: Studio, owner: str, sid: str, **params) -> Round:
@@ -61,10 +61,10 @@ def designer(store, tiny_registry):
 
 
 # ---------------------------------------------------------------- 7. disk full, read-only data folder
-def assert_failed_cleanly(studio: Studio, sid: str, failed: Round, first: Round, reason: str) -> None:
+def assert_failed_cleanly(studio: Studio, sid: str, failed: Round, first: Round, said: str) -> None:
     store = studio.store
     assert (failed.index, failed.status, failed.candidates) == (1, RoundStatus.FAILED, ())
-    assert str(failed.error) == f"Could not write the round's files ({reason}). {SPACE_OR_WRITABLE}"
+    assert failed.error == Message(said)
     # The session still reads, in this studio and in a fresh one over the same folder.
     session = studio.open_session("alice", sid)
     assert session.rounds == (first, failed)
@@ -96,7 +96,7 @@ def test_disk_full_fails_the_round_and_keeps_the_session(designer, monkeypatch):
 
     failed = run(studio, "alice", sid)
 
-    assert_failed_cleanly(studio, sid, failed, first, "No space left on device")
+    assert_failed_cleanly(studio, sid, failed, first, "disk.full")
     monkeypatch.undo()
     again = run(studio, "alice", sid)
     assert (again.index, again.status, len(again.candidates)) == (2, RoundStatus.DONE, 2)
@@ -120,7 +120,7 @@ def test_disk_full_in_the_middle_of_a_png_leaves_no_partial_file(designer, monke
 
     monkeypatch.undo()
     assert len(written) == 1
-    assert_failed_cleanly(studio, sid, failed, first, "No space left on device")
+    assert_failed_cleanly(studio, sid, failed, first, "disk.full")
 
 
 def test_a_read_only_file_system_fails_the_round_and_keeps_the_session(designer, monkeypatch):
@@ -136,7 +136,7 @@ def test_a_read_only_file_system_fails_the_round_and_keeps_the_session(designer,
 
     failed = run(studio, "alice", sid)
 
-    assert_failed_cleanly(studio, sid, failed, first, "Read-only file system")
+    assert_failed_cleanly(studio, sid, failed, first, "disk.read_only")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a folder whatever its mode: chmod 0o500 proves "
@@ -151,7 +151,7 @@ def test_a_data_folder_without_write_permission_fails_the_round_and_keeps_the_se
     finally:
         for folder in folders:
             folder.chmod(0o755)
-    assert_failed_cleanly(studio, sid, failed, first, "Permission denied")
+    assert_failed_cleanly(studio, sid, failed, first, "disk.read_only")
 
 
 def test_disk_full_while_keeping_the_start_image_is_a_clear_refusal(designer, monkeypatch, tmp_path):
@@ -163,9 +163,9 @@ def test_disk_full_while_keeping_the_start_image_is_a_clear_refusal(designer, mo
     try:
         failed = run(studio, "alice", sid, reference=str(reference))
     except StudioError as refused:
-        assert "free space" in str(refused) and "writable" in str(refused)
+        assert str(refused) == DISK_FULL
     else:
-        assert failed.status is RoundStatus.FAILED and SPACE_OR_WRITABLE in str(failed.error)
+        assert failed.status is RoundStatus.FAILED and str(failed.error) == DISK_FULL
     assert studio.open_session("alice", sid).rounds[0] == first
 
 

@@ -56,6 +56,7 @@ ENGINE_EXAMPLES = {
     "agreement": 15, "cancel": 20, "run_round": 200, "run_auto": 60,
     "keep_settings": 45, "round_params": 40, "round_images": 25, "image": 30,
     "create_api_key": 20, "list_api_keys": 10, "revoke_api_key": 25, "owner_for_key": 25,
+    "shut_down": 15,
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
@@ -537,6 +538,21 @@ def test_keep_settings_keeps_checked_values_or_refuses_them_cleanly(prepared):
             assert w.studio.round_params(kept.settings)  # what is kept is what a round takes
 
     fuzz(prepared, "keep_settings", keep, owner=OWNER, session=SESSION, settings_=page_settings)
+
+
+def test_shut_down_takes_a_grace_in_seconds_or_refuses_it_cleanly(prepared):
+    def shut_down(w, grace):
+        before = digest(w.store)
+        try:
+            report = w.studio.shut_down(grace)
+        except StudioError as err:
+            assert str(err).strip() and digest(w.store) == before and not w.store.closed
+            return
+        assert (report.finished, report.stopped, report.left_running) == (0, 0, 0) and w.store.closed
+        with pytest.raises(StudioError, match="shutting down"):  # every action after it
+            w.studio.list_sessions("alice")
+
+    fuzz(prepared, "shut_down", shut_down, grace=(either(st.floats(0, 60), st.integers(0, 3600)), bad_number))
 
 
 def test_round_params_takes_the_pages_settings_or_refuses_them_cleanly(prepared):

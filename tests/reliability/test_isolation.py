@@ -130,7 +130,7 @@ ENGINE_ATTEMPTS = {
     "run_round": lambda s, sid: list(s.run_round("bob", sid, "make it mine", RoundParams(count=1, steps=1))),
     "run_auto": lambda s, sid: list(s.run_auto("bob", sid, 1, RoundParams(count=1, steps=1))),
 }
-ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params"}
+ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params", "shut_down"}
 ENGINE_KEYS = {"create_api_key", "list_api_keys", "revoke_api_key", "owner_for_key"}  # tried on Alice's API key
 
 
