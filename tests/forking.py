@@ -3,10 +3,15 @@ a fraction of a second instead of the seconds that importing diffusers takes. Th
 (tests/test_crash.py, tests/reliability/test_crash_anywhere.py) kill those studios with SIGKILL.
 
 The forking process runs a script of the test's own, which imports `os`, `sys` and `Path`, defines
-`say(*words)` and `run_studio(data_dir, *words)`, and loads its models; `FORK_LOOP` follows it. It says
-`loaded`; for each line on its stdin, its child runs `run_studio` with the line's words, says `ready
-<pid>` and then what it does, a line at a time; after a child ends, the forking process says
+`say(*words)` and `run_studio(data_dir, *words)`, and loads its models; `KILL_POINTS` and `FORK_LOOP` follow
+it. It says `loaded`; for each line on its stdin, its child runs `run_studio` with the line's words, says
+`ready <pid>` and then what it does, a line at a time; after a child ends, the forking process says
 `ended <exit code>`.
+
+Where a kill lands is decided by the studio's own events, never by a clock: the child is told its kill point
+(`aim`), says each moment of its rounds (`announce`), says `aimed <round>` on the kill point, and from then on its
+round's worker goes no further than its next announcement or store write (`gate`). However late the test's kill
+comes, it lands inside the round it aimed at.
 """
 from __future__ import annotations
 
@@ -20,6 +25,51 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LINE_TIMEOUT_S = 60  # a child that says nothing for this long is stuck, not slow
+KILL_POINTS = r'''
+import threading as _threading
+
+_aim = None  # (moment, round number, occurrence, hold)
+_rounds = []  # the round indexes this studio named, in the order it first named them
+_seen = 0  # announcements of the aimed moment in the aimed round
+_passed = _threading.Event()  # the kill point was announced
+_saying = _threading.Lock()
+
+
+def aim(moment, round_number, occurrence=1, hold="go-on"):
+    """This studio is killed a moment after its `occurrence`-th announcement of `moment` in the `round_number`-th
+    round it names (a commit counts only while its round is running); with hold="hold" it stops right there."""
+    global _aim
+    _aim = (moment, int(round_number), int(occurrence), hold == "hold")
+
+
+def announce(index, moment, *words):
+    """Say `<round index> <moment> <words...>`; on the kill point say `aimed <round index>` too."""
+    global _seen
+    gate()
+    with _saying:
+        index = str(index)
+        if index not in _rounds:
+            _rounds.append(index)
+        say(index, moment, *words)
+        if _aim is None or _passed.is_set():
+            return
+        if len(_rounds) > _aim[1]:
+            say("missed", *_aim[:3])
+            return
+        if len(_rounds) == _aim[1] and moment == _aim[0] and list(words) in ([], ["running"]):
+            _seen += 1
+            if _seen == _aim[2]:
+                say("aimed", index)
+                _passed.set()
+    if _passed.is_set() and _aim[3]:
+        _threading.Event().wait()  # held here until the kill
+
+
+def gate():
+    """Past the kill point, a round's worker waits here for the kill: its round is never finished."""
+    if _passed.is_set() and _threading.current_thread().name.startswith("round-"):
+        _threading.Event().wait()
+'''
 FORK_LOOP = r'''
 say("loaded")
 for line in sys.stdin:
@@ -43,8 +93,9 @@ class ForkingStudios:
         self.log = log
         self.pid: int | None = None  # the studio now running
         with open(log, "a") as stderr:
-            self.process = subprocess.Popen([sys.executable, "-c", script + FORK_LOOP], cwd=REPO, env=env, text=True,
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+            self.process = subprocess.Popen([sys.executable, "-c", script + KILL_POINTS + FORK_LOOP], cwd=REPO,
+                                            env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=stderr)
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -82,6 +133,16 @@ class ForkingStudios:
         said = self.next_line()
         assert said[0] == "ready", said
         self.pid = int(said[1])
+
+    def kill_at_aim(self, wait: float) -> int:
+        """Kill the studio `wait` seconds after it says it reached the kill point it was given; the index of the
+        round it was in."""
+        words = self.next_line()
+        while words[0] != "aimed":
+            assert words[0] != "missed", f"the studio never reached its kill point {words[1:]}"
+            words = self.next_line()
+        self.kill(wait)
+        return int(words[1])
 
     def kill(self, wait: float) -> None:
         """SIGKILL the running studio after `wait` seconds; check that it died of the kill, not of a crash."""

@@ -2,7 +2,9 @@
 
 A studio process runs real rounds with the tiny models and says what it is doing; the test kills
 it with SIGKILL a random moment after the stage it wants, then opens the data folder the way a
-restarted studio does, and starts a new studio process on it for the next kill.
+restarted studio does, and starts a new studio process on it for the next kill. The stages are announced
+by the round's own worker as they begin, and past its kill point the round goes no further than its next
+announcement or write (tests/forking.py): the kill lands inside the stage however late it comes.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ torch.set_num_threads(1)  # before any model loads: an OpenMP pool does not surv
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
 from studio.engine import RoundParams, Studio
+from studio.engine.worker import RoundWorker
 from studio.services.sessions import Store
 
 
@@ -40,37 +43,56 @@ def say(*words):
     print(*words, flush=True)
 
 
-def run_studio(data_dir):
+def announcing(run):
+    """RoundWorker.run, announcing each stage from the round's own worker thread as the stage begins."""
+    def run_announcing(worker, job, emit):
+        said = ["Started"]
+        announce(job.round.index, "Started")  # the round's row says running; no model has run yet
+
+        def emit_announcing(event):
+            if type(event).__name__ != said[-1]:
+                said.append(type(event).__name__)
+                announce(event.round_index, said[-1])
+            emit(event)
+
+        return run(worker, job, emit_announcing)
+
+    return run_announcing
+
+
+def run_studio(data_dir, moment, round_number):
     torch.set_num_threads(1)  # a forked process must not reuse its parent's thread pool
+    aim(moment, round_number)
     store = Store(data_dir)
     store.recover()  # as the studio does at start-up
-    write_image = store.save_image
+    write_image, update = store.save_image, store.update_session
 
-    def save_image(*args):
-        say("Writing")  # from the worker thread, just before a file is written
-        return write_image(*args)
+    def save_image(session_id, name, image):  # name: r<round>-c<candidate>-<suffix>
+        announce(name.split("-")[0][1:], "Writing")  # from the worker thread, just before a file is written
+        return write_image(session_id, name, image)
 
-    store.save_image = save_image
+    def update_session(session_id, change):
+        gate()
+        return update(session_id, change)
+
+    store.save_image, store.update_session = save_image, update_session
+    RoundWorker.run = announcing(RoundWorker.run)
     studio = Studio(store, registry)
     ours = studio.list_sessions("crash")
     session_id = ours[0].id if ours else studio.start_session("crash", "a jazz night poster, navy and gold").id
     say("ready", os.getpid())
     while True:
-        last = None
-        for event in studio.run_round("crash", session_id, params=RoundParams(count=2)):
-            name = type(event).__name__
-            if name != last:
-                say(event.round_index, name)
-            last = name
+        for _event in studio.run_round("crash", session_id, params=RoundParams(count=2)):
+            pass
 
 
 registry = ModelRegistry(PRESETS["tiny"])
 registry.generator(), registry.refiner(), registry.critic()
 '''
 
-# The stage to kill in, and the longest wait after the studio announces it. Each wait ends well
-# inside the round, so the round is still running when the kill lands -- except after Finished,
-# which kills between two rounds (the next one may just have been stored as running).
+# The stage to kill in, and the longest wait after the studio announces it: the kill lands at a random
+# point of the stage, or at the round's next announcement or write, where it waits (never later). After
+# Finished it kills between two rounds (the next one may just have been stored as running).
 LONGEST_WAIT_S = {
     "Started": 0.05,  # the round's row says running; no model has run yet
     "Refining": 0.15,  # the refiner is streaming its reply
@@ -86,19 +108,6 @@ class Studios(ForkingStudios):
     def __init__(self, log: Path):
         super().__init__(STUDIOS, log)
 
-    def kill_during(self, stage: str, round_number: int, wait: float) -> int:
-        """Kill the studio `wait` seconds after it announces `stage` in its `round_number`-th round;
-        the index of the round it was in."""
-        rounds_seen = index = 0
-        while True:
-            words = self.next_line()
-            if words[-1] == "Started":
-                rounds_seen, index = rounds_seen + 1, int(words[0])
-            if words[-1] == stage and rounds_seen == round_number:
-                break
-        self.kill(wait)
-        return index
-
 
 def test_killing_the_studio_at_any_stage_of_a_round_loses_nothing(tmp_path, tiny_registry):
     data_dir = tmp_path / "data"
@@ -108,9 +117,9 @@ def test_killing_the_studio_at_any_stage_of_a_round_loses_nothing(tmp_path, tiny
     kept: dict[int, object] = {}  # every round seen after the earlier kills: none may change
     with Studios(tmp_path / "studio.log") as studios:
         for stage in plan:
-            studios.start(data_dir)
             round_number = rng.choice([1, 2])  # the studio's first round, or its second
-            killed = studios.kill_during(stage, round_number, rng.uniform(0, LONGEST_WAIT_S[stage]))
+            studios.start(data_dir, stage, round_number)
+            killed = studios.kill_at_aim(rng.uniform(0, LONGEST_WAIT_S[stage]))
 
             with Store(data_dir) as store:
                 interrupted = store.recover()
@@ -141,5 +150,7 @@ def test_killing_the_studio_at_any_stage_of_a_round_loses_nothing(tmp_path, tiny
                     with Image.open(store.image_path(image)) as png:
                         png.verify()
                 assert list(store.images_dir.rglob(".tmp-*")) == []
+                files = {p.relative_to(data_dir).as_posix() for p in store.images_dir.rglob("*") if p.is_file()}
+                assert files == set(images)  # ... and no file without a row
                 kept = rounds
     assert len(kept) >= len(plan)  # at least one round per kill

@@ -5,9 +5,12 @@ takes a moment to read, so the test spends its time on kills, not on critiques) 
 doing: each stage of the round, each image file it starts to write, each finished temp file just
 before its rename, each database commit. The test kills it a random moment after the one it wants,
 then opens the data folder the way a restarted studio does: every session opens, the killed round is
-`interrupted`, no row points to a missing file, temp files are gone, `PRAGMA integrity_check` is `ok`.
+`interrupted`, no row points to a missing file and no file lacks a row, temp files are gone,
+`PRAGMA integrity_check` is `ok`.
 
-Like tests/test_crash.py, one process loads the models once and forks a fresh studio for each kill.
+Like tests/test_crash.py, one process loads the models once and forks a fresh studio for each kill; past its
+kill point a round goes no further than its next announcement or write (tests/forking.py), so the kill lands
+where it was aimed however late it comes. A kill between a temp file and its rename holds the rename until then.
 """
 from __future__ import annotations
 
@@ -46,9 +49,9 @@ from fakes import ScriptedCritic, SwappedModels
 from pipelines.presets import PRESETS
 from pipelines.registry import ModelRegistry
 from studio.engine import RoundParams, Studio
+from studio.engine.worker import RoundWorker
 from studio.services.sessions import Store
 
-HOLD_S = 0.05  # a finished temp file waits this long for its rename, so that a kill can land in between
 writing = "-"  # the round whose image files are being written
 saving = []  # the index and status of the last round in the session this transaction writes
 
@@ -83,24 +86,43 @@ class ConnectionAnnouncingCommits:
 
     def execute(self, sql, *args):
         if sql == "COMMIT" and saving:
-            say(saving[0], "Committing", saving[1])
+            round_index, status = saving
             saving.clear()
+            announce(round_index, "Committing", status)
         return self.connection.execute(sql, *args)
 
 
 class OsAnnouncingRenames:
-    """The store's `os`, except that the rename of a finished temp file is announced and held a moment."""
+    """The store's `os`, except that the rename of a finished temp file is announced first (aimed at, it waits
+    there for the kill)."""
 
     def __getattr__(self, name):
         return getattr(os, name)
 
     def replace(self, src, dst):
-        say(writing, "Renaming")
-        time.sleep(HOLD_S)
+        announce(writing, "Renaming")
         os.replace(src, dst)
 
 
-def run_studio(data_dir, owner, session_id):
+def announcing(run):
+    """RoundWorker.run, announcing each stage from the round's own worker thread as the stage begins."""
+    def run_announcing(worker, job, emit):
+        said = ["Started"]
+        announce(job.round.index, "Started")  # the round's row says running; no model has run yet
+
+        def emit_announcing(event):
+            if type(event).__name__ != said[-1]:
+                said.append(type(event).__name__)
+                announce(event.round_index, said[-1])
+            emit(event)
+
+        return run(worker, job, emit_announcing)
+
+    return run_announcing
+
+
+def run_studio(data_dir, owner, session_id, *kill_point):
+    aim(*kill_point)
     store = Store(data_dir)
     store.recover()  # as the studio does at start-up
     images_module.os = OsAnnouncingRenames()
@@ -110,10 +132,12 @@ def run_studio(data_dir, owner, session_id):
     def save_image(session_id, name, image):
         global writing
         writing = re.match(r"r(\d+)-", name).group(1)
-        say(writing, "Writing")  # from the worker thread, just before a file is written
+        announce(writing, "Writing")  # from the worker thread, just before a file is written
         return write_image(session_id, name, image)
 
     def update_session(session_id, change):
+        gate()
+
         def noted(session):  # runs inside the transaction, before its rows are written and committed
             session = change(session)
             if session.rounds:
@@ -122,15 +146,12 @@ def run_studio(data_dir, owner, session_id):
         return update(session_id, noted)
 
     store.save_image, store.update_session = save_image, update_session
+    RoundWorker.run = announcing(RoundWorker.run)
     studio = Studio(store, TinyModels(registry))
     say("ready", os.getpid())
     while True:
-        last = None
-        for event in studio.run_round(owner, session_id, params=RoundParams(count=2)):
-            name = type(event).__name__
-            if name != last:
-                say(event.round_index, name)
-            last = name
+        for _event in studio.run_round(owner, session_id, params=RoundParams(count=2)):
+            pass
 
 
 registry = ModelRegistry(PRESETS["tiny"])
@@ -138,15 +159,15 @@ registry.generator(), registry.refiner()
 critic = ReadingCritic(lambda call, count: [50.0 + call] * count)
 '''
 
-# The moment to kill at, and the longest wait after the studio announces it. Each wait ends inside
-# the round, so the round is still running when the kill lands -- except after Finished, which kills
-# between two rounds (the next one may just have been stored as running).
+# The moment to kill at, and the longest wait after the studio announces it: the kill lands at a random point
+# after it, or at the round's next announcement or write, where the round waits (never later). After Finished it
+# kills between two rounds (the next one may just have been stored as running).
 LONGEST_WAIT_S = {
     "Started": 0.05,  # the round's row says running; no model has run yet
     "Refining": 0.15,  # the refiner is streaming its reply
     "Rendering": 0.02,  # between denoising steps, or decoding
     "Writing": 0.005,  # a candidate's PNG is being encoded into its temp file and synced
-    "Renaming": 0.04,  # the temp file is complete; its rename is held 0.05 s
+    "Renaming": 0.04,  # the temp file is complete; its rename waits for the kill
     "Committing": 0.003,  # the running round's rows are written; COMMIT appends them to the WAL and syncs
     "Critiquing": 0.08,  # files and rows are written; the critic reads for 0.1 s
     "Finished": 0.05,
@@ -161,23 +182,6 @@ RUNNING_COMMITS = 3
 class Studios(ForkingStudios):
     def __init__(self, log: Path):
         super().__init__(STUDIOS, log)
-
-    def kill_at(self, moment: str, round_number: int, occurrence: int, wait: float) -> int:
-        """Kill the studio `wait` seconds after its `occurrence`-th announcement of `moment` in its
-        `round_number`-th round (a commit counts only while the round is running); the round's index."""
-        rounds: list[str] = []  # round indexes in the order the studio first named them
-        seen = 0
-        while True:
-            words = self.next_line()
-            if words[0] not in rounds:
-                rounds.append(words[0])
-            assert len(rounds) <= round_number, f"no {moment} #{occurrence} in round {rounds[-2]}: {words}"
-            if len(rounds) == round_number and words[1] == moment and words[2:] in ([], ["running"]):
-                seen += 1
-                if seen == occurrence:
-                    break
-        self.kill(wait)
-        return int(rounds[-1])
 
 
 class NoModels:
@@ -198,6 +202,8 @@ def assert_whole(store: Store, data_dir: Path) -> None:
         with Image.open(store.image_path(image)) as png:
             png.verify()
     assert list(store.images_dir.rglob(".tmp-*")) == []
+    files = {p.relative_to(data_dir).as_posix() for p in store.images_dir.rglob("*") if p.is_file()}
+    assert files == set(images)  # ... and no file without a row
 
 
 def test_killing_the_studio_at_any_moment_of_a_round_loses_nothing(tmp_path):
@@ -213,10 +219,11 @@ def test_killing_the_studio_at_any_moment_of_a_round_loses_nothing(tmp_path):
     with Studios(tmp_path / "studio.log") as studios:
         for moment in plan:
             owner = rng.choice(OWNERS)
-            studios.start(data_dir, owner, sessions[owner])
             round_number = rng.choice([1, 1, 2])  # the studio's first round, or its second
             occurrence = rng.randint(1, RUNNING_COMMITS) if moment == "Committing" else 1
-            killed = studios.kill_at(moment, round_number, occurrence, rng.uniform(0, LONGEST_WAIT_S[moment]))
+            hold = "hold" if moment == "Renaming" else "go-on"  # a kill between a temp file and its rename
+            studios.start(data_dir, owner, sessions[owner], moment, round_number, occurrence, hold)
+            killed = studios.kill_at_aim(rng.uniform(0, LONGEST_WAIT_S[moment]))
             what = f"killed at {moment} #{occurrence} of round {killed + 1} of {owner}'s session"
             if moment == "Renaming":  # the kill landed between a temp file and its rename
                 assert list((data_dir / "images").rglob(".tmp-*")), what
