@@ -1,5 +1,5 @@
 """The studio end to end through its API, as a script would use it: `python app.py` in a subprocess,
-`gradio_client` calling every named endpoint. One `Client` is one designer (its connection is who it is).
+`gradio_client` calling every named endpoint. One `Client` is one designer (the signed browser cookie it keeps is who it is).
 
 Tiny preset: the images are noise and the captions gibberish; these tests prove the plumbing.
 """
@@ -85,7 +85,7 @@ def test_help_lists_the_flags_a_designer_starts_with():
     result = run_app("--help")
 
     assert result.returncode == 0, result.stderr
-    for flag in ("--preset", "--data-dir", "--port", "--auth", "--share", "--dtype", "--preload", "--no-preload"):
+    for flag in ("--preset", "--data-dir", "--port", "--auth", "--allow-anonymous", "--rounds-per-owner", "--dtype", "--preload", "--no-preload"):
         assert flag in result.stdout
 
 
@@ -276,7 +276,7 @@ def test_settings_are_kept_per_session_and_come_back_when_it_opens(designer):
 
 
 def test_the_browser_secret_is_made_once_and_only_the_studio_reads_it(tmp_path):
-    from studio.ui.identity import SECRET_FILE, browser_secret
+    from studio.web.identity import SECRET_FILE, browser_secret
 
     first = browser_secret(tmp_path)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import pytest
@@ -15,6 +16,7 @@ from studio.engine.validation import whole
 from studio.ui.handlers import Handlers
 from studio.ui.locales import words
 from studio.ui.wiring import endpoint
+from studio.web.identity import OWNER_HEADER
 
 UI = Path(__file__).resolve().parents[1] / "studio" / "ui"
 BRIEF = "A poster for a jazz night, art deco, navy and gold"
@@ -131,7 +133,7 @@ def test_a_refusal_on_the_page_is_a_toast_that_changes_no_output(monkeypatch, ha
     page = type("Page", (), {})()
     fn = endpoint(page, handlers, ["session_id"], refusing, ["status"], "refusing")
 
-    assert fn("abc", "a-browser-id", "en", None) == gr.skip()
+    assert fn("abc", "page", "en", None) == gr.skip()
     assert warned == ["Seed must be a whole number, not 2.5."]
 
 
@@ -139,7 +141,7 @@ def test_a_refusal_over_the_api_is_an_error_with_the_same_message(handlers):
     fn = endpoint(type("Page", (), {})(), handlers, ["session_id"], refusing, ["status"], "refusing")
 
     with pytest.raises(gr.Error, match="Seed must be a whole number, not 2.5."):
-        fn("abc", "", "en", None)  # no browser id: the caller never ran the page's load, so it is a script
+        fn("abc", "", "en", None)  # `who` unset: the caller never ran the page's load, so it is a script
 
 
 def test_the_page_stays_small_and_keeps_to_its_room():
@@ -176,13 +178,14 @@ def test_start_next_round_from_a_candidate_then_the_round_says_where_it_started(
 
 def test_a_chinese_reader_is_refused_in_chinese_on_the_page(monkeypatch, handlers):
     session_id = first_round(handlers, owner="browser-a-browser-id")  # the owner a browser id makes
+    request = SimpleNamespace(headers={OWNER_HEADER: "browser-a-browser-id"})  # as the gate writes it
     warned = []
     monkeypatch.setattr(gr, "Warning", warned.append)
     pick = endpoint(type("Page", (), {})(), handlers, ["session_id", "round", "candidate", "reason"],
                     lambda h, owner, *values: h.feedback(owner, "pick", *values), ["status"], "pick")
 
-    assert pick(session_id, 1, 8, "", "a-browser-id", "zh", None) == gr.skip()
-    assert pick(session_id, 1, 8, "", "a-browser-id", "en", None) == gr.skip()
+    assert pick(session_id, 1, 8, "", "page", "zh", request) == gr.skip()
+    assert pick(session_id, 1, 8, "", "page", "en", request) == gr.skip()
     assert warned == ["第 1 轮有 2 张候选图：请选择 1 到 2。", "Round 1 has 2 candidates: choose 1 to 2."]
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 MAX_BRIEF_CHARS = 2_000
 MAX_MESSAGE_CHARS = 1_000  # a correction, a reason for a pick or a rejection
@@ -35,6 +36,15 @@ KEY_USE_RESOLUTION_S = 60  # a key's last use is written at most this often: a b
 API_KEY_CHARS = 46
 API_KEY = re.compile(r"dc_[A-Za-z0-9_-]{43}")
 KEY_ID = re.compile(r"[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """What one owner may keep: the host's settings (studio/settings.py), checked by the engine."""
+
+    sessions: int = 500
+    images: int = 10_000  # stored candidate images
+
 
 SHOWN_CHARS = 40  # a refusal quotes at most this much of what it refuses
 

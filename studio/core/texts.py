@@ -229,5 +229,44 @@ NOTES = {
                         "这个 Space 没有持久存储：重启后会话会丢失。请在 Space 设置中启用持久存储来保留它们。"),
 }
 
+HOSTING = {
+    # what the HTTP gate and the queue's door say (studio/web)
+    "hosting.not_found": ("Not found.", "未找到。"),
+    "hosting.bad_key": ("This API key is not known, or it was revoked. Create a key in the studio's page (API keys) "
+                        "and send it as 'Authorization: Bearer <key>'.",
+                        "这个 API 密钥无效或已被吊销。请在工作室页面（API 密钥）中创建一个密钥，并以 "
+                        "'Authorization: Bearer <密钥>' 发送。"),
+    "hosting.no_file": ("No such file.", "没有这个文件。"),
+    "hosting.not_uploaded": ("A file you sent was not uploaded to the studio. Upload it first (gradio_client's "
+                             "handle_file does), then send what the upload returned.",
+                             "你发送的文件没有上传到工作室。请先上传（gradio_client 的 handle_file 会上传），再发送上传返回的内容。"),
+    "hosting.unavailable": ("The studio cannot answer just now (it may be stopping). Try again in a minute.",
+                            "工作室此刻无法响应（可能正在停止）。请一分钟后再试。"),
+    "hosting.too_big": ("This request is too large for the studio. Send less at once (a brief, a message or a table "
+                        "row is short).", "请求太大，工作室无法处理。请一次发送少一些内容。"),
+    "hosting.not_yours": ("This connection belongs to someone else. Reload the page to get your own.",
+                          "这个连接属于别人。请刷新页面以获得你自己的连接。"),
+    "hosting.login_wait": ("Too many wrong passwords. Wait {seconds} s, then try again.",
+                           "密码错误次数过多。请等待 {seconds} 秒后再试。"),
+    "hosting.upload_length": ("The upload did not say its size. Send it with a Content-Length header.",
+                              "上传没有声明大小。请带上 Content-Length 头发送。"),
+    "hosting.upload_count": ("You have {count} uploads waiting to be used, the most there may be: use them in a round, "
+                             "or wait an hour for the unused ones to expire.",
+                             "你有 {count} 个尚未使用的上传，已达上限：请在某一轮中使用它们，或等待一小时让未使用的上传过期。"),
+    "hosting.upload_bytes": ("Your uploads waiting to be used would pass {megabytes} MB: use them in a round, or wait "
+                             "an hour for the unused ones to expire.",
+                             "你尚未使用的上传将超过 {megabytes} MB：请在某一轮中使用它们，或等待一小时让未使用的上传过期。"),
+    "hosting.too_many_rounds": ("You already have {limit} rounds or questions queued or running: wait for one to "
+                                "finish (or press Stop), then try again.",
+                                "你已有 {limit} 个轮次或提问在排队或运行：请等其中一个结束（或按停止）后再试。"),
+    "quota.sessions": ("You keep {limit} sessions, the most this studio allows: delete one you no longer need, then "
+                       "start again.", "你已有 {limit} 个会话，已达本工作室的上限：请删除一个不再需要的会话后再开始。"),
+    "quota.images": ("This round would take your stored images past {limit}, the most this studio allows: delete a "
+                     "session you no longer need, or ask for fewer candidates.",
+                     "这一轮会让你保存的图片超过 {limit} 张（本工作室的上限）：请删除一个不再需要的会话，或减少候选数。"),
+    "hosting.too_many_requests": ("You already have {limit} requests waiting: wait for them to finish, then try "
+                                  "again.", "你已有 {limit} 个请求在等待：请等它们完成后再试。"),
+}
+
 _FIELDS = {f"field.{key}": pair for key, pair in FIELDS.items()}
-ENGINE = {code: {"en": en, "zh": zh} for code, (en, zh) in (_FIELDS | REFUSALS | ROUNDS | NOTES).items()}
+ENGINE = {code: {"en": en, "zh": zh} for code, (en, zh) in (_FIELDS | REFUSALS | ROUNDS | NOTES | HOSTING).items()}

@@ -61,8 +61,9 @@ class Models(Protocol):
 class Studio:
     def __init__(self, store: Store, models: Models, clock: Callable[[], float] = time.time,
                  safety: SafetyChecker | None = None, upload_roots: tuple[Path, ...] | None = None,
-                 keys: ApiKeys | None = None):
+                 keys: ApiKeys | None = None, quotas: limits.Quotas = limits.Quotas()):
         self.store = store
+        self.quotas = quotas
         self.keys = keys or ApiKeys(store)
         self.models = models
         self.preset = models.preset
@@ -84,6 +85,8 @@ class Studio:
         owner = checks.owner(owner)
         brief = checks.text("brief", brief, limits.MAX_BRIEF_CHARS, required=True)
         title = checks.text("title", title, limits.MAX_TITLE_CHARS) or title_from(brief)
+        if self.store.holdings(owner)[0] >= self.quotas.sessions:
+            raise StudioError("quota.sessions", limit=self.quotas.sessions)
         now = self.clock()
         session = Session(id=uuid.uuid4().hex, owner=owner, title=title, brief=brief,
                           preset=self.preset.name, created=now, updated=now)
@@ -229,7 +232,9 @@ class Studio:
         Everything is checked before the first event, so bad input raises and changes nothing.
         """
         session = self.open_session(owner, session_id)
-        return self._runner.stream(self._planner.plan(session, message, params))
+        plan = self._planner.plan(session, message, params)
+        self._room_for(owner, len(plan.request.seeds))
+        return self._runner.stream(plan)
 
     @refusing_store_failures
     def run_auto(self, owner: str, session_id: str, rounds: int,
@@ -237,8 +242,14 @@ class Studio:
         """Run up to `rounds` rounds on the studio's own judgement (engine/auto.py)."""
         session = self.open_session(owner, session_id)
         total = checks.whole("rounds", rounds, 1, limits.MAX_AUTO_ROUNDS)
-        self._planner.plan(session, "", params)  # refuse bad settings now, before the first round
+        plan = self._planner.plan(session, "", params)  # refuse bad settings now, before the first round
+        self._room_for(owner, len(plan.request.seeds))
         return self._auto.run(session, total, params)
+
+    def _room_for(self, owner: str, count: int) -> None:
+        """Refuse a round whose images would take the owner past their quota."""
+        if self.store.holdings(owner)[1] + count > self.quotas.images:
+            raise StudioError("quota.images", limit=self.quotas.images)
 
     # ------------------------------------------------------------ the host
     def shut_down(self, grace_s: float) -> ShutdownReport:

@@ -223,6 +223,13 @@ class Store(ImageFiles):
                 " FROM sessions s WHERE s.owner = ? ORDER BY s.updated DESC, s.id", (owner,)).fetchall()
         return [SessionSummary(*row) for row in rows]
 
+    def holdings(self, owner: str) -> tuple[int, int]:
+        """How many sessions and stored candidate images the owner keeps."""
+        with self._lock, disk_errors():
+            return tuple(self._conn.execute(
+                "SELECT COUNT(*), (SELECT COUNT(*) FROM candidates c JOIN sessions t ON t.id = c.session_id"
+                " WHERE t.owner = ?) FROM sessions WHERE owner = ?", (owner, owner)).fetchone())
+
     def delete_session(self, session_id: str) -> None:
         """Rows first, then files: a crash in between leaves only unreferenced files."""
         check_part("session id", session_id)

@@ -1,7 +1,7 @@
 """The page: layout (what sits where), wiring (which event calls what), handlers (what an action does, over the
-engine), presenters (what a session looks like), components (controls whose values the engine checks) and
-identity (who the caller is); locales holds its words, in English and Chinese. It never imports the model layer,
-never opens an image, never reaches the store: everything it shows comes from the engine.
+engine), presenters (what a session looks like) and components (controls whose values the engine checks); locales
+holds its words, in English and Chinese. It never imports the model layer, never opens an image, never reaches the
+store: everything it shows comes from the engine. Who the caller is, the gate decides (studio/web/identity.py).
 """
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ HEAD = f"<script>{(ASSETS / 'studio.js').read_text()}</script>"
 __all__ = ["CSS", "HEAD", "I18N", "build_ui"]  # launch(css=CSS, head=HEAD, i18n=I18N)
 
 
-def build_ui(studio: Studio, notes: list[Message] = (), gpu_concurrency: int = 2,
-             browser_secret: str | None = None) -> gr.Blocks:
-    """The page; `notes` (where the studio runs: a demo preset, no persistent storage) are its banner."""
+def build_ui(studio: Studio, notes: list[Message] = (), gpu_concurrency: int = 2, grants=None,
+             oauth: bool = False) -> gr.Blocks:
+    """The page; `notes` (where the studio runs: a demo preset, no persistent storage) are its banner; `grants`
+    (studio.web.files.FileGrants) learn whose each shown image is; `oauth` shows "Sign in with Hugging Face"."""
     with gr.Blocks(title="Design Collaborator", fill_height=True) as demo:
-        page = build_page(studio, tuple(notes), browser_secret)
+        page = build_page(studio, tuple(notes), oauth)
         page.demo = demo
-        connect(page, Handlers(studio), gpu_concurrency)
+        connect(page, Handlers(studio, grants=grants), gpu_concurrency)
     return demo

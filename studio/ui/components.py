@@ -7,6 +7,7 @@ value through untouched; `studio.engine.validation` decides.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import gradio as gr
 
@@ -58,3 +59,36 @@ class UploadedImage(gr.Image):
             except StudioError:
                 return payload.path
         return super().preprocess(payload)
+
+
+SHOWN = "dc-shown"  # the mark `owned` leaves in an image's info: what to tell once Gradio has cached it
+
+
+def owned(image, shown: Callable[[str], None] | None):
+    """The image, marked with `shown(cached_path)`: the gallery calls it with the copy Gradio serves, so the gate
+    serves that copy to its owner only (the mark is never encoded into the file)."""
+    if shown is not None:
+        image.info[SHOWN] = shown
+    return image
+
+
+class OwnedGallery(gr.Gallery):
+    """gr.Gallery whose images only their owner can fetch: Gradio copies each into its cache, readable by anyone
+    with the URL; this hands each copy's path to the mark `owned` left on its image. (Gradio rebuilds a component
+    from its constructor's arguments, which are also its config sent to the page: the mark travels with the image,
+    not with the component.)"""
+
+    is_template = True
+
+    def postprocess(self, value):
+        marks = []
+        for item in value or []:
+            image = item[0] if isinstance(item, (tuple, list)) else item
+            info = getattr(image, "info", None)
+            marks.append(info.pop(SHOWN, None) if isinstance(info, dict) else None)
+        data = super().postprocess(value)
+        for shown, entry in zip(marks, data.root):
+            path = getattr(getattr(entry, "image", None), "path", None)
+            if shown is not None and path:
+                shown(path)
+        return data

@@ -7,7 +7,7 @@ the store: images come from the engine. Text people typed goes into Markdown onl
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 
@@ -18,6 +18,7 @@ from studio.engine.validation import chosen_candidate, whole
 from studio.core.messages import field_name
 from studio.engine.events import AutoStopped, Finished, Refining, Rendering, Started, throttled
 from studio.ui import presenters as show
+from studio.ui.components import owned
 from studio.ui.locales import I18N, words
 
 View = dict[str, Any]
@@ -25,12 +26,20 @@ KEPT_SETTINGS = tuple(s.name for s in ROUND_SETTINGS if s.kind not in ("image", 
 
 
 class Handlers:
-    def __init__(self, studio: Studio, lang: str = "en"):
-        self.studio, self.lang = studio, lang
+    """`grants` (studio.web.files.FileGrants) learn whose each shown image is, and forget a deleted session's."""
+
+    def __init__(self, studio: Studio, lang: str = "en", grants=None):
+        self.studio, self.lang, self.grants = studio, lang, grants
 
     def reading(self, lang: str) -> Handlers:
         """These handlers for a reader of `lang` ("en" or "zh")."""
-        return Handlers(self.studio, lang)
+        return Handlers(self.studio, lang, self.grants)
+
+    def shown_to(self, owner: str, session_id: str) -> Callable[[str], None] | None:
+        """What a shown image tells once Gradio has cached it: that copy is the owner's."""
+        if self.grants is None:
+            return None
+        return lambda path: self.grants.grant(owner, path, session_id)
 
     # ------------------------------------------------------------ views
     def session_view(self, owner: str, session: Session | None, round_number: int | None = None) -> View:
@@ -54,7 +63,8 @@ class Handlers:
         lang = self.lang
         return {"rounds": gr.Radio(choices=show.round_choices(session, lang), value=r.index + 1 if r else None),
                 "shown_round": r.index + 1 if r else 0,
-                "gallery": [(image, show.candidate_caption(c, lang)) for image, c in images],
+                "gallery": [(owned(image, self.shown_to(owner, session.id)), show.candidate_caption(c, lang))
+                            for image, c in images],
                 "selected": gr.Radio(choices=[(str(c.index + 1), c.index + 1) for c in (r.candidates if r else ())],
                                      value=None),
                 "candidate": 0, "candidate_info": show.candidate_info(r, None, lang), "answer": "",
@@ -105,7 +115,7 @@ class Handlers:
         return {**self.round_view(owner, session, r), "status": show.session_line(session, r, self.lang)}
 
     def sessions_list(self, owner: str, selected: str | None = None) -> View:
-        summaries = self.studio.list_sessions(owner)
+        summaries = self.studio.list_sessions(owner) if owner else []  # nobody yet: a visitor before signing in
         return {"sessions": gr.Radio(choices=show.session_choices(summaries, self.lang), value=selected or None),
                 "sessions_data": [{"id": s.id, "title": s.title, "rounds": s.rounds, "updated": s.updated}
                                   for s in summaries]}
@@ -121,12 +131,14 @@ class Handlers:
     def ask_to_delete(self, owner: str, session_id: str) -> View:
         session = self.studio.open_session(owner, session_id)
         rounds = len(session.rounds)
-        return {"confirm_row": gr.Group(visible=True), "confirm_text": words(
-            "ask_delete" if rounds != 1 else "ask_delete_one", self.lang, title=show.plain(session.title),
-            rounds=rounds)}
+        code = "ask_delete" if rounds != 1 else "ask_delete_one"
+        return {"confirm_row": gr.Group(visible=True),
+                "confirm_text": words(code, self.lang, title=show.plain(session.title), rounds=rounds)}
 
     def delete(self, owner: str, session_id: str) -> View:
         self.studio.delete(owner, session_id)
+        if self.grants is not None:  # and every copy Gradio served of its images
+            self.grants.forget_session(session_id)
         return {**self.session_view(owner, None), **self.sessions_list(owner), "status": words("deleted", self.lang),
                 "confirm_row": gr.Group(visible=False)}
 
@@ -175,7 +187,8 @@ class Handlers:
             elif isinstance(event, Refining):
                 yield {"chat": show.conversation(session, live, event.text, lang), **status}
             elif isinstance(event, Rendering) and event.previews:
-                yield {"gallery": [(image, words("preview", lang, candidate=i + 1, step=event.step, total=event.total))
+                yield {"gallery": [(owned(image, self.shown_to(owner, session_id)),
+                                    words("preview", lang, candidate=i + 1, step=event.step, total=event.total))
                                    for i, image in enumerate(event.previews)], **status}
             elif isinstance(event, Finished):
                 done = self.studio.open_session(owner, session_id)

@@ -14,18 +14,17 @@ import gradio as gr
 from studio.core import limits
 from studio.core.params import ROUND_SETTINGS, Setting as SettingSpec, default_settings
 from studio.engine.validation import ITEM_KINDS
-from studio.ui.components import Choice, Setting, Strip, UploadedImage, WholeSetting
+from studio.ui.components import Choice, OwnedGallery, Setting, Strip, UploadedImage, WholeSetting
 from studio.core.messages import Message
 from studio.ui.locales import I18N as t
 from studio.ui.presenters import banner
 
 
-def build_page(studio, notes: tuple[Message, ...], browser_secret: str | None) -> SimpleNamespace:
+def build_page(studio, notes: tuple[Message, ...], oauth: bool = False) -> SimpleNamespace:
     p = SimpleNamespace(notes=notes)  # the banner's notes: said in English here, in the reader's language on load
-    # The browser keeps its id and its last session, encrypted with a secret only the server holds; `who` holds
-    # the id server-side, where an API caller cannot set it (API callers are their connection).
-    p.browser = gr.BrowserState({"id": "", "session": "", "lang": ""}, storage_key="design-collaborator",
-                                secret=browser_secret)
+    # The browser keeps its last session and language (who it is, the server decides: studio/web/identity.py).
+    # `who` is set by the page's load, server-side: a caller that ran it is the page, and is answered as the page.
+    p.browser = gr.BrowserState({"session": "", "lang": ""}, storage_key="design-collaborator")
     p.who = gr.State("")
     p.lang = gr.State("en")  # the reader's language: what the server writes in (English for API callers)
     p.page_locale = gr.Textbox(visible=False)  # the locale Gradio chose for the page, sent by the page's load
@@ -33,6 +32,8 @@ def build_page(studio, notes: tuple[Message, ...], browser_secret: str | None) -
         p.banner = gr.Markdown(banner(notes, "en"), visible=bool(notes), elem_id="banner")
         p.language = gr.Radio([("English", "en"), ("中文", "zh")], value=None, label=t("language"), show_label=False,
                               container=False, scale=0, min_width=200, elem_id="language")
+        if oauth:  # "Sign in with Hugging Face": who you are on a Space
+            gr.LoginButton(scale=0, min_width=160, elem_id="sign-in")
     _sidebar(p)
     with gr.Row(equal_height=False, elem_id="studio"):
         with gr.Column(scale=4, min_width=300, elem_id="talk"):
@@ -140,7 +141,7 @@ def _setting_control(spec: SettingSpec, default, studio):
 def _candidates(p) -> None:
     p.rounds = Strip(choices=[], label=t("rounds"), elem_id="rounds", container=False)
     p.shown_round = WholeSetting(value=0, precision=0, visible=False, label="round")
-    p.gallery = gr.Gallery(label=t("candidates"), show_label=False, columns=4, height="auto", format="png",
+    p.gallery = OwnedGallery(label=t("candidates"), show_label=False, columns=4, height="auto", format="png",
                            object_fit="contain", elem_id="gallery", buttons=["download", "fullscreen"],
                            allow_preview=False)  # a click selects the candidate; fullscreen shows it large
     p.legend = gr.Markdown(t("legend"), elem_id="legend")

@@ -1,7 +1,7 @@
 """Events: which control calls which handler, with what, and under which API name.
 
 Same function, two doors: every action a designer clicks is also a named API endpoint. A refusal reaches each
-door in its own form: the page (a caller that ran the page's load, so it has a browser id) gets a toast in the
+door in its own form: the page (a caller that ran the page's load: `who` is PAGE) gets a toast in the
 reader's language and keeps every output as it was, with no error state and the typed text intact; an API caller
 gets an error it can catch, in English; any other error is the studio's apology, with a reference (refusals.py).
 The reader's language is the page's `lang` state: the browser's on the first visit, then the language switch's
@@ -25,10 +25,11 @@ from studio.engine.validation import ITEM_KINDS
 from studio.core.messages import language_of
 from studio.ui import keys, presenters as show
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
-from studio.ui.identity import new_browser_id, owner_of
 from studio.ui.locales import GRADIO_LOCALES, I18N
 from studio.ui.refusals import answer
+from studio.web.identity import owner_of
 
+PAGE = "page"  # `who` once the page's load ran: the caller is answered as the page (toasts, its language)
 GPU = "gpu"  # events that run models share one queue, so a GPU serves one or two rounds at a time
 
 # What each kind of event may change, by component name. The first names keep their places for scripts.
@@ -53,27 +54,27 @@ def endpoint(page: SimpleNamespace, handlers: Handlers, params: list[str], call:
     """
     keep_browser = "browser" in outputs
 
-    def as_update(view: dict, browser_id: str, lang: str) -> dict:
+    def as_update(view: dict, page_flag: str, lang: str) -> dict:
         update = {getattr(page, name): value for name, value in view.items()}
-        if keep_browser and browser_id and "session_id" in view:
-            update[page.browser] = {"id": browser_id, "session": view["session_id"], "lang": view.get("lang", lang)}
+        if keep_browser and page_flag and "session_id" in view:
+            update[page.browser] = {"session": view["session_id"], "lang": view.get("lang", lang)}
         return update
 
     if inspect.isgeneratorfunction(call):
         def fn(*args):
-            *values, browser_id, lang, request = args
+            *values, page_flag, lang, request = args
             try:
-                for view in call(handlers.reading(lang), owner_of(request, browser_id), *values):
-                    yield as_update(view, browser_id, lang)
+                for view in call(handlers.reading(lang), owner_of(request), *values):
+                    yield as_update(view, page_flag, lang)
             except Exception as err:  # the event's boundary: a refusal, or the studio's apology; never a Python error
-                yield answer(handlers.studio, name, err, browser_id, lang)
+                yield answer(handlers.studio, name, err, page_flag, lang)
     else:
         def fn(*args):
-            *values, browser_id, lang, request = args
+            *values, page_flag, lang, request = args
             try:
-                return as_update(call(handlers.reading(lang), owner_of(request, browser_id), *values), browser_id, lang)
+                return as_update(call(handlers.reading(lang), owner_of(request), *values), page_flag, lang)
             except Exception as err:  # the event's boundary: a refusal, or the studio's apology; never a Python error
-                return answer(handlers.studio, name, err, browser_id, lang)
+                return answer(handlers.studio, name, err, page_flag, lang)
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     # After the first, every parameter may be left out: a control's own value is its default in the API (Gradio
@@ -81,7 +82,7 @@ def endpoint(page: SimpleNamespace, handlers: Handlers, params: list[str], call:
     fn.__signature__ = inspect.Signature(
         [inspect.Parameter(name, kind, default=inspect.Parameter.empty if i == 0 else None)
          for i, name in enumerate(params)]
-        + [inspect.Parameter("browser_id", kind, default=None), inspect.Parameter("lang", kind, default="en"),
+        + [inspect.Parameter("page_flag", kind, default=None), inspect.Parameter("lang", kind, default="en"),
            inspect.Parameter("request", kind, default=None, annotation=gr.Request)])
     fn.__annotations__ = {"request": gr.Request}
     fn.__name__ = fn.__qualname__ = name  # Gradio names an endpoint after its function
@@ -120,22 +121,21 @@ def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> 
 
 def whole_view(p: SimpleNamespace, h: Handlers, request: gr.Request, browser: dict, round_number=None) -> dict:
     """Everything the page shows, in the handlers' language: on load, and when the language changes."""
-    owner = owner_of(request, browser["id"])
+    owner = owner_of(request)
     try:
-        session = h.studio.open_session(owner, browser["session"]) if browser.get("session") else None
+        session = h.studio.open_session(owner, browser["session"]) if owner and browser.get("session") else None
     except StudioError:  # the last session was deleted: start clean
         session, browser["session"] = None, ""
     view = {**h.session_view(owner, session, round_number), **h.sessions_list(owner, session.id if session else None),
             **h.settings_view(session), "language": h.lang, "banner": show.banner(p.notes, h.lang),
             "send": gr.Button(I18N("send.next" if session else "send.start"), interactive=True)}
-    return {**{getattr(p, name): v for name, v in view.items()}, p.browser: browser, p.who: browser["id"],
+    return {**{getattr(p, name): v for name, v in view.items()}, p.browser: browser, p.who: PAGE,
             p.lang: h.lang}
 
 
 def page_load(p: SimpleNamespace, h: Handlers) -> Callable:
     def load(browser_value, page_language, request: gr.Request):
         browser = dict(browser_value or {})
-        browser["id"] = browser.get("id") or new_browser_id()
         browser["lang"] = browser.get("lang") or language_of(page_language or request.headers.get("accept-language"))
         return whole_view(p, h.reading(browser["lang"]), request, browser)
     return load
@@ -143,7 +143,7 @@ def page_load(p: SimpleNamespace, h: Handlers) -> Callable:
 
 def switch_language(p: SimpleNamespace, h: Handlers) -> Callable:
     def switch(browser_value, lang, round_number, request: gr.Request):
-        browser = {"id": "", "session": "", **(browser_value or {}), "lang": language_of(lang)}
+        browser = {"session": "", **(browser_value or {}), "lang": language_of(lang)}
         return whole_view(p, h.reading(browser["lang"]), request, browser, round_number)
     return switch
 

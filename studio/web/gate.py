@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from studio.web.identity import (BROWSER_COOKIE, OWNER_HEADER, BrowserIds, brows
                                  user_owner)
 from studio.web.login import LoginLimiter
 
+log = logging.getLogger(__name__)
 API = "/gradio_api"
 # Routes a studio never uses: deep links write a connection's state to a file; /run and /api answer outside the
 # queue and its limits; the rest are Gradio's developer tools.
@@ -31,7 +33,6 @@ CLOSED = re.compile(rf"^({API}/(deep_link|run/|api/|runs|run-history|profiling|v
                     rf"process_recording|proxy=|mcp)|/monitoring)")
 STREAM = re.compile(rf"^{API}/call/(?:v2/)?[^/]+/(?P<event>[^/]+)/?$")
 HEARTBEAT = re.compile(rf"^{API}/heartbeat/(?P<hash>[^/]+)/?$")
-BOUND_POSTS = {f"{API}/queue/join", f"{API}/cancel"}  # their body names a session_hash
 TRACKED_CONNECTIONS = 100_000
 
 
@@ -74,7 +75,11 @@ class Gate:
         send = self._secured(send)
         if CLOSED.match(path):
             return await self._refuse(scope, send, 404, "hosting.not_found", "closed_route")
-        owner, cookie = self._identify(scope)
+        try:
+            owner, cookie = self._identify(scope)
+        except Exception:  # the store behind the keys is closing (a stop) or failing: not the caller's doing
+            log.exception("could not tell who is calling")
+            return await self._refuse(scope, send, 503, "hosting.unavailable", "unavailable")
         if owner is None:
             return await self._refuse(scope, send, 401, "hosting.bad_key", "bad_key")
         if cookie:
@@ -91,8 +96,11 @@ class Gate:
             body = await _read_capped(receive, _length(scope), self.h.max_body)
             if body is None:
                 return await self._refuse(scope, send, 413, "hosting.too_big", "too_big")
-            if path.rstrip("/") in BOUND_POSTS and not self.h.bind(_session_hash(body), owner):
+            sent = _json(body)
+            if not self.h.bind(_session_hash(sent), owner):
                 return await self._refuse(scope, send, 403, "hosting.not_yours", "foreign_stream")
+            if self._not_uploaded(sent):
+                return await self._refuse(scope, send, 400, "hosting.not_uploaded", "not_uploaded")
             return await self.app(scope, _replay(body, receive), send)
         heartbeat = HEARTBEAT.match(path)
         if path.rstrip("/") == f"{API}/queue/data" or heartbeat:
@@ -185,6 +193,12 @@ class Gate:
             for path in paths if isinstance(paths, list) else []:
                 self.h.grants.grant(owner, str(path))
             self.h.uploads.record(owner, size)
+
+    def _not_uploaded(self, sent) -> bool:
+        """Whether the request's data names a file that is not an upload (a server path, another folder): Gradio
+        would refuse it too, but naming the server's folders."""
+        data = sent.get("data") if isinstance(sent, dict) else None
+        return any(self.h.grants.folder(path) is None for path in _file_paths(data))
 
     async def _listened(self, key: str, scope, receive, send):
         """A stream the caller listens on: queued events for it are not dropped as unheard while it is open."""
@@ -318,12 +332,30 @@ def _replay(body: bytes, receive):
     return replayed
 
 
-def _session_hash(body: bytes) -> str:
+def _json(body: bytes):
     try:
-        value = json.loads(body).get("session_hash")
-    except (ValueError, AttributeError):
-        return ""
+        return json.loads(body)
+    except ValueError:  # not JSON: Gradio refuses it in its own words
+        return None
+
+
+def _session_hash(sent) -> str:
+    value = sent.get("session_hash") if isinstance(sent, dict) else None
     return value if isinstance(value, str) else ""
+
+
+def _file_paths(value, depth: int = 0):
+    """The `path` of every file object (a dict with a path) in a request's data."""
+    if depth > 20:
+        return
+    if isinstance(value, dict):
+        if isinstance(value.get("path"), str) and not str(value.get("path")).startswith(("http://", "https://")):
+            yield value["path"]
+        for item in value.values():
+            yield from _file_paths(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _file_paths(item, depth + 1)
 
 
 def _plain_errors(send):

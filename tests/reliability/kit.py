@@ -22,10 +22,12 @@ GOOD_REPLY = "PROMPT: art deco jazz poster, navy and gold, saxophone, bold title
 CHECKLIST = [["navy and gold palette", "visual", False], ["a saxophone", "visual", False]]
 
 
-def fetch(url: str, timeout: float = 10) -> tuple[int, bytes]:
-    """GET `url` exactly as written (no normalising of '..'): the status and the raw body."""
+def fetch(url: str, timeout: float = 10, cookies: dict | None = None) -> tuple[int, bytes]:
+    """GET `url` exactly as written (no normalising of '..'), as the owner of `cookies` (a Client's) or a
+    stranger: the status and the raw body."""
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()

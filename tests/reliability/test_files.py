@@ -92,7 +92,8 @@ def test_the_images_a_designer_received_load(hosted, alice):
     for item in alice.gallery:
         url = item["image"]["url"]
         assert url.startswith(hosted.studio.url + "gradio_api/file=")
-        status, body = fetch(url)
+        status, body = fetch(url, cookies=alice.client.cookies)
         assert status == 200, (url, body[:200])
+        assert fetch(url)[0] == 404  # and to nobody else
         with Image.open(io.BytesIO(body)) as image:
             assert image.size == (64, 64)

@@ -150,7 +150,6 @@ def test_the_real_checker_withholds_only_confident_unsafe_classes(detections, re
     (["--host", "::1"], {}, False),
     (["--host", "0.0.0.0"], {}, True),
     (["--host", "192.168.1.20"], {}, True),
-    (["--share"], {}, True),
     ([], {"SPACE_ID": "design-studio/demo"}, True),
     ([], {"SPACE_ID": "design-studio/demo", "DC_HOST": "127.0.0.1"}, True),
     (["--host", "0.0.0.0", "--safety", "off"], {}, False),
@@ -159,8 +158,9 @@ def test_the_real_checker_withholds_only_confident_unsafe_classes(detections, re
     ([], {"DC_HOST": "0.0.0.0"}, True),
 ])
 def test_safety_auto_is_on_exactly_when_the_studio_is_public(monkeypatch, argv, env, on):
-    for name in ("SPACE_ID", "DC_HOST", "DC_SAFETY", "DC_SHARE"):
+    for name in ("SPACE_ID", "DC_HOST", "DC_SAFETY"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DC_ALLOW_ANONYMOUS", "1")  # a public studio without sign-in starts only when allowed
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert parse_settings(argv).safety is on

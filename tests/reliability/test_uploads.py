@@ -304,14 +304,19 @@ def test_the_listener_sees_a_request(listener):
     assert not nobody_came(listener)
 
 
-def call_raw(url: str, api_name: str, data: list, session_hash: str) -> tuple[str, dict]:
-    """An API call without gradio_client, which would upload a local path instead of sending it."""
-    request = urllib.request.Request(f"{url}gradio_api/call/{api_name}", method="POST",
-                                     data=json.dumps({"data": data, "session_hash": session_hash}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        event_id = json.load(response)["event_id"]
-    with urllib.request.urlopen(f"{url}gradio_api/call/{api_name}/{event_id}", timeout=60) as response:
+def call_raw(url: str, api_name: str, data: list, client: Client) -> tuple[str, dict]:
+    """An API call without gradio_client (which would upload a local path instead of sending it), as `client`'s
+    owner, on its connection: ("error" | "complete", payload), or ("refused", {"error": why}) at the door."""
+    headers = {"Content-Type": "application/json", "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+    request = urllib.request.Request(f"{url}gradio_api/call/{api_name}", method="POST", headers=headers,
+                                     data=json.dumps({"data": data, "session_hash": client.session_hash}).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            event_id = json.load(response)["event_id"]
+    except urllib.error.HTTPError as refused:
+        return "refused", {"error": json.load(refused)["detail"]}
+    with urllib.request.urlopen(urllib.request.Request(f"{url}gradio_api/call/{api_name}/{event_id}",
+                                                       headers=headers), timeout=60) as response:
         lines = response.read().decode().splitlines()
     event = next(line.split(": ", 1)[1] for line in lines if line.startswith("event: ")
                  and line.split(": ", 1)[1] in ("error", "complete"))
@@ -326,7 +331,9 @@ def test_a_server_path_sent_as_a_file_is_refused(hosted, mallory, alice):
     for path in ("/etc/hostname", "/etc/passwd", str(alices_image), str(hosted.cwd / ".env"), "data/studio.db",
                  "../../../etc/hostname"):
         inputs = round_inputs(sid, reference={"path": path, "meta": {"_type": "gradio.FileData"}})
-        event, payload = call_raw(hosted.studio.url, "run_round", [*inputs.values(), ""], client.session_hash)
-        assert event == "error", (path, payload)
-        assert "not uploaded by a user" in payload["error"] or "blocked" in payload["error"], (path, payload)
+        event, payload = call_raw(hosted.studio.url, "run_round", [*inputs.values(), ""], client)
+        assert event == "refused", (path, payload)  # at the door, before Gradio reads it
+        assert "was not uploaded to the studio" in payload["error"], (path, payload)
+        for server_path in (str(hosted.data_dir), str(hosted.cwd), "blocked_paths", "/tmp", path):
+            assert server_path not in payload["error"], (path, payload)
     assert digest(hosted.data_dir) == before
