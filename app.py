@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     studio, notes = engine(settings, store)
     grants = FileGrants(Path(get_upload_folder()))
     demo = build_ui(studio, notes=notes, gpu_concurrency=settings.gpu_concurrency, grants=grants,
-                    oauth=settings.hosting.oauth)
+                    oauth=settings.hosting.oauth, browser_secret=browser_secret(settings.data_dir))
     # Unused uploads, and Gradio's copies of the images it showed, go after `upload_expiry_s`.
     demo.delete_cache = (min(600, settings.hosting.upload_expiry_s), settings.hosting.upload_expiry_s)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=8, api_open=False)

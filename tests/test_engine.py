@@ -428,7 +428,7 @@ def test_an_owner_id_with_a_trailing_newline_is_refused(studio):
 # ---------------------------------------------------------------- models that fail
 FAILURES = {
     "render raises": (dict(wrap_generator=lambda m: FailingGenerator(m, RuntimeError("boom"))),
-                      r"^The round failed \(RuntimeError: boom\)\. Your earlier rounds are safe"),
+                      r"^The round failed on the studio's side \(ref [0-9A-F]{6}\)\. Your earlier rounds are safe"),
     "generator cannot load": (
         dict(wrap_generator=refuse_to_load(ModelLoadError("Could not load X (generator): no weights here."))),
         r"^Could not load X \(generator\): no weights here\.$"),
@@ -449,6 +449,7 @@ def test_a_model_failure_ends_the_round_failed_and_keeps_earlier_rounds(store, t
     failed = finished(events)
     assert (failed.index, failed.status, failed.candidates) == (1, RoundStatus.FAILED, ())
     assert re.search(error, str(failed.error)), failed.error
+    assert "boom" not in str(failed.error) and "Error:" not in str(failed.error)  # never the Python error itself
     assert events[-1].message.startswith("Round 2 failed: ")
     assert stored_round(studio, "alice", session.id, 1) == failed
     assert stored_round(studio, "alice", session.id, 0) == before

@@ -170,8 +170,11 @@ ROUNDS = {
     "round.files_not_written": ("Could not write the round's files ({reason}). Check that the data folder has free "
                                 "space and is writable; your earlier rounds are safe.",
                                 "无法写入这一轮的文件（{reason}）。请检查数据文件夹有空闲空间且可写；之前的轮次都安全。"),
-    "round.failed": ("The round failed ({error}). Your earlier rounds are safe; try again.",
+    "round.failed": ("The round failed ({error}). Your earlier rounds are safe; try again.",  # rounds stored before
                      "这一轮失败了（{error}）。之前的轮次都安全；请再试一次。"),
+    "round.failed_ref": ("The round failed on the studio's side (ref {ref}). Your earlier rounds are safe; try "
+                         "again, and if it keeps happening, tell the host the reference.",
+                         "这一轮因工作室内部问题失败（编号 {ref}）。之前的轮次都安全；请再试一次，如果一再发生，请把编号告诉管理员。"),
     "status.done": ("done", "完成"),
     "status.failed": ("failed", "失败"),
     "status.interrupted": ("interrupted", "已中断"),

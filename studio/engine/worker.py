@@ -287,4 +287,8 @@ def human_error(err: Exception) -> Message:
         return Message("round.out_of_memory")
     if isinstance(err, OSError):  # a disk full, read-only or failing; the database's failures come as OSError too
         return disk_message(err) or Message("round.files_not_written", {"reason": str(err.strerror or err)})
-    return Message("round.failed", {"error": f"{type(err).__name__}: {err}"})
+    # A bug, not something the designer can act on: the log has the traceback under this reference, the person
+    # reads the reference (never the Python error, which may name the server's paths).
+    ref = uuid.uuid4().hex[:6].upper()
+    log.error("unexpected failure, ref %s: %s: %s", ref, type(err).__name__, err)
+    return Message("round.failed_ref", {"ref": ref})

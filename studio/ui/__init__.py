@@ -23,11 +23,12 @@ __all__ = ["CSS", "HEAD", "I18N", "build_ui"]  # launch(css=CSS, head=HEAD, i18n
 
 
 def build_ui(studio: Studio, notes: list[Message] = (), gpu_concurrency: int = 2, grants=None,
-             oauth: bool = False) -> gr.Blocks:
+             oauth: bool = False, browser_secret: str | None = None) -> gr.Blocks:
     """The page; `notes` (where the studio runs: a demo preset, no persistent storage) are its banner; `grants`
-    (studio.web.files.FileGrants) learn whose each shown image is; `oauth` shows "Sign in with Hugging Face"."""
+    (studio.web.files.FileGrants) learn whose each shown image is; `oauth` shows "Sign in with Hugging Face";
+    `browser_secret` keeps what the browser stores readable across restarts."""
     with gr.Blocks(title="Design Collaborator", fill_height=True) as demo:
-        page = build_page(studio, tuple(notes), oauth)
+        page = build_page(studio, tuple(notes), oauth, browser_secret)
         page.demo = demo
         connect(page, Handlers(studio, grants=grants), gpu_concurrency)
     return demo

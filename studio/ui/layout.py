@@ -20,11 +20,12 @@ from studio.ui.locales import I18N as t
 from studio.ui.presenters import banner
 
 
-def build_page(studio, notes: tuple[Message, ...], oauth: bool = False) -> SimpleNamespace:
+def build_page(studio, notes: tuple[Message, ...], oauth: bool = False, secret: str | None = None) -> SimpleNamespace:
     p = SimpleNamespace(notes=notes)  # the banner's notes: said in English here, in the reader's language on load
-    # The browser keeps its last session and language (who it is, the server decides: studio/web/identity.py).
-    # `who` is set by the page's load, server-side: a caller that ran it is the page, and is answered as the page.
-    p.browser = gr.BrowserState({"session": "", "lang": ""}, storage_key="design-collaborator")
+    # The browser keeps its last session and language, encrypted with a secret kept in the data folder, so they
+    # survive a restart (who it is, the server decides: studio/web/identity.py). `who` is set by the page's load,
+    # server-side: a caller that ran it is the page, and is answered as the page.
+    p.browser = gr.BrowserState({"session": "", "lang": ""}, storage_key="design-collaborator", secret=secret)
     p.who = gr.State("")
     p.lang = gr.State("en")  # the reader's language: what the server writes in (English for API callers)
     p.page_locale = gr.Textbox(visible=False)  # the locale Gradio chose for the page, sent by the page's load

@@ -20,9 +20,12 @@ from PIL import Image
 from gradio_client import Client
 
 from kit import BRIEF, fetch, round_inputs, studio_process
+from studio.engine import Studio
+from studio.services.sessions import Store
 from studio.settings import parse_settings
 
 PASSWORDS = {"alice": "a-long-passphrase", "bob": "another-passphrase"}
+SESSIONS = 5  # each owner's quota in the signed-in studio: alice's tests make 4
 
 
 class Browser:
@@ -70,11 +73,12 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def signed_in(tmp_path_factory):
-    """A studio with sign-in, two rounds per owner, three sessions per owner, two uploads, a 1 s caller grace."""
+    """A studio with sign-in, two rounds per owner, SESSIONS sessions per owner, two uploads, a 1 s caller grace."""
     folder = tmp_path_factory.mktemp("signed-in")
     auth = ",".join(f"{u}:{p}" for u, p in PASSWORDS.items())
-    with studio_process("--data-dir", str(folder / "data"), "--auth", auth, "--sessions-per-owner", "3",
+    with studio_process("--data-dir", str(folder / "data"), "--auth", auth, "--sessions-per-owner", str(SESSIONS),
                         "--uploads-per-owner", "2", "--caller-grace", "1", log_dir=folder) as studio:
+        studio.data_dir = folder / "data"
         yield studio
 
 
@@ -171,6 +175,20 @@ def test_signed_in_users_cannot_read_each_others_streams(signed_in):
     assert b"jazz" in alice.request("/gradio_api/queue/data?session_hash=alice-tab")[2].lower()
 
 
+def test_a_key_is_its_designer_on_a_studio_with_sign_in_without_the_password(signed_in, tiny_registry):
+    """Item 1: scripts send an API key, made by a signed-in designer, and are that designer."""
+    with Store(signed_in.data_dir) as store:  # beside the running studio, as its page would make it
+        key, _made = Studio(store, tiny_registry).create_api_key("user-alice", "nightly renders")
+    script = Client(signed_in.url, headers={"Authorization": f"Bearer {key}"}, verbose=False, download_files=False)
+    sid, *_ = script.predict("a key's session", api_name="/start_session")
+    alice = Client(signed_in.url, auth=("alice", PASSWORDS["alice"]), verbose=False, download_files=False)
+
+    assert sid in [s["id"] for s in alice.predict(api_name="/list_sessions")[1]]
+    assert Browser(signed_in.url).request("/config", headers={"Authorization": "Bearer dc_" + "x" * 43})[0] == 401
+    assert Browser(signed_in.url).request("/config")[0] == 401  # and nobody gets in without one or a password
+    script.close(), alice.close()
+
+
 # ---------------------------------------------------------------- 2. fair shares
 def test_one_owner_cannot_queue_more_rounds_than_their_share(signed_in):
     """Item 2: 66 fire-and-forget joins filled the queue for everyone. Now the owner's third is refused at once,
@@ -196,7 +214,7 @@ def test_one_owner_cannot_queue_more_rounds_than_their_share(signed_in):
 def test_sessions_and_uploads_have_a_quota_per_owner(signed_in, tmp_path):
     """Item 2: 1,000 sessions in 23 s; 30 uploads of 10 MB, kept for ever."""
     bob = Client(signed_in.url, auth=("bob", PASSWORDS["bob"]), verbose=False, download_files=False)
-    for k in range(3 - len(bob.predict(api_name="/list_sessions")[1])):
+    for k in range(SESSIONS - len(bob.predict(api_name="/list_sessions")[1])):
         bob.predict(f"a bakery logo {k}", api_name="/start_session")
     with pytest.raises(Exception, match="sessions"):
         bob.predict("one too many", api_name="/start_session")

@@ -20,9 +20,10 @@ NOT_PERSISTENT = "This Space has no persistent storage: sessions are lost when i
 
 @pytest.fixture
 def on_a_space(monkeypatch):
-    for name in ("DC_DATA_DIR", "DC_HOST", "DC_SAFETY", "DC_SHARE"):
+    for name in ("DC_DATA_DIR", "DC_HOST", "DC_SAFETY", "OAUTH_CLIENT_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SPACE_ID", "design-studio/demo")
+    monkeypatch.setenv("DC_ALLOW_ANONYMOUS", "1")  # a public demo Space, without sign-in: the host says so
 
 
 @pytest.fixture
