@@ -3,10 +3,10 @@ a fraction of a second instead of the seconds that importing diffusers takes. Th
 (tests/test_crash.py, tests/reliability/test_crash_anywhere.py) kill those studios with SIGKILL.
 
 The forking process runs a script of the test's own, which imports `os`, `sys` and `Path`, defines
-`say(*words)` and `run_studio(data_dir, *words)`, and loads its models; `KILL_POINTS` and `FORK_LOOP` follow
-it. It says `loaded`; for each line on its stdin, its child runs `run_studio` with the line's words, says
-`ready <pid>` and then what it does, a line at a time; after a child ends, the forking process says
-`ended <exit code>`.
+`say(*words)` and `run_studio(data_dir, *words)`, and loads its models; `KILL_POINTS` (aim, announce, gate,
+announcing) and `FORK_LOOP` follow it. It says `loaded`; for each line on its stdin, its child runs `run_studio`
+with the line's words, says `ready <pid>` and then what it does, a line at a time; after a child ends, the forking
+process says `ended <exit code>`.
 
 Where a kill lands is decided by the studio's own events, never by a clock: the child is told its kill point
 (`aim`), says each moment of its rounds (`announce`), says `aimed <round>` on the kill point, and from then on its
@@ -69,6 +69,23 @@ def gate():
     """Past the kill point, a round's worker waits here for the kill: its round is never finished."""
     if _passed.is_set() and _threading.current_thread().name.startswith("round-"):
         _threading.Event().wait()
+
+
+def announcing(run):
+    """RoundWorker.run, announcing each stage from the round's own worker thread as the stage begins."""
+    def run_announcing(worker, job, emit):
+        said = ["Started"]
+        announce(job.round.index, "Started")  # the round's row says running; no model has run yet
+
+        def emit_announcing(event):
+            if type(event).__name__ != said[-1]:
+                said.append(type(event).__name__)
+                announce(event.round_index, said[-1])
+            emit(event)
+
+        return run(worker, job, emit_announcing)
+
+    return run_announcing
 '''
 FORK_LOOP = r'''
 say("loaded")

@@ -44,8 +44,8 @@ FIELDS = {
 }
 
 REFUSALS = {
-    "who.unknown": ("Unknown user. Reload the page to get a fresh browser id, or sign in again.",
-                    "未知用户。请刷新页面以获得新的浏览器标识，或重新登录。"),
+    "who.unknown": ("Unknown user: sign in first (or reload the page), then try again. A script sends its API key.",
+                    "未知用户：请先登录（或刷新页面）后再试。脚本请发送它的 API 密钥。"),
     "text.not_text": ("{what} must be text.", "{what}必须是文字。"),
     "text.empty": ("{what} is empty. Write a few words.", "{what}是空的。请写几个字。"),
     "text.too_long": ("{what} is {length:,} characters long; keep it under {limit:,}.",

@@ -104,23 +104,6 @@ class OsAnnouncingRenames:
         os.replace(src, dst)
 
 
-def announcing(run):
-    """RoundWorker.run, announcing each stage from the round's own worker thread as the stage begins."""
-    def run_announcing(worker, job, emit):
-        said = ["Started"]
-        announce(job.round.index, "Started")  # the round's row says running; no model has run yet
-
-        def emit_announcing(event):
-            if type(event).__name__ != said[-1]:
-                said.append(type(event).__name__)
-                announce(event.round_index, said[-1])
-            emit(event)
-
-        return run(worker, job, emit_announcing)
-
-    return run_announcing
-
-
 def run_studio(data_dir, owner, session_id, *kill_point):
     aim(*kill_point)
     store = Store(data_dir)
