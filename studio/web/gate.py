@@ -4,7 +4,8 @@ It decides who is calling (identity.py) and writes the owner into the request; c
 use (deep links, direct `/run` calls that skip the queue, Gradio's monitoring); refuses bodies over `max_body`
 before they are read into objects; binds each queue connection (`session_hash`) to the owner who opened it, so
 nobody reads or cancels another's stream; serves cached files only to their owners and counts uploads (files.py);
-slows down password guessing (login.py); and sets the security headers on every answer.
+slows down password guessing (login.py); and sets the security headers on every answer. The ASGI by hand it
+needs is in asgi.py.
 """
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from typing import Callable
 from urllib.parse import parse_qs
 
 from studio.core.messages import Message, language_of
 from studio.web.admission import Admission
+from studio.web.asgi import (file_paths, header, length, parse_cookies, parse_json, plain_errors, query,
+                             read_capped, replay, session_hash, with_cookie)
 from studio.web.files import FileGrants, UploadLedger
 from studio.web.identity import (BROWSER_COOKIE, OWNER_HEADER, BrowserIds, browser_owner, oauth_owner,
                                  user_owner)
@@ -89,26 +91,26 @@ class Gate:
         if path.startswith(f"{API}/file="):
             if not self.h.grants.readable(owner, path.split("=", 1)[1]):
                 return await self._refuse(scope, send, 404, "hosting.no_file", "foreign_file")
-            return await self.app(scope, receive, _plain_errors(send))
+            return await self.app(scope, receive, plain_errors(send))
         if method == "POST" and path.rstrip("/") == f"{API}/upload":
             return await self._upload(scope, receive, send, owner)
         if method == "POST" and path.startswith(API):
-            body = await _read_capped(receive, _length(scope), self.h.max_body)
+            body = await read_capped(receive, length(scope), self.h.max_body)
             if body is None:
                 return await self._refuse(scope, send, 413, "hosting.too_big", "too_big")
-            sent = _json(body)
-            if not self.h.bind(_session_hash(sent), owner):
+            sent = parse_json(body)
+            if not self.h.bind(session_hash(sent), owner):
                 return await self._refuse(scope, send, 403, "hosting.not_yours", "foreign_stream")
             if self._not_uploaded(sent):
                 return await self._refuse(scope, send, 400, "hosting.not_uploaded", "not_uploaded")
-            return await self.app(scope, _replay(body, receive), send)
+            return await self.app(scope, replay(body, receive), send)
         heartbeat = HEARTBEAT.match(path)
         if path.rstrip("/") == f"{API}/queue/data" or heartbeat:
-            session_hash = heartbeat["hash"] if heartbeat else _query(scope, "session_hash")
-            if not self.h.bind(session_hash, owner):
+            connection = heartbeat["hash"] if heartbeat else query(scope, "session_hash")
+            if not self.h.bind(connection, owner):
                 return await self._refuse(scope, send, 403, "hosting.not_yours", "foreign_stream")
             if not heartbeat:
-                return await self._listened(session_hash, scope, receive, send)
+                return await self._listened(connection, scope, receive, send)
         if method == "GET" and (stream := STREAM.match(path)):
             return await self._listened(stream["event"], scope, receive, send)
         return await self.app(scope, receive, send)
@@ -119,7 +121,7 @@ class Gate:
         into the request's headers; '' means nobody (Gradio's sign-in check, or the engine, refuses)."""
         headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() != OWNER_HEADER]
         found = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers}
-        cookies = {k: m.value for k, m in _cookies(found.get("cookie", "")).items()}
+        cookies = {k: m.value for k, m in parse_cookies(found.get("cookie", "")).items()}
         owner, minted, app = "", "", scope.get("app")
         auth = found.get("authorization", "")
         if auth[:7].lower() == "bearer ":
@@ -127,7 +129,7 @@ class Gate:
             if owner is None:
                 return None, ""
             if getattr(app, "auth", None) and owner.startswith("user-"):  # a key stands in for the sign-in
-                headers = _with_cookie(headers, _gradio_token(app, auth[7:].strip(), owner.removeprefix("user-")))
+                headers = with_cookie(headers, _gradio_token(app, auth[7:].strip(), owner.removeprefix("user-")))
         elif app is not None and (name := app.tokens.get(cookies.get(f"access-token-{app.cookie_id}")
                                                           or cookies.get(f"access-token-unsecure-{app.cookie_id}"))):
             owner = user_owner(name)
@@ -137,14 +139,14 @@ class Gate:
             browser_id = self.h.browser_ids.verify(cookies.get(BROWSER_COOKIE))
             if browser_id is None:
                 browser_id, minted = self.h.browser_ids.new()
-                headers = _with_cookie(headers, f"{BROWSER_COOKIE}={minted}")
+                headers = with_cookie(headers, f"{BROWSER_COOKIE}={minted}")
             owner = browser_owner(browser_id)
         scope["headers"] = [*headers, (OWNER_HEADER.encode(), owner.encode("latin-1", "replace"))]
         return owner, minted
 
     # ------------------------------------------------------------ routes with checks of their own
     async def _login(self, scope, receive, send):
-        body = await _read_capped(receive, _length(scope), 16 * 1024)
+        body = await read_capped(receive, length(scope), 16 * 1024)
         if body is None:
             return await self._refuse(scope, send, 413, "hosting.too_big", "too_big")
         user = (parse_qs(body.decode("utf-8", "replace")).get("username") or [""])[0]
@@ -160,14 +162,14 @@ class Gate:
                 status["code"] = message["status"]
             await send(message)
 
-        await self.app(scope, _replay(body, receive), noted)
+        await self.app(scope, replay(body, receive), noted)
         if status.get("code") == 200:
             self.h.logins.succeeded(user, address)
         elif status.get("code") in (400, 401):
             self.h.logins.failed(user, address)
 
     async def _upload(self, scope, receive, send, owner: str):
-        size = _length(scope)
+        size = length(scope)
         if size is None:
             return await self._refuse(scope, send, 411, "hosting.upload_length", "upload_length")
         full = self.h.uploads.room(owner, size)
@@ -198,7 +200,7 @@ class Gate:
         """Whether the request's data names a file that is not an upload (a server path, another folder): Gradio
         would refuse it too, but naming the server's folders."""
         data = sent.get("data") if isinstance(sent, dict) else None
-        return any(self.h.grants.folder(path) is None for path in _file_paths(data))
+        return any(self.h.grants.folder(path) is None for path in file_paths(data))
 
     async def _listened(self, key: str, scope, receive, send):
         """A stream the caller listens on: queued events for it are not dropped as unheard while it is open."""
@@ -212,7 +214,7 @@ class Gate:
     async def _refuse(self, scope, send, status: int, code: str, kind: str, args: dict | None = None,
                       headers: dict | None = None):
         self.h.on_refusal(kind)
-        lang = language_of(_header(scope, "accept-language"))
+        lang = language_of(header(scope, "accept-language"))
         body = json.dumps({"detail": Message(code, args or {}).text(lang)}).encode()
         extra = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
         await send({"type": "http.response.start", "status": status,
@@ -248,41 +250,6 @@ def security_headers(on_space: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-# ---------------------------------------------------------------- ASGI plumbing
-def _header(scope, name: str) -> str:
-    for k, v in scope["headers"]:
-        if k.decode("latin-1").lower() == name:
-            return v.decode("latin-1")
-    return ""
-
-
-def _length(scope) -> int | None:
-    try:
-        return int(_header(scope, "content-length"))
-    except ValueError:
-        return None
-
-
-def _query(scope, name: str) -> str:
-    return (parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name) or [""])[0]
-
-
-def _cookies(text: str) -> SimpleCookie:
-    jar = SimpleCookie()
-    try:
-        jar.load(text)
-    except Exception:  # a malformed cookie header carries no identity
-        return SimpleCookie()
-    return jar
-
-
-def _with_cookie(headers: list, pair: str) -> list:
-    """The request's headers with one more cookie in its Cookie header."""
-    rest = [(k, v) for k, v in headers if k.decode("latin-1").lower() != "cookie"]
-    old = next((v.decode("latin-1") for k, v in headers if k.decode("latin-1").lower() == "cookie"), "")
-    return [*rest, (b"cookie", (f"{old}; {pair}" if old else pair).encode("latin-1"))]
-
-
 def _gradio_token(app, key: str, user: str) -> str:
     """A Gradio sign-in token for a key's user, so Gradio's own sign-in check lets the key's requests in."""
     token = "dc-key-" + hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -298,81 +265,3 @@ def _setting_cookie(send, value: str):
             message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie)]
         await send(message)
     return with_cookie
-
-
-async def _read_capped(receive, declared: int | None, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it is known to be longer than `limit` (before it is all read)."""
-    if declared is not None and declared > limit:
-        return None
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive):
-    """The body read already, then the connection as it goes on (its disconnect, when it comes)."""
-    sent = False
-
-    async def replayed():
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-    return replayed
-
-
-def _json(body: bytes):
-    try:
-        return json.loads(body)
-    except ValueError:  # not JSON: Gradio refuses it in its own words
-        return None
-
-
-def _session_hash(sent) -> str:
-    value = sent.get("session_hash") if isinstance(sent, dict) else None
-    return value if isinstance(value, str) else ""
-
-
-def _file_paths(value, depth: int = 0):
-    """The `path` of every file object (a dict with a path) in a request's data."""
-    if depth > 20:
-        return
-    if isinstance(value, dict):
-        if isinstance(value.get("path"), str) and not str(value.get("path")).startswith(("http://", "https://")):
-            yield value["path"]
-        for item in value.values():
-            yield from _file_paths(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _file_paths(item, depth + 1)
-
-
-def _plain_errors(send):
-    """Gradio's refusal of a file names the server's paths: a refusal says only that there is no such file."""
-    body = json.dumps({"detail": "No such file."}).encode()
-    state = {}
-
-    async def plain(message):
-        if message["type"] == "http.response.start" and message["status"] >= 400:
-            state["status"] = message["status"]
-            return
-        if "status" in state:
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                await send({"type": "http.response.start", "status": state["status"],
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
-            return
-        await send(message)
-    return plain
