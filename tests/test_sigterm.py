@@ -41,7 +41,9 @@ def test_sigterm_mid_round_drains_the_studio_and_it_exits_0(tmp_path):
         try:
             sid = alice.predict(BRIEF, api_name="/start_session")[0]
             other = bob.predict("a bakery logo", api_name="/start_session")[0]
-            job = alice.submit(session_id=sid, text="", count=1, steps=1, size=64, api_name="/run_round")
+            # A round long enough that the drain outlasts the request below by seconds (its models load first, then
+            # four candidates render eight steps); if it outlasts the grace instead, it ends interrupted.
+            job = alice.submit(session_id=sid, text="", count=4, steps=8, size=128, api_name="/run_round")
             next(iter(job))  # the round's first event: stored as running; its models load next
 
             studio.process.send_signal(signal.SIGTERM)
