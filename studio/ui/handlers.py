@@ -78,7 +78,7 @@ class Handlers:
         return {name: values[name] for name in KEPT_SETTINGS} | {"style_note": self.style_note(values["style"])}
 
     def style_note(self, key: str) -> str:
-        style = self.studio.styles.get(key) if key else None
+        style = self.studio.styles.get(key) if isinstance(key, str) and key else None
         if style is None:
             return ""
         hint = ", ".join(words("style.hint", self.lang, setting=field_name(k), value=v)
@@ -210,7 +210,7 @@ class Handlers:
 
     def choose_style(self, key: str) -> View:
         """A style fills in the settings it suggests; the designer may change them afterwards."""
-        style = self.studio.styles.get(key) if key else None
+        style = self.studio.styles.get(key) if isinstance(key, str) and key else None
         suggested = {k: v for k, v in (style.suggested if style else {}).items() if k in SETTING_NAMES}
         return {**suggested, "style_note": self.style_note(key)}
 
