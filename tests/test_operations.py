@@ -20,6 +20,7 @@ from gradio_client.exceptions import AppError
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.launcher import free_port
+from fakes import a_bug
 from pipelines.base import ModelLoadError
 from pipelines.presets import PRESETS
 from pipelines.registry import ROLES, ModelRegistry
@@ -28,6 +29,7 @@ from studio.engine import RoundParams, Studio
 from studio.engine.events import Started
 from studio.services.sessions import Store
 from studio.ui import build_ui
+from studio.ui.handlers import Handlers
 from studio.web.ops import Operations, operations_routes
 
 BRIEF = "A poster for a jazz night, art deco, navy and gold"
@@ -110,7 +112,8 @@ def test_a_round_stopped_by_its_designer_is_counted_as_cancelled(tmp_path, tiny_
     assert ops.registry.get_sample_value("studio_rounds_total", {"status": "interrupted"}) == 0
 
 
-def test_refusals_and_faults_at_the_api_are_counted_by_kind(tmp_path, tiny_registry):
+def test_refusals_and_faults_at_the_api_are_counted_by_kind(tmp_path, tiny_registry, monkeypatch):
+    monkeypatch.setattr(Handlers, "keep_settings", a_bug)
     with Store(tmp_path / "data") as store:
         studio = Studio(store, tiny_registry)
         ops = Operations(studio)
@@ -119,7 +122,7 @@ def test_refusals_and_faults_at_the_api_are_counted_by_kind(tmp_path, tiny_regis
             with pytest.raises(AppError, match="Choose a candidate first"):
                 client.predict("", 1, 0, "", api_name="/pick")
             with pytest.raises(AppError, match="went wrong on the studio's side"):
-                client.predict(session_id="", style=["x"], api_name="/keep_settings")  # a bug, not a refusal
+                client.predict(session_id="", style="", api_name="/keep_settings")  # a bug, not a refusal
             ops.refused("queue_full_owner")  # as the HTTP gate counts its own refusals
             metrics = scraped(url)
             client.close()

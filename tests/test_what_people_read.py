@@ -16,6 +16,7 @@ from gradio_client.exceptions import AppError
 from markdown_it import MarkdownIt
 
 from bench.launcher import free_port
+from fakes import a_bug
 from studio.engine import RoundParams
 from studio.ui import build_ui, presenters
 from studio.ui.handlers import Handlers
@@ -96,12 +97,6 @@ def api(studio):
     finally:
         client.close()
         demo.close()
-
-
-def a_bug(*_args, **_kwargs):
-    """What a bug looks like from the door: once, an empty session id and a list for a style made the style's note
-    look the list up as a key, and the API caller read "unhashable type: 'list'"."""
-    raise TypeError("unhashable type: 'list'")
 
 
 def test_a_bug_reached_through_the_api_is_an_apology_with_a_reference_in_the_log(api, caplog, monkeypatch):
