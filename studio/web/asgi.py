@@ -117,3 +117,16 @@ def plain_errors(send):
             return
         await send(message)
     return plain
+
+
+def recording(send):
+    """`send`, noting the answer as it passes: (the wrapped send, a dict that gets "status" and "body")."""
+    answer = {"status": None, "body": b""}
+
+    async def recorded(message):
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            answer["body"] += message.get("body", b"")
+        await send(message)
+    return recorded, answer

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 from studio.core.messages import Message, language_of
 from studio.web.admission import Admission
 from studio.web.asgi import (file_paths, header, length, parse_cookies, parse_json, plain_errors, query,
-                             read_capped, replay, session_hash, with_cookie)
+                             read_capped, recording, replay, session_hash, with_cookie)
 from studio.web.files import FileGrants, UploadLedger
 from studio.web.identity import (BROWSER_COOKIE, OWNER_HEADER, BrowserIds, browser_owner, oauth_owner,
                                  user_owner)
@@ -69,6 +69,7 @@ class Hosting:
 class Gate:
     def __init__(self, app, hosting: Hosting):
         self.app, self.h = app, hosting
+        self.headers = security_headers(hosting.on_space)  # the same on every answer: made once
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -155,17 +156,11 @@ class Gate:
         if wait > 0:
             return await self._refuse(scope, send, 429, "hosting.login_wait", "login_wait",
                                       {"seconds": max(1, round(wait))}, {"retry-after": str(max(1, round(wait)))})
-        status = {}
-
-        async def noted(message):
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        await self.app(scope, replay(body, receive), noted)
-        if status.get("code") == 200:
+        send, answer = recording(send)
+        await self.app(scope, replay(body, receive), send)
+        if answer["status"] == 200:
             self.h.logins.succeeded(user, address)
-        elif status.get("code") in (400, 401):
+        elif answer["status"] in (400, 401):
             self.h.logins.failed(user, address)
 
     async def _upload(self, scope, receive, send, owner: str):
@@ -177,21 +172,10 @@ class Gate:
             return await self._refuse(scope, send, 429, f"hosting.upload_{full}", f"upload_{full}",
                                       {"count": self.h.uploads.max_count,
                                        "megabytes": self.h.uploads.max_bytes // 2**20})
-        chunks, status = [], {}
-
-        async def kept(message):
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        await self.app(scope, receive, kept)
-        if status.get("code") == 200:
-            try:
-                paths = json.loads(b"".join(chunks))
-            except ValueError:
-                paths = []
+        send, answer = recording(send)
+        await self.app(scope, receive, send)
+        if answer["status"] == 200:
+            paths = parse_json(answer["body"])
             for path in paths if isinstance(paths, list) else []:
                 self.h.grants.grant(owner, str(path))
             self.h.uploads.record(owner, size)
@@ -223,7 +207,7 @@ class Gate:
         await send({"type": "http.response.body", "body": body})
 
     def _secured(self, send):
-        headers = security_headers(self.h.on_space)
+        headers = self.headers
 
         async def secured(message):
             if message["type"] == "http.response.start":
