@@ -111,6 +111,11 @@ class RenderRequest:
     strength: float = 0.6  # how far image-to-image / inpainting may move from init_image
     previews: bool = False  # cheap latent previews in step events
     prompts: tuple[str, ...] = ()  # one prompt per seed (creative directions); empty: `prompt` for all
+    # Inpainting redraws only the mask: the result is the original outside it, blended over this many pixels at its
+    # edge (0: the generator's own choice for the size, `feather_for`).
+    feather: int = 0
+    style_image: Image | None = None  # a style reference, through the generator's IP-Adapter (`style_reference`)
+    style_strength: float = 0.6  # how strongly the style reference steers (the IP-Adapter's scale)
 
 
 @dataclass(frozen=True)
@@ -129,11 +134,51 @@ class Generator(Protocol):
     max_prompt_tokens: int
     prompt_language: str  # the language its text encoder was trained on ("English" for CLIP and T5)
 
+    style_reference: bool  # True when it can take `RenderRequest.style_image` (an IP-Adapter is configured)
+
     def count_prompt_tokens(self, text: str) -> int:
         """Tokens `text` takes in the generator's (first) text encoder."""
 
     def render(self, request: RenderRequest, on_step: StepCallback | None = None) -> list[Image]:
         """All candidates of `request` in one batched call; same seeds + settings, same pixels."""
+
+
+# ---------------------------------------------------------------- image work: segmenter, upscaler
+@dataclass(frozen=True)
+class Segment:
+    """Where one phrase is in an image."""
+
+    mask: Image  # mode "L", the image's size: 255 where the phrase was found, 0 elsewhere
+    found: bool  # some pixel passed the segmenter's threshold; False: the mask is empty
+    peak: float  # the highest probability seen, 0..1
+
+
+class Segmenter(Protocol):
+    model_id: str
+
+    def segment(self, image: Image, phrases: Sequence[str]) -> list[Segment]:
+        """One segment per phrase (a text-prompted segmenter, e.g. CLIPSeg)."""
+
+
+@dataclass(frozen=True)
+class UpscaleRequest:
+    image: Image
+    prompt: str  # what the image shows (its round's prompt): the detail pass follows it
+    factor: int = 2
+    seed: int = 0
+    negative: str = ""
+    steps: int = 4
+    guidance: float = 0.0
+    strength: float = 0.3  # how far the detail pass may move from the enlarged image
+
+
+class Upscaler(Protocol):
+    model_id: str
+    method: str  # how it enlarges, in words, kept with the round's recipe
+    max_factor: int  # 2 or 4, the preset's choice
+
+    def upscale(self, request: UpscaleRequest, on_step: StepCallback | None = None) -> Image:
+        """The image `factor` times wider and taller, its detail redrawn (same request, same pixels)."""
 
 
 @dataclass(frozen=True)

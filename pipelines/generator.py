@@ -11,6 +11,7 @@ from PIL import Image
 
 from pipelines.base import OFFLOAD_MODES, RenderRequest, SpeedOptions, StepCallback, StepEvent
 from pipelines.device import Placement
+from pipelines.masks import binary, feather_for, feathered, keep_outside
 
 diffusers.utils.logging.disable_progress_bar()  # pipelines made by from_pipe ignore the per-pipe setting
 
@@ -95,11 +96,23 @@ class DiffusersGenerator:
                              f"{len(request.seeds)} seeds.")
         if request.mask is not None and request.init_image is None:
             raise ValueError("Inpainting needs `init_image`: the mask marks a region of an image.")
+        if request.feather < 0:
+            raise ValueError(f"`feather` is a number of pixels, 0 or more (0: the generator's choice), "
+                             f"not {request.feather}.")
         if request.init_image is not None and math.floor(request.steps * request.strength) < 1:
             raise ValueError(f"{request.steps} step(s) at strength {request.strength} leave no denoising step; "
                              f"use at least {math.ceil(1 / request.strength)} steps or a higher strength.")
 
     def render(self, request: RenderRequest, on_step: StepCallback | None = None) -> list[Image.Image]:
+        """All candidates of `request` in one batched call.
+
+        Inpainting (`mask` given) redraws the mask and keeps the rest: each result is composited over `init_image`
+        (at the request's size) with the mask feathered over `feather` pixels (0: `feather_for(width, height)`).
+        Guarantee, with d the distance from a pixel to the nearest redraw pixel counted along rows or columns (the
+        max-norm: a diagonal step counts 1): where d > feather the pixel is the original's, byte for byte; where
+        the (2·feather + 1)-square around a pixel lies wholly inside the mask it is the model's, byte for byte;
+        between the two it is a rounded linear blend (`pipelines.masks.feathered`).
+        """
         self.check_inputs(request)
         pipe = self._pipeline_for(request)
         # One CPU generator per candidate: a seed gives the same image whatever its place in the batch
@@ -124,7 +137,18 @@ class DiffusersGenerator:
             kwargs["callback_on_step_end"] = self._step_callback(on_step, request.previews, self.previewer,
                                                                  (request.height, request.width))
         with torch.inference_mode():
-            return list(pipe(**kwargs).images)
+            images = list(pipe(**kwargs).images)
+        if request.mask is not None:
+            images = self._keep_outside_the_mask(request, images)
+        return images
+
+    @staticmethod
+    def _keep_outside_the_mask(request: RenderRequest, images: list[Image.Image]) -> list[Image.Image]:
+        # The pipeline re-encodes and decodes the whole image: without this the kept part drifts (colour, detail).
+        size = (request.width, request.height)
+        original = request.init_image.convert("RGB").resize(size)
+        weight = feathered(binary(request.mask, size), request.feather or feather_for(*size))
+        return [keep_outside(original, image, weight) for image in images]
 
     @staticmethod
     def _step_callback(on_step: StepCallback, previews: bool, previewer, size: tuple[int, int]):

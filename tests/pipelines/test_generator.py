@@ -91,6 +91,50 @@ def test_inpainting_redraws_the_masked_region_and_reuses_the_loaded_weights(gene
     assert derived is not generator._pipeline_for(replace(request, mask=None))
 
 
+@pytest.fixture(scope="module")
+def left_half_mask():
+    """Redraw the left half of the picture, keep the right half."""
+    from PIL import Image
+
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (0, 0, 32, 64))
+    return mask
+
+
+@pytest.mark.parametrize("feather", [0, 4], ids=["the-generators-feather", "a-4-px-feather"])
+def test_inpainting_keeps_every_pixel_outside_the_mask_beyond_the_feather(generator, noise_image, left_half_mask,
+                                                                          feather):
+    from pipelines.generator import feather_for
+
+    original = noise_image(21)
+    request = poster(seeds=(3, 4), init_image=original, mask=left_half_mask, strength=0.5, steps=2, feather=feather)
+    width = feather or feather_for(64, 64)
+
+    images = generator.render(request)
+
+    # Columns 0-31 are redrawn: column 32 + width is the first more than `width` pixels from the mask.
+    kept, redrawn = pixels(original)[:, 32 + width:], pixels(original)[:, :32 - width]
+    for image in images:
+        assert np.array_equal(pixels(image)[:, 32 + width:], kept)  # byte for byte
+        assert not np.array_equal(pixels(image)[:, 32 + width - 1], kept[:, 0])  # the blend reaches the feather
+        assert not np.array_equal(pixels(image)[:, :32 - width], redrawn)  # the model drew the masked half
+    assert not np.array_equal(pixels(images[0]), pixels(images[1]))  # each seed its own redraw
+    assert np.array_equal(pixels(generator.render(request)[0]), pixels(images[0]))  # and the same one again
+
+
+def test_the_feather_blends_across_the_masks_edge_and_is_exact_on_both_sides():
+    from pipelines.masks import feathered
+
+    redraw = np.zeros((8, 16), dtype=bool)
+    redraw[:, :8] = True
+
+    weight = feathered(redraw, 2)
+
+    assert weight[:, :6].min() == 1.0 and weight[:, 11:].max() == 0.0  # exact beyond the feather
+    assert np.allclose(weight[0, 5:11], [1, 0.8, 0.6, 0.4, 0.2, 0])  # a linear ramp over 2 x 2 + 1 pixels
+    assert np.array_equal(feathered(redraw, 0), redraw.astype(np.float32))
+
+
 # ---------------------------------------------------------------- progress and Stop
 def test_each_step_is_reported_once_with_a_preview_per_candidate(generator):
     events: list[StepEvent] = []
@@ -156,7 +200,8 @@ def test_stop_during_a_render_ends_the_call_and_the_generator_still_works(genera
     (dict(seeds=()), "at least one seed"),
     (dict(mask="centre_mask"), "needs `init_image`"),
     (dict(init_image="reference", steps=1, strength=0.5), "leave no denoising step"),
-], ids=["width", "height", "no-seeds", "mask-without-image", "too-few-steps-for-strength"])
+    (dict(init_image="reference", mask="centre_mask", feather=-1), "`feather` is a number of pixels"),
+], ids=["width", "height", "no-seeds", "mask-without-image", "too-few-steps-for-strength", "negative-feather"])
 def test_bad_requests_are_refused_before_any_step(generator, request, settings, message):
     settings = {key: request.getfixturevalue(value) if isinstance(value, str) else value
                 for key, value in settings.items()}
