@@ -16,6 +16,7 @@ FAMILY_CLASSES: dict[str, tuple[str, ...]] = {
     "blip-caption": ("BlipForConditionalGeneration", "BlipProcessor"),
     "blip-vqa": ("BlipForQuestionAnswering", "BlipProcessor"),
     "clip": ("CLIPModel", "CLIPProcessor"),
+    "clipseg": ("CLIPSegForImageSegmentation", "CLIPSegProcessor"),
     "taesd": ("AutoencoderTiny",),
     "taef1": ("AutoencoderTiny",),
 }
@@ -48,6 +49,7 @@ class Preset:
     captioner: ModelSpec
     vqa: ModelSpec
     scorer: ModelSpec
+    segmenter: ModelSpec  # finds a phrase in an image (a region to redraw); loads at its first use
     memory_gb: float  # GPU memory (or RAM for cpu/tiny) the whole set needs, loaded together
     speed: str
     steps: int  # the generator's sensible defaults
@@ -59,7 +61,7 @@ class Preset:
     @property
     def models(self) -> dict[str, ModelSpec]:
         roles = {"refiner": self.refiner, "generator": self.generator, "captioner": self.captioner,
-                 "vqa": self.vqa, "scorer": self.scorer}
+                 "vqa": self.vqa, "scorer": self.scorer, "segmenter": self.segmenter}
         return roles | ({"previewer": self.previewer} if self.previewer else {})
 
 
@@ -71,12 +73,16 @@ APACHE = "Apache-2.0"
 BSD3 = "BSD-3-Clause"
 SAI = "Stability AI Community License (free below $1M yearly revenue; read the model card)"
 
+# CLIPSeg (refined decoder, reduce dim 64): text-prompted masks, ~150M parameters (~0.6 GB in fp32), one for every
+# preset; Apache-2.0 on its model card.
+CLIPSEG = ModelSpec("CIDAS/clipseg-rd64-refined", "clipseg", APACHE)
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(
         "tiny", "Random-weight models of the real classes, built offline in seconds. Plumbing only: "
         "the images are noise and the text is gibberish.",
         refiner=_tiny("qwen2"), generator=_tiny("sd"), captioner=_tiny("blip-caption"),
-        vqa=_tiny("blip-vqa"), scorer=_tiny("clip"),
+        vqa=_tiny("blip-vqa"), scorer=_tiny("clip"), segmenter=_tiny("clipseg"),
         memory_gb=0.2, speed="plumbing", steps=2, guidance=0.0, size=64, max_size=256, previewer=_tiny("taesd")),
     # SD-Turbo is distilled for 1-4 steps without guidance: the only diffusion model that gives a
     # round in seconds on a laptop CPU. Qwen2.5-0.5B-Instruct follows the prompt format reliably.
@@ -86,7 +92,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         generator=ModelSpec("stabilityai/sd-turbo", "sd", SAI),
         captioner=ModelSpec("Salesforce/blip-image-captioning-base", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-base", "blip-vqa", BSD3),
-        scorer=ModelSpec("openai/clip-vit-base-patch32", "clip", "MIT"),
+        scorer=ModelSpec("openai/clip-vit-base-patch32", "clip", "MIT"), segmenter=CLIPSEG,
         memory_gb=6.5, speed="about a minute a round on 2 CPU cores", steps=1, guidance=0.0, size=512, max_size=768,
         previewer=ModelSpec("madebyollin/taesd", "taesd", "MIT")),
     # SDXL-Turbo: SDXL quality at 1-4 steps, 512 px; fits a 16 GB card with the rest in bf16.
@@ -96,7 +102,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         generator=ModelSpec("stabilityai/sdxl-turbo", "sdxl", SAI),
         captioner=ModelSpec("Salesforce/blip-image-captioning-large", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
-        scorer=ModelSpec("openai/clip-vit-large-patch14", "clip", "MIT"),
+        scorer=ModelSpec("openai/clip-vit-large-patch14", "clip", "MIT"), segmenter=CLIPSEG,
         memory_gb=14.0, speed="about a second a round on an H100", steps=4, guidance=0.0, size=512,
         max_size=1024, previewer=ModelSpec("madebyollin/taesdxl", "taesd", "MIT")),
     # FLUX.1-schnell is the best open model that renders legible text in 4 steps, and it is
@@ -107,7 +113,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         generator=ModelSpec("black-forest-labs/FLUX.1-schnell", "flux", APACHE),
         captioner=ModelSpec("Salesforce/blip-image-captioning-large", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
-        scorer=ModelSpec("laion/CLIP-ViT-H-14-laion2B-s32B-b79K", "clip", "MIT"),
+        scorer=ModelSpec("laion/CLIP-ViT-H-14-laion2B-s32B-b79K", "clip", "MIT"), segmenter=CLIPSEG,
         memory_gb=48.0, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
         max_size=1024, previewer=ModelSpec("madebyollin/taef1", "taef1", "MIT")),
 ]}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from pipelines import tiny
-from pipelines.base import Captioner, Generator, ModelLoadError, Refiner, Scorer, SpeedOptions
+from pipelines.base import Captioner, Generator, ModelLoadError, Refiner, Scorer, Segmenter, SpeedOptions
 from pipelines.critic import ModelCritic
 from pipelines.ocr import RapidTextReader
 from pipelines.presets import ModelSpec, Preset
@@ -19,7 +19,7 @@ from pipelines.presets import ModelSpec, Preset
 if TYPE_CHECKING:
     from pipelines.device import Placement
 
-ROLES = ("refiner", "generator", "captioner", "scorer")
+ROLES = ("refiner", "generator", "captioner", "scorer", "segmenter")
 log = logging.getLogger(__name__)
 
 
@@ -134,6 +134,17 @@ class ModelRegistry:
             return ClipScorer(spec.model_id, source(spec), self.placement)
 
         return self._get("scorer", spec, load)
+
+    def segmenter(self) -> Segmenter:
+        """Loads at its first use (a region edit by name), never in `preload`: most sessions never ask for it."""
+        spec = self.preset.segmenter
+
+        def load() -> Segmenter:
+            from pipelines.segmenter import ClipSegSegmenter
+
+            return ClipSegSegmenter(spec.model_id, source(spec), self.placement)
+
+        return self._get("segmenter", spec, load)
 
     def critic(self) -> ModelCritic:
         return ModelCritic(self.captioner(), self.scorer(), self.refiner(), self.text_reader)

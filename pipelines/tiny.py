@@ -352,6 +352,8 @@ def build_clip(folder: Path) -> None:
     CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(folder)
 
 
+from pipelines.tiny_images import build_clipseg  # noqa: E402  (that module reads this one's helpers at build time)
+
 BUILDERS: dict[str, Callable[[Path], None]] = {
     "sd": build_sd,
     "sdxl": build_sdxl,
@@ -362,4 +364,5 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
     "blip-caption": build_blip_caption,
     "blip-vqa": build_blip_vqa,
     "clip": build_clip,
+    "clipseg": build_clipseg,
 }

@@ -17,7 +17,8 @@ REAL_SPECS = {(preset.name, role): spec for preset in REAL_PRESETS for role, spe
 def test_every_real_family_has_a_tiny_builder():
     families = {spec.family for spec in REAL_SPECS.values()}
 
-    assert families == {"sd", "sdxl", "flux", "qwen2", "blip-caption", "blip-vqa", "clip", "taesd", "taef1"}
+    assert families == {"sd", "sdxl", "flux", "qwen2", "blip-caption", "blip-vqa", "clip", "clipseg", "taesd",
+                        "taef1"}
     assert families <= set(tiny.BUILDERS)
     assert all(spec.is_tiny for spec in PRESETS["tiny"].models.values())
     assert not any(spec.is_tiny for spec in REAL_SPECS.values())
@@ -60,16 +61,16 @@ def loaded_classes(registry, role: str) -> tuple[str, ...]:
         if role == "captioner":
             return type(captioner._caption_model).__name__, type(captioner._caption_processor).__name__
         return type(captioner._vqa_model).__name__, type(captioner._vqa_processor).__name__
-    scorer = registry.scorer()
-    return type(scorer.model).__name__, type(scorer.processor).__name__
+    model = registry.scorer() if role == "scorer" else registry.segmenter()
+    return type(model.model).__name__, type(model.processor).__name__
 
 
-TEXT_ROLES = ("refiner", "captioner", "vqa", "scorer")
+TRANSFORMERS_ROLES = ("refiner", "captioner", "vqa", "scorer", "segmenter")
 
 
-@pytest.mark.parametrize("preset_name, role", [key for key in REAL_SPECS if key[1] in TEXT_ROLES],
-                         ids=[f"{p}-{r}" for p, r in REAL_SPECS if r in TEXT_ROLES])
-def test_the_tiny_twin_of_each_real_text_model_loads_with_its_classes(tiny_registry, preset_name, role):
+@pytest.mark.parametrize("preset_name, role", [key for key in REAL_SPECS if key[1] in TRANSFORMERS_ROLES],
+                         ids=[f"{p}-{r}" for p, r in REAL_SPECS if r in TRANSFORMERS_ROLES])
+def test_the_tiny_twin_of_each_real_transformers_model_loads_with_its_classes(tiny_registry, preset_name, role):
     spec = REAL_SPECS[(preset_name, role)]
     assert PRESETS["tiny"].models[role].family == spec.family  # the tiny preset stands in for this family
 

@@ -170,7 +170,8 @@ def test_preloading_waits_for_the_model_lock_between_loads(fresh_registry):
 
 
 # ---------------------------------------------------------------- a real preset, offline
-CPU_MODELS = {role: PRESETS["cpu"].models[role].model_id for role in ("refiner", "generator", "captioner", "scorer")}
+CPU_MODELS = {role: PRESETS["cpu"].models[role].model_id
+              for role in ("refiner", "generator", "captioner", "scorer", "segmenter")}
 
 
 @pytest.mark.parametrize("role", list(CPU_MODELS))
