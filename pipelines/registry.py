@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from pipelines.device import Placement
 
 ROLES = ("refiner", "generator", "captioner", "scorer", "segmenter")
+# What a round needs, in the order it needs them: `preload` loads these. The rest load at their first use.
+PRELOADED_ROLES = ("refiner", "generator", "captioner", "scorer")
 log = logging.getLogger(__name__)
 
 
@@ -154,7 +156,8 @@ class ModelRegistry:
         stops (the rest would most likely fail alike): the failure is logged, and the round that needs the
         model reports it to the designer. Each load holds the model lock, as a round's loads do: a round's model
         call never runs beside a load (a call may import lazily too), and a round waits at most one load."""
-        for load in (self.refiner, self.generator, self.captioner, self.scorer):
+        for role in PRELOADED_ROLES:
+            load = getattr(self, role)
             try:
                 with self.exclusive():
                     load()

@@ -53,7 +53,8 @@ def test_the_segmenter_loads_at_first_use_with_the_presets_classes(tiny_registry
     segmenter = tiny_registry.segmenter()
 
     assert tiny_registry.segmenter() is segmenter
-    assert (type(segmenter.model).__name__, type(segmenter.processor).__name__) == tiny_registry.preset.segmenter.classes
+    classes = type(segmenter.model).__name__, type(segmenter.processor).__name__
+    assert classes == tiny_registry.preset.segmenter.classes
     assert segmenter.model_id == tiny_registry.preset.segmenter.model_id
 
 
