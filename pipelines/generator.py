@@ -73,6 +73,11 @@ class DiffusersGenerator:
         """One throw-away render at the round's shape: compilation and allocation happen here, not mid-round."""
         self.render(RenderRequest("warm-up", tuple(range(count)), width=width, height=height, steps=steps))
 
+    @property
+    def size_multiple(self) -> int:
+        """What the pipeline's sides must be a multiple of: the VAE's scale (8), twice that for FLUX's 2x2 packing."""
+        return int(self.pipe.image_processor.config.vae_scale_factor)
+
     def count_prompt_tokens(self, text: str) -> int:
         return len(self.pipe.tokenizer(text, add_special_tokens=False).input_ids)
 

@@ -57,6 +57,11 @@ class Preset:
     size: int
     max_size: int
     previewer: ModelSpec | None = None  # a tiny autoencoder (TAESD, TAEF1) that decodes live previews
+    # Upscaling redraws detail with the generator in tiles of at most `upscale_tile` px a side (about the largest size
+    # it renders well). A tile should show a quarter of the picture or more (the prompt describes all of it), so
+    # `max_upscale` = 2 x upscale_tile / size.
+    upscale_tile: int = 512
+    max_upscale: int = 2
 
     @property
     def models(self) -> dict[str, ModelSpec]:
@@ -83,7 +88,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         "the images are noise and the text is gibberish.",
         refiner=_tiny("qwen2"), generator=_tiny("sd"), captioner=_tiny("blip-caption"),
         vqa=_tiny("blip-vqa"), scorer=_tiny("clip"), segmenter=_tiny("clipseg"),
-        memory_gb=0.2, speed="plumbing", steps=2, guidance=0.0, size=64, max_size=256, previewer=_tiny("taesd")),
+        memory_gb=0.2, speed="plumbing", steps=2, guidance=0.0, size=64, max_size=256, previewer=_tiny("taesd"),
+        upscale_tile=128, max_upscale=4),
     # SD-Turbo is distilled for 1-4 steps without guidance: the only diffusion model that gives a
     # round in seconds on a laptop CPU. Qwen2.5-0.5B-Instruct follows the prompt format reliably.
     Preset(
@@ -94,7 +100,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         vqa=ModelSpec("Salesforce/blip-vqa-base", "blip-vqa", BSD3),
         scorer=ModelSpec("openai/clip-vit-base-patch32", "clip", "MIT"), segmenter=CLIPSEG,
         memory_gb=6.5, speed="about a minute a round on 2 CPU cores", steps=1, guidance=0.0, size=512, max_size=768,
-        previewer=ModelSpec("madebyollin/taesd", "taesd", "MIT")),
+        previewer=ModelSpec("madebyollin/taesd", "taesd", "MIT"), upscale_tile=512, max_upscale=2),
     # SDXL-Turbo: SDXL quality at 1-4 steps, 512 px; fits a 16 GB card with the rest in bf16.
     Preset(
         "turbo", "One consumer GPU: SDXL-Turbo in 4 steps at 512 px, a 1.5B refiner, BLIP large, CLIP-L.",
@@ -104,7 +110,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
         scorer=ModelSpec("openai/clip-vit-large-patch14", "clip", "MIT"), segmenter=CLIPSEG,
         memory_gb=14.0, speed="about a second a round on an H100", steps=4, guidance=0.0, size=512,
-        max_size=1024, previewer=ModelSpec("madebyollin/taesdxl", "taesd", "MIT")),
+        max_size=1024, previewer=ModelSpec("madebyollin/taesdxl", "taesd", "MIT"), upscale_tile=1024, max_upscale=4),
     # FLUX.1-schnell is the best open model that renders legible text in 4 steps, and it is
     # Apache-2.0 (FLUX.1-dev is not). Qwen2.5-7B writes and critiques far better than the small ones.
     Preset(
@@ -115,7 +121,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
         scorer=ModelSpec("laion/CLIP-ViT-H-14-laion2B-s32B-b79K", "clip", "MIT"), segmenter=CLIPSEG,
         memory_gb=48.0, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
-        max_size=1024, previewer=ModelSpec("madebyollin/taef1", "taef1", "MIT")),
+        max_size=1024, previewer=ModelSpec("madebyollin/taef1", "taef1", "MIT"), upscale_tile=1024, max_upscale=2),
 ]}
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from pipelines import tiny
-from pipelines.base import Captioner, Generator, ModelLoadError, Refiner, Scorer, Segmenter, SpeedOptions
+from pipelines.base import (Captioner, Generator, ModelLoadError, Refiner, Scorer, Segmenter, SpeedOptions,
+                            Upscaler)
 from pipelines.critic import ModelCritic
 from pipelines.ocr import RapidTextReader
 from pipelines.presets import ModelSpec, Preset
@@ -136,6 +137,12 @@ class ModelRegistry:
             return ClipScorer(spec.model_id, source(spec), self.placement)
 
         return self._get("scorer", spec, load)
+
+    def upscaler(self) -> Upscaler:
+        """The generator's own image-to-image pass, tiled: not a load of its own (it shares the loaded generator)."""
+        from pipelines.upscaler import GeneratorUpscaler
+
+        return GeneratorUpscaler(self.generator(), self.preset.upscale_tile, self.preset.max_upscale)
 
     def segmenter(self) -> Segmenter:
         """Loads at its first use (a region edit by name), never in `preload`: most sessions never ask for it."""
