@@ -12,6 +12,7 @@ from PIL import Image
 from pipelines.base import OFFLOAD_MODES, RenderRequest, SpeedOptions, StepCallback, StepEvent
 from pipelines.device import Placement
 from pipelines.masks import binary, feather_for, feathered, keep_outside
+from pipelines.presets import IPAdapterSpec
 
 diffusers.utils.logging.disable_progress_bar()  # pipelines made by from_pipe ignore the per-pipe setting
 
@@ -27,12 +28,20 @@ _SD_LATENT_RGB = torch.tensor([
 
 class DiffusersGenerator:
     def __init__(self, model_id: str, source: str, pipeline_class: str, placement: Placement,
-                 speed: SpeedOptions = SpeedOptions(), preview_source: str | None = None):
+                 speed: SpeedOptions = SpeedOptions(), preview_source: str | None = None,
+                 ip_adapter: IPAdapterSpec | None = None):
+        """`ip_adapter`: loaded with the pipeline, so the generator takes style references; its `repo` is where to
+        read it from (a hub id, or the local folder of a tiny one)."""
         self.model_id = model_id
         self.speed = speed
         cls = getattr(diffusers, pipeline_class)
         self.pipe = cls.from_pretrained(source, dtype=placement.dtype)
         self.pipe.set_progress_bar_config(disable=True)
+        self.style_reference = ip_adapter is not None
+        if ip_adapter is not None:  # before placing: the image encoder then moves (or offloads) with the rest
+            self.pipe.load_ip_adapter(ip_adapter.repo, subfolder=ip_adapter.subfolder,
+                                      weight_name=ip_adapter.weight_name,
+                                      image_encoder_folder=ip_adapter.image_encoder_folder)
         self._place(placement)
         # A tiny autoencoder decodes a real preview at every step for a few milliseconds.
         self.previewer = None
@@ -63,7 +72,8 @@ class DiffusersGenerator:
         if speed.fast_layout and placement.device.startswith("cuda"):
             for convolutional in (denoiser, pipe.vae):  # no-op for the 2-D weights of a transformer
                 convolutional.to(memory_format=torch.channels_last)
-            if hasattr(pipe, "fuse_qkv_projections"):
+            # Fusing sets one attention processor everywhere: it would drop the IP-Adapter's.
+            if hasattr(pipe, "fuse_qkv_projections") and not self.style_reference:
                 pipe.fuse_qkv_projections()
         if speed.compile:
             compiled = torch.compile(denoiser, mode="max-autotune-no-cudagraphs", fullgraph=False)
@@ -101,6 +111,11 @@ class DiffusersGenerator:
                              f"{len(request.seeds)} seeds.")
         if request.mask is not None and request.init_image is None:
             raise ValueError("Inpainting needs `init_image`: the mask marks a region of an image.")
+        if request.style_image is not None and not self.style_reference:
+            raise ValueError(f"{self.model_id} takes no style reference here: its preset loads no IP-Adapter. "
+                             f"Render without the style image, or choose a preset that has one.")
+        if not 0 <= request.style_strength <= 1:
+            raise ValueError(f"`style_strength` is from 0 (ignore the style image) to 1, got {request.style_strength}.")
         if request.feather < 0:
             raise ValueError(f"`feather` is a number of pixels, 0 or more (0: the generator's choice), "
                              f"not {request.feather}.")
@@ -138,6 +153,8 @@ class DiffusersGenerator:
                           strength=request.strength)
         if request.mask is not None:
             kwargs["mask_image"] = request.mask.convert("L").resize((request.width, request.height))
+        if self.style_reference:
+            kwargs["ip_adapter_image"] = self._style_reference(request)
         if on_step is not None:
             kwargs["callback_on_step_end"] = self._step_callback(on_step, request.previews, self.previewer,
                                                                  (request.height, request.width))
@@ -146,6 +163,15 @@ class DiffusersGenerator:
         if request.mask is not None:
             images = self._keep_outside_the_mask(request, images)
         return images
+
+    def _style_reference(self, request: RenderRequest) -> list[Image.Image]:
+        """The IP-Adapter's image, its scale set for this call (the UNet is shared: every call sets it). Without a
+        style image the scale is 0, which skips the adapter's attention altogether (same pixels as without an
+        adapter), and a blank image stands in: diffusers' UNet fails when an adapter is loaded and none is given."""
+        style = request.style_image
+        self.pipe.set_ip_adapter_scale(request.style_strength if style is not None else 0.0)
+        # One image per loaded adapter (not per candidate): diffusers repeats its embedding for the batch.
+        return [style.convert("RGB") if style is not None else Image.new("RGB", (64, 64), (127, 127, 127))]
 
     @staticmethod
     def _keep_outside_the_mask(request: RenderRequest, images: list[Image.Image]) -> list[Image.Image]:

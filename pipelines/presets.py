@@ -41,6 +41,35 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class IPAdapterSpec:
+    """An IP-Adapter: the generator takes a style reference image through it. The fields are the arguments of
+    diffusers' `load_ip_adapter`: the weights are `repo`/`subfolder`/`weight_name`; the CLIP image encoder is
+    `image_encoder_folder`, inside `subfolder` when it has no "/", else from the repo's root."""
+
+    repo: str  # published id on the Hugging Face hub, or tiny/<family> (a folder pipelines/tiny.py builds)
+    subfolder: str
+    weight_name: str
+    image_encoder_folder: str
+    license: str
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.repo.startswith(TINY_PREFIX)
+
+    @property
+    def family(self) -> str:
+        """The tiny builder of a tiny adapter (`pipelines.tiny.BUILDERS`)."""
+        return self.repo.removeprefix(TINY_PREFIX)
+
+    @property
+    def files(self) -> tuple[str, str]:
+        """The weights' and the image encoder's config's paths in the repo (what must be in the local cache)."""
+        encoder = (self.image_encoder_folder if "/" in self.image_encoder_folder
+                   else f"{self.subfolder}/{self.image_encoder_folder}")
+        return f"{self.subfolder}/{self.weight_name}".lstrip("/"), f"{encoder}/config.json".lstrip("/")
+
+
+@dataclass(frozen=True)
 class Preset:
     name: str
     summary: str
@@ -62,6 +91,7 @@ class Preset:
     # `max_upscale` = 2 x upscale_tile / size.
     upscale_tile: int = 512
     max_upscale: int = 2
+    ip_adapter: IPAdapterSpec | None = None  # loaded with the generator: style references (`RenderRequest.style_image`)
 
     @property
     def models(self) -> dict[str, ModelSpec]:
@@ -78,9 +108,15 @@ APACHE = "Apache-2.0"
 BSD3 = "BSD-3-Clause"
 SAI = "Stability AI Community License (free below $1M yearly revenue; read the model card)"
 
-# CLIPSeg (refined decoder, reduce dim 64): text-prompted masks, ~150M parameters (~0.6 GB in fp32), one for every
-# preset; Apache-2.0 on its model card.
+# CLIPSeg (refined decoder, reduce dim 64): text-prompted masks, ~150M parameters (~0.6 GB in fp32, counted in every
+# preset's memory_gb), one for every preset; Apache-2.0 on its model card.
 CLIPSEG = ModelSpec("CIDAS/clipseg-rd64-refined", "clipseg", APACHE)
+
+# SDXL's IP-Adapter with the ViT-H image encoder (632M parameters, ~1.3 GB in bf16, h94/IP-Adapter models/) rather
+# than ip-adapter_sdxl.safetensors with sdxl_models/image_encoder (ViT-bigG, 1.84B, ~3.7 GB): the turbo preset is
+# sized for a 16 GB card. Same authors, same training recipe; Apache-2.0 on its model card.
+SDXL_IP_ADAPTER = IPAdapterSpec("h94/IP-Adapter", "sdxl_models", "ip-adapter_sdxl_vit-h.safetensors",
+                                "models/image_encoder", APACHE)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(
@@ -89,7 +125,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         refiner=_tiny("qwen2"), generator=_tiny("sd"), captioner=_tiny("blip-caption"),
         vqa=_tiny("blip-vqa"), scorer=_tiny("clip"), segmenter=_tiny("clipseg"),
         memory_gb=0.2, speed="plumbing", steps=2, guidance=0.0, size=64, max_size=256, previewer=_tiny("taesd"),
-        upscale_tile=128, max_upscale=4),
+        upscale_tile=128, max_upscale=4,
+        ip_adapter=IPAdapterSpec(TINY_PREFIX + "ip-adapter-sd", "models", "ip-adapter.safetensors", "image_encoder",
+                                 "random weights, built locally (no license needed)")),
+    # No IP-Adapter: SD-Turbo is SD 2.1 (cross-attention width 1024, OpenCLIP-H text encoder), and the published
+    # IP-Adapters are for SD 1.5 (width 768: h94/IP-Adapter models/) and SDXL (2048: sdxl_models/); their key and
+    # value projections do not fit SD 2.x's attention, and we found no IP-Adapter published for SD 2.x.
     # SD-Turbo is distilled for 1-4 steps without guidance: the only diffusion model that gives a
     # round in seconds on a laptop CPU. Qwen2.5-0.5B-Instruct follows the prompt format reliably.
     Preset(
@@ -99,9 +140,11 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         captioner=ModelSpec("Salesforce/blip-image-captioning-base", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-base", "blip-vqa", BSD3),
         scorer=ModelSpec("openai/clip-vit-base-patch32", "clip", "MIT"), segmenter=CLIPSEG,
-        memory_gb=6.5, speed="about a minute a round on 2 CPU cores", steps=1, guidance=0.0, size=512, max_size=768,
+        memory_gb=7.1, speed="about a minute a round on 2 CPU cores", steps=1, guidance=0.0, size=512, max_size=768,
         previewer=ModelSpec("madebyollin/taesd", "taesd", "MIT"), upscale_tile=512, max_upscale=2),
-    # SDXL-Turbo: SDXL quality at 1-4 steps, 512 px; fits a 16 GB card with the rest in bf16.
+    # SDXL-Turbo: SDXL quality at 1-4 steps, 512 px; fits a 16 GB card with the rest in bf16. The style reference
+    # (ViT-H image encoder ~1.3 GB + adapter ~0.7 GB, loaded with the generator) and the segmenter (~0.3 GB, at
+    # its first use) took it from 14 to 16 GB: estimated from parameter counts, not yet measured on a card.
     Preset(
         "turbo", "One consumer GPU: SDXL-Turbo in 4 steps at 512 px, a 1.5B refiner, BLIP large, CLIP-L.",
         refiner=ModelSpec("Qwen/Qwen2.5-1.5B-Instruct", "qwen2", APACHE),
@@ -109,8 +152,13 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         captioner=ModelSpec("Salesforce/blip-image-captioning-large", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
         scorer=ModelSpec("openai/clip-vit-large-patch14", "clip", "MIT"), segmenter=CLIPSEG,
-        memory_gb=14.0, speed="about a second a round on an H100", steps=4, guidance=0.0, size=512,
-        max_size=1024, previewer=ModelSpec("madebyollin/taesdxl", "taesd", "MIT"), upscale_tile=1024, max_upscale=4),
+        memory_gb=16.0, speed="about a second a round on an H100", steps=4, guidance=0.0, size=512,
+        max_size=1024, previewer=ModelSpec("madebyollin/taesdxl", "taesd", "MIT"), upscale_tile=1024, max_upscale=4,
+        ip_adapter=SDXL_IP_ADAPTER),
+    # No IP-Adapter: the one diffusers loads for FLUX (XLabs-AI/flux-ip-adapter) was trained for FLUX.1-dev, not
+    # schnell, and its weights are under the FLUX.1 [dev] Non-Commercial License: it would take away the reason
+    # this preset uses schnell (Apache-2.0). Its loader also differs (FluxIPAdapterMixin.load_ip_adapter takes the
+    # image encoder as a repo of its own, openai/clip-vit-large-patch14): wiring it is a change to the generator.
     # FLUX.1-schnell is the best open model that renders legible text in 4 steps, and it is
     # Apache-2.0 (FLUX.1-dev is not). Qwen2.5-7B writes and critiques far better than the small ones.
     Preset(
@@ -120,7 +168,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         captioner=ModelSpec("Salesforce/blip-image-captioning-large", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
         scorer=ModelSpec("laion/CLIP-ViT-H-14-laion2B-s32B-b79K", "clip", "MIT"), segmenter=CLIPSEG,
-        memory_gb=48.0, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
+        memory_gb=48.5, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
         max_size=1024, previewer=ModelSpec("madebyollin/taef1", "taef1", "MIT"), upscale_tile=1024, max_upscale=2),
 ]}
 
@@ -157,4 +205,8 @@ def missing_weights(preset: Preset) -> list[str]:
         marker = "model_index.json" if spec.family in ("sd", "sdxl", "flux") else "config.json"
         if not isinstance(try_to_load_from_cache(spec.model_id, marker), str):
             missing.append(spec.model_id)
+    adapter = preset.ip_adapter
+    if adapter is not None and not adapter.is_tiny:
+        if not all(isinstance(try_to_load_from_cache(adapter.repo, path), str) for path in adapter.files):
+            missing.append(adapter.repo)
     return list(dict.fromkeys(missing))

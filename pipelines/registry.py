@@ -7,7 +7,7 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from pipelines import tiny
@@ -15,7 +15,7 @@ from pipelines.base import (Captioner, Generator, ModelLoadError, Refiner, Score
                             Upscaler)
 from pipelines.critic import ModelCritic
 from pipelines.ocr import RapidTextReader
-from pipelines.presets import ModelSpec, Preset
+from pipelines.presets import IPAdapterSpec, ModelSpec, Preset
 
 if TYPE_CHECKING:
     from pipelines.device import Placement
@@ -38,6 +38,13 @@ class LoadEvent:
 def source(spec: ModelSpec) -> str:
     """Where `from_pretrained` reads `spec` from: the hub id, or the local folder of a tiny model."""
     return str(tiny.ensure(spec.family)) if spec.is_tiny else spec.model_id
+
+
+def adapter_source(adapter: IPAdapterSpec | None) -> IPAdapterSpec | None:
+    """`adapter` with `repo` where `load_ip_adapter` reads it from: the hub id, or the local folder of a tiny one."""
+    if adapter is None or not adapter.is_tiny:
+        return adapter
+    return replace(adapter, repo=str(tiny.ensure(adapter.family)))
 
 
 class ModelRegistry:
@@ -110,7 +117,7 @@ class ModelRegistry:
             from pipelines.generator import DiffusersGenerator
 
             generator = DiffusersGenerator(spec.model_id, source(spec), spec.classes[0], self.placement, self.speed,
-                                           source(previewer) if previewer else None)
+                                           source(previewer) if previewer else None, adapter_source(preset.ip_adapter))
             if self.speed.compile:  # compile now, at load, not in the designer's first round
                 generator.warm_up(preset.size, preset.size, preset.steps, count=4)
             return generator

@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable
 
+from pipelines.tiny_images import build_clipseg, build_ip_adapter_sd, build_ip_adapter_sdxl
+
 TINY_VERSION = "3"  # bump when a builder changes, so stale caches are rebuilt
 IMAGE_SIZE = 32  # what the tiny captioner and scorer see
 VOCAB_SIZE = 1200  # of the tiny BPE tokenizers
@@ -352,8 +354,6 @@ def build_clip(folder: Path) -> None:
     CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(folder)
 
 
-from pipelines.tiny_images import build_clipseg  # noqa: E402  (that module reads this one's helpers at build time)
-
 BUILDERS: dict[str, Callable[[Path], None]] = {
     "sd": build_sd,
     "sdxl": build_sdxl,
@@ -365,4 +365,6 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
     "blip-vqa": build_blip_vqa,
     "clip": build_clip,
     "clipseg": build_clipseg,
+    "ip-adapter-sd": build_ip_adapter_sd,
+    "ip-adapter-sdxl": build_ip_adapter_sdxl,
 }

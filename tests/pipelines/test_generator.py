@@ -135,6 +135,62 @@ def test_the_feather_blends_across_the_masks_edge_and_is_exact_on_both_sides():
     assert np.array_equal(feathered(redraw, 0), redraw.astype(np.float32))
 
 
+# ---------------------------------------------------------------- a style reference (IP-Adapter)
+@pytest.fixture(scope="module")
+def plain_generator(tiny_registry):
+    """The tiny SD generator without an IP-Adapter, as a preset without one loads it."""
+    from pipelines import tiny
+    from pipelines.generator import DiffusersGenerator
+
+    return DiffusersGenerator("tiny/sd", str(tiny.ensure("sd")), "StableDiffusionPipeline", tiny_registry.placement)
+
+
+def test_a_style_image_steers_the_candidates_the_same_way_every_time(generator, reference, noise_image):
+    assert generator.style_reference  # the tiny preset loads a tiny IP-Adapter through diffusers' load_ip_adapter
+    request = poster(seeds=(5, 6), style_image=reference, style_strength=0.8)
+
+    styled = generator.render(request)
+    again = generator.render(request)
+    unstyled = generator.render(replace(request, style_image=None))
+    other_style = generator.render(replace(request, style_image=noise_image(8)))
+
+    assert np.array_equal(pixels(styled[0]), pixels(again[0])) and np.array_equal(pixels(styled[1]), pixels(again[1]))
+    assert not np.array_equal(pixels(styled[0]), pixels(unstyled[0]))
+    assert not np.array_equal(pixels(styled[0]), pixels(other_style[0]))
+    assert type(generator.pipe.image_encoder).__name__ == "CLIPVisionModelWithProjection"
+
+
+def test_without_a_style_image_the_adapter_changes_nothing(generator, plain_generator):
+    request = poster(seeds=(5,))
+
+    assert np.array_equal(pixels(generator.render(request)[0]), pixels(plain_generator.render(request)[0]))
+    assert not plain_generator.style_reference
+
+
+def test_a_style_image_works_with_directions_image_to_image_and_inpainting(generator, reference, noise_image,
+                                                                          centre_mask):
+    style = dict(style_image=noise_image(8), style_strength=0.5)
+
+    directions = generator.render(poster(seeds=(1, 2), prompts=("bold flat shapes", "a soft photo"), **style))
+    from_reference = generator.render(poster(seeds=(1,), init_image=reference, strength=0.5, steps=4, **style))
+    inpainted = generator.render(poster(seeds=(1,), init_image=reference, mask=centre_mask, strength=0.5, steps=4,
+                                        **style))
+
+    assert len(directions) == 2 and from_reference[0].size == inpainted[0].size == (64, 64)
+    assert not np.array_equal(pixels(from_reference[0]),
+                              pixels(generator.render(poster(seeds=(1,), init_image=reference, strength=0.5,
+                                                             steps=4))[0]))
+
+
+def test_a_style_image_for_a_generator_without_an_adapter_is_refused(plain_generator, reference):
+    steps: list[StepEvent] = []
+
+    with pytest.raises(ValueError, match="takes no style reference"):
+        plain_generator.render(poster(style_image=reference), on_step=steps.append)
+
+    assert steps == []
+
+
 # ---------------------------------------------------------------- progress and Stop
 def test_each_step_is_reported_once_with_a_preview_per_candidate(generator):
     events: list[StepEvent] = []
@@ -201,7 +257,9 @@ def test_stop_during_a_render_ends_the_call_and_the_generator_still_works(genera
     (dict(mask="centre_mask"), "needs `init_image`"),
     (dict(init_image="reference", steps=1, strength=0.5), "leave no denoising step"),
     (dict(init_image="reference", mask="centre_mask", feather=-1), "`feather` is a number of pixels"),
-], ids=["width", "height", "no-seeds", "mask-without-image", "too-few-steps-for-strength", "negative-feather"])
+    (dict(style_image="reference", style_strength=1.5), "`style_strength` is from 0"),
+], ids=["width", "height", "no-seeds", "mask-without-image", "too-few-steps-for-strength", "negative-feather",
+        "style-strength-above-1"])
 def test_bad_requests_are_refused_before_any_step(generator, request, settings, message):
     settings = {key: request.getfixturevalue(value) if isinstance(value, str) else value
                 for key, value in settings.items()}

@@ -127,3 +127,34 @@ def test_every_real_preset_streams_decoded_previews_through_its_previewers_tiny_
     assert generator.previewer.config.latent_channels == generator.pipe.vae.config.latent_channels
     assert [(e.step, e.total) for e in events] == [(1, 2), (2, 2)]
     assert all(len(e.previews) == 2 and {p.size for p in e.previews} == {(64, 64)} for e in events)
+
+
+def test_style_references_where_a_fitting_adapter_is_published_under_the_presets_terms():
+    assert PRESETS["tiny"].ip_adapter.is_tiny
+    turbo = PRESETS["turbo"].ip_adapter
+    assert (turbo.repo, turbo.license) == ("h94/IP-Adapter", "Apache-2.0")
+    assert turbo.files == ("sdxl_models/ip-adapter_sdxl_vit-h.safetensors", "models/image_encoder/config.json")
+    assert PRESETS["cpu"].ip_adapter is None  # SD 2.1: no IP-Adapter published for its attention width
+    assert PRESETS["quality"].ip_adapter is None  # FLUX's is FLUX.1-dev's, non-commercial
+
+
+@pytest.mark.parametrize("preset_name", [p.name for p in REAL_PRESETS if p.ip_adapter is not None])
+def test_the_tiny_twin_of_each_real_style_reference_loads_through_load_ip_adapter_and_steers(preset_name,
+                                                                                           tiny_registry, reference):
+    """turbo: SDXL with an IP-Adapter laid out as h94/IP-Adapter's, its image encoder at the repo's root."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    preset = PRESETS[preset_name]
+    adapter = replace(preset.ip_adapter, repo=str(tiny.ensure(f"ip-adapter-{preset.generator.family}")),
+                      weight_name="ip-adapter.safetensors")
+    generator = DiffusersGenerator(preset.generator.model_id, str(tiny.ensure(preset.generator.family)),
+                                   preset.generator.classes[0], tiny_registry.placement, ip_adapter=adapter)
+    request = RenderRequest("a jazz poster", (1,), width=64, height=64, steps=2)
+
+    styled = generator.render(RenderRequest(**{**request.__dict__, "style_image": reference}))
+    plain = generator.render(request)
+
+    assert generator.style_reference
+    assert not np.array_equal(np.asarray(styled[0]), np.asarray(plain[0]))

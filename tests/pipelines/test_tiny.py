@@ -29,7 +29,7 @@ def test_building_into_an_empty_cache_makes_every_family_and_reloads_it(tmp_path
     monkeypatch.setattr(tiny, "BUILDERS", {family: must_not_rebuild for family in tiny.BUILDERS})
     for family, folder in folders.items():
         assert tiny.ensure(family) == folder
-        for class_name in FAMILY_CLASSES[family]:
+        for class_name in FAMILY_CLASSES.get(family, ()):  # IP-Adapters load through load_ip_adapter (test_presets)
             library = diffusers if hasattr(diffusers, class_name) else transformers
             loaded = getattr(library, class_name).from_pretrained(folder)
             assert type(loaded).__name__ == class_name
