@@ -55,6 +55,7 @@ class Memory:
     corrections: tuple[str, ...] = ()  # the designer's free-text messages, oldest first
     preferences: tuple[Preference, ...] = ()
     image_reports: tuple[str, ...] = ()  # captions: data about images, never instructions
+    references: tuple[str, ...] = ()  # what the models read in the images the designer brought: data, too
 
 
 def count_words(text: str) -> int:

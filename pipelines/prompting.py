@@ -94,6 +94,7 @@ def _lines(memory: Memory) -> list[_Line]:
         *_aged("The designer's preferences", [f"{'likes' if p.liked else 'dislikes'}: {p.text}"
                                               for p in memory.preferences], 4),
         *_aged("What the last images show (captions)", memory.image_reports[-4:], 0),
+        *_aged("Images the designer brought (what they show)", memory.references[-4:], 3, True),
     ]
 
 

@@ -5,9 +5,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipelines.base import Memory, Preference, Reaction
+from pipelines.briefing import ImageReport
 from studio.core.critique import ChecklistItem
 from studio.core.messages import Message
-from studio.core.session import FeedbackKind, Mark, Round, Session, find_round, last_done_round
+from studio.core.session import FeedbackKind, Mark, Round, RoundKind, Session, find_round, last_done_round
 
 
 def item_phrase(item: ChecklistItem) -> str:
@@ -29,6 +30,11 @@ def ranked(r: Round) -> list:
     return sorted((c for c in r.candidates if c.score is not None), key=lambda c: (-c.score, c.index))
 
 
+def reference_reports(session: Session) -> tuple[str, ...]:
+    """What the models read in the images the designer brought, one line each."""
+    return tuple(ImageReport(r.caption, r.answers).summary() for r in session.references)
+
+
 def build_memory(session: Session) -> Memory:
     """What the refiner reads for the next round: the brief and every reaction so far, as typed records."""
     picks, rejections, previous = [], [], []
@@ -42,7 +48,8 @@ def build_memory(session: Session) -> Memory:
             elif c.mark is Mark.REJECTED:
                 rejections.append(reaction)
     said = [(f.created, f.text) for f in session.feedback if f.kind is FeedbackKind.CORRECTION and f.text]
-    said += [(r.created, r.message) for r in session.rounds[1:] if r.message]
+    # A region edit's words are about that region, not the design: the refiner reads the edited image's captions.
+    said += [(r.created, r.message) for r in session.rounds[1:] if r.message and r.kind is RoundKind.ROUND]
     corrections = [text for _, text in sorted(said, key=lambda pair: pair[0])]
     last = last_done_round(session)
     failures: Counter[str] = Counter()
@@ -61,6 +68,7 @@ def build_memory(session: Session) -> Memory:
         corrections=tuple(dict.fromkeys(corrections)),
         preferences=tuple(Preference(p.polarity == "like", p.text) for p in session.preferences),
         image_reports=tuple(dict.fromkeys(reports)),
+        references=reference_reports(session),
     )
 
 

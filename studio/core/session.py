@@ -14,7 +14,8 @@ from typing import Any
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from studio.core.messages import Message
 
-SCHEMA_VERSION = 3  # of the stored JSON; 1 had no version. The store migrates older rows (services/migrations.py)
+SCHEMA_VERSION = 4  # of the stored JSON; 1 had no version. The store migrates older rows (services/migrations.py);
+# 4 added what needs no migration (a round's kind and notes, a candidate's source, image work's recipe, references)
 
 
 class RoundStatus(str, Enum):
@@ -23,6 +24,19 @@ class RoundStatus(str, Enum):
     DONE = "done"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+
+
+class RoundKind(str, Enum):
+    """What made a round: the refiner's next prompt, or work on an image (its parent candidate is recorded)."""
+
+    ROUND = "round"  # the refiner's prompt from the whole conversation (also auto-rounds and directions)
+    EDIT = "edit"  # a region of a candidate redrawn (inpainting under the designer's mask)
+    FIX = "fix"  # a region redrawn for one failed checklist item, the mask found by the segmenter
+    VARY = "vary"  # image-to-image variations of a candidate, subtle or strong
+    UPSCALE = "upscale"  # candidates enlarged, their detail redrawn
+
+
+IMAGE_WORK = (RoundKind.EDIT, RoundKind.FIX, RoundKind.VARY, RoundKind.UPSCALE)
 
 
 class Mark(str, Enum):
@@ -52,6 +66,12 @@ class RenderParams:
     reference: str | None = None  # image file (relative to the data folder) the round started from
     mask: str | None = None
     start_from: tuple[int, int] | None = None  # (round, candidate), 0-based, when it started from a candidate
+    feather: int | None = None  # region work: the pixels the mask's edge is blended over
+    style_reference: str | None = None  # a style reference image (IP-Adapter), relative to the data folder
+    style_strength: float | None = None
+    upscale: int | None = None  # upscale rounds: the factor
+    method: str = ""  # upscale rounds: how the upscaler enlarged (its own words)
+    variation: str = ""  # vary rounds: "subtle" | "strong"
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,7 @@ class Candidate:
     label: str = ""  # the creative direction this candidate was rendered for
     prompt: str = ""  # set when it differs from the round's prompt (directions)
     withheld: str = ""  # why the safety check replaced this image with a placeholder
+    source: tuple[int, int] | None = None  # image work: the (round, candidate), 0-based, it was made from
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,8 @@ class Round:
     timings: dict[str, float] = field(default_factory=dict)
     error: Message | None = None  # why it failed or stopped: the studio's words, as a code and its arguments
     created: float = 0.0
+    kind: RoundKind = RoundKind.ROUND
+    notes: tuple[Message, ...] = ()  # what the studio changed on the way, said to the designer ("mask resized")
 
 
 @dataclass(frozen=True)
@@ -120,6 +143,22 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """An image the designer brought: what the captioner and the VQA model read in it (data, never instructions),
+    and how rounds use it."""
+
+    image: str  # relative to the data folder, stripped of metadata
+    caption: str = ""
+    answers: tuple[tuple[str, str], ...] = ()  # (question, answer)
+    use: str = "context"  # "context": the refiner reads it | "style": rounds follow its style (IP-Adapter)
+    strength: float = 0.5  # "style": how strongly it steers (the IP-Adapter's scale)
+    created: float = 0.0
+
+
+REFERENCE_USES = ("context", "style")
+
+
+@dataclass(frozen=True)
 class Session:
     id: str
     owner: str
@@ -138,6 +177,7 @@ class Session:
     parent_session: str | None = None  # branched from this session ...
     parent_round: int | None = None  # ... at this round
     settings: dict[str, Any] = field(default_factory=dict)  # the round settings kept (studio.core.params names)
+    references: tuple[Reference, ...] = ()  # images the designer brought, oldest first
 
 
 @dataclass(frozen=True)
@@ -163,6 +203,11 @@ def last_done_round(session: Session) -> Round | None:
 
 def find_round(session: Session, index: int) -> Round | None:
     return next((r for r in session.rounds if r.index == index), None)
+
+
+def style_reference(session: Session) -> Reference | None:
+    """The reference rounds take their style from: the newest marked "style"."""
+    return next((r for r in reversed(session.references) if r.use == "style"), None)
 
 
 def with_round(session: Session, round_: Round) -> Session:
@@ -222,7 +267,9 @@ def critique_from_dict(d: dict | None) -> Critique | None:
 
 
 def candidate_from_dict(d: dict) -> Candidate:
-    return Candidate(**{**d, "mark": Mark(d["mark"]), "critique": critique_from_dict(d["critique"])})
+    source = d.get("source")
+    return Candidate(**{**d, "mark": Mark(d["mark"]), "critique": critique_from_dict(d["critique"]),
+                        "source": tuple(source) if source else None})
 
 
 def params_from_dict(d: dict | None) -> RenderParams | None:
@@ -250,6 +297,8 @@ def round_from_dict(d: dict) -> Round:
         "params": params_from_dict(d["params"]),
         "candidates": tuple(candidate_from_dict(c) for c in d["candidates"]),
         "left_out": tuple(d.get("left_out", ())),
+        "kind": RoundKind(d.get("kind", "round")),
+        "notes": tuple(Message.from_dict(n) for n in d.get("notes", ())),
     })
 
 
@@ -267,4 +316,6 @@ def session_from_dict(d: dict) -> Session:
         "preferences": tuple(Preference(**p) for p in d.get("preferences", ())),
         "questions": tuple(Question(**q) for q in d.get("questions", ())),
         "settings": dict(d.get("settings", {})),
+        "references": tuple(Reference(**{**r, "answers": tuple(tuple(a) for a in r.get("answers", ()))})
+                            for r in d.get("references", ())),
     })

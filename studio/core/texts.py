@@ -5,6 +5,8 @@ English is what API callers and the tests read, so change it only with the tests
 """
 from __future__ import annotations
 
+from studio.core.texts_images import IMAGE_FIELDS, IMAGE_WORK
+
 FIELDS = {
     # what the engine checks, as its refusals name it
     "brief": ("The brief", "简报"),
@@ -271,5 +273,6 @@ HOSTING = {
                                   "again.", "你已有 {limit} 个请求在等待：请等它们完成后再试。"),
 }
 
-_FIELDS = {f"field.{key}": pair for key, pair in FIELDS.items()}
-ENGINE = {code: {"en": en, "zh": zh} for code, (en, zh) in (_FIELDS | REFUSALS | ROUNDS | NOTES | HOSTING).items()}
+_FIELDS = {f"field.{key}": pair for key, pair in (FIELDS | IMAGE_FIELDS).items()}
+ENGINE = {code: {"en": en, "zh": zh}
+          for code, (en, zh) in (_FIELDS | REFUSALS | ROUNDS | NOTES | HOSTING | IMAGE_WORK).items()}

@@ -6,7 +6,7 @@ from PIL import Image
 from studio.core.session import Candidate, Session, find_round
 from studio.engine import validation as checks
 from studio.engine.validation import StudioError
-from studio.services.sessions import Store
+from studio.services.sessions import Store, files_of
 
 
 def opened(store: Store, relative: str) -> Image.Image:
@@ -29,9 +29,8 @@ def round_images(store: Store, session: Session, round_index) -> list[tuple[Imag
 
 
 def session_image(store: Store, session: Session, relative) -> Image.Image:
-    """A candidate, a start image or a mask of one of the session's rounds, by its stored path."""
-    known = {c.image for r in session.rounds for c in r.candidates}
-    known |= {path for r in session.rounds if r.params for path in (r.params.reference, r.params.mask) if path}
+    """A candidate, a start image, a mask or a reference of the session, by its stored path."""
+    known = files_of(session)
     if not isinstance(relative, str) or relative not in known:
         raise StudioError("image.unknown")
     return opened(store, relative)

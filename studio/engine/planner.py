@@ -1,4 +1,4 @@
-"""Round settings + a session -> a frozen `RoundPlan`; and the plan stored as a running round.
+"""Round settings + a session -> a frozen `RoundPlan` (plans.py); and the plan stored as a running round.
 
 Everything a round needs is checked here, before its first event: a plan that exists is one the
 worker can run. Storing it ('running', with its start image and mask) is the round's first write.
@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 import random
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from PIL import Image
 
@@ -18,30 +18,14 @@ from pipelines.base import RenderRequest
 from pipelines.presets import Preset
 from studio.core import limits
 from studio.core.params import RoundParams
-from studio.core.session import Candidate, RenderParams, Round, RoundStatus, Session, find_round, last_done_round, \
-    with_round
-from studio.engine import validation as checks
-from studio.engine.validation import StudioError, open_upload
+from studio.core.session import Candidate, RenderParams, Round, RoundKind, RoundStatus, Session, find_round, \
+    last_done_round, style_reference, with_round
+from studio.engine import gallery, validation as checks
+from studio.engine.plans import RoundPlan, StyleImage
+from studio.engine.validation import StudioError
 from studio.engine.worker import RoundJob
 from studio.services.sessions import Store
 from studio.services.styles import Style
-
-
-@dataclass(frozen=True, eq=False)
-class RoundPlan:
-    """One round, checked and decided: what the worker renders, from what, continuing which round."""
-
-    session_id: str
-    kind: str  # "round" | "directions" | "auto"
-    message: str
-    request: RenderRequest  # seeds chosen; the prompt is still empty: the refiner writes it
-    start_image: Image.Image | None = None
-    mask: Image.Image | None = None
-    start_from: tuple[int, int] | None = None  # (round, candidate), 0-based
-    parent: int | None = None  # the start candidate's round; None: the last done round when it is stored
-    style: Style | None = None
-    directions: int = 0  # > 0: one candidate per creative direction
-    settings: dict[str, Any] | None = None  # the designer's settings, kept with the session when it starts
 
 
 class RoundPlanner:
@@ -66,7 +50,19 @@ class RoundPlanner:
         return RoundPlan(
             session.id, "auto" if auto else "directions" if directions else "round", message, request,
             start_image, mask, start_from, start_from[0] if start_from else None, style, directions,
-            checks.kept_settings(asked, preset.steps, preset.size, preset.guidance))
+            checks.kept_settings(asked, preset.steps, preset.size, preset.guidance),
+            style_image=self.style_image(session))
+
+    def style_image(self, session: Session) -> StyleImage | None:
+        """The session's style reference, where the preset's generator can follow one."""
+        reference = style_reference(session)
+        if reference is None or not self.preset_follows_style():
+            return None
+        return StyleImage(gallery.opened(self.store, reference.image).convert("RGB"), reference.image,
+                          reference.strength)
+
+    def preset_follows_style(self) -> bool:
+        return getattr(self.preset, "ip_adapter", None) is not None
 
     def render_request(self, p: RoundParams, style: Style | None = None) -> RenderRequest:
         preset = self.preset
@@ -97,10 +93,10 @@ class RoundPlanner:
         if p.reference is not None:
             if init is not None:
                 raise StudioError("start.both")
-            init = open_upload(p.reference, "reference_file", self.upload_roots).convert("RGB")
-        mask = open_upload(p.mask, "mask", self.upload_roots).convert("L") if p.mask is not None else None
-        if mask is not None and init is None:
+            init = checks.open_picture(p.reference, "reference_file", self.upload_roots)
+        if p.mask is not None and init is None:
             raise StudioError("mask.without_image")
+        mask = checks.open_mask(p.mask, init.size, self.upload_roots)[0] if p.mask is not None else None
         return init, mask, start
 
     def save_running_round(self, plan: RoundPlan, cancel: threading.Event) -> RoundJob:
@@ -116,26 +112,36 @@ class RoundPlanner:
             request = replace(request, steps=math.ceil(1 / request.strength))
         reference = mask_file = None
         if plan.start_image is not None:
-            reference = self.store.save_image(session.id, f"r{index}-start", plan.start_image)
+            if plan.work is None:  # an upload, or a copy of the candidate as it was; image work names its sources
+                reference = self.store.save_image(session.id, f"r{index}-start", plan.start_image)
             request = replace(request, init_image=plan.start_image)
         if plan.mask is not None:
             mask_file = self.store.save_image(session.id, f"r{index}-mask", plan.mask)
             request = replace(request, mask=plan.mask)
+        if plan.style_image is not None:
+            request = replace(request, style_image=plan.style_image.image, style_strength=plan.style_image.strength)
         parent = plan.parent if plan.start_from else getattr(last_done_round(session), "index", None)
+        work = plan.work
         round_ = Round(index=index, message=plan.message if session.rounds else (plan.message or session.brief),
                        status=RoundStatus.RUNNING, auto=plan.kind == "auto", parent=parent,
-                       params=self.render_params(request, reference, mask_file, plan.start_from), created=self.clock())
+                       params=self.render_params(request, reference, mask_file, plan), created=self.clock(),
+                       kind=work.kind if work else RoundKind.ROUND, notes=plan.notes)
         session = self.store.update_session(session.id, lambda s: with_round(
             replace(s, updated=self.clock(), settings=plan.settings or s.settings), round_))
-        return RoundJob(session, round_, request, cancel, plan.style, plan.directions)
+        return RoundJob(session, round_, request, cancel, plan.style, plan.directions, work)
 
     def render_params(self, request: RenderRequest, reference: str | None, mask: str | None,
-                      start_from: tuple[int, int] | None) -> RenderParams:
+                      plan: RoundPlan) -> RenderParams:
+        work, style = plan.work, plan.style_image
         return RenderParams(
             preset=self.preset.name, model_ids={role: spec.model_id for role, spec in self.preset.models.items()},
             steps=request.steps, guidance=request.guidance, width=request.width, height=request.height,
             seeds=request.seeds, scheduler="", negative_prompt=request.negative,
-            strength=request.strength if reference else None, reference=reference, mask=mask, start_from=start_from)
+            strength=request.strength if request.init_image is not None or (work and work.factor) else None,
+            reference=reference, mask=mask, start_from=plan.start_from,
+            feather=request.feather or None if mask else None,
+            style_reference=style.path if style else None, style_strength=style.strength if style else None,
+            upscale=work.factor if work and work.factor else None, variation=work.variation if work else "")
 
 
 def start_candidate(session: Session, round_index, candidate) -> tuple[Round, Candidate]:

@@ -3,7 +3,7 @@
 Each public method takes plain values (the caller's owner id first), checks who is asking, and hands
 the action to the room that does it: validation (engine/validation.py), planning a round
 (planner.py), running it (running.py, worker.py), auto-rounds (auto.py), the session's images
-(gallery.py), a designer's API keys (services/keys.py). Bad input raises `StudioError` with a message meant for a
+(gallery.py), a designer's API keys (services/keys.py); work on images (image_actions.py, edits.py, references.py). Bad input raises `StudioError` with a message meant for a
 person and changes nothing.
 `run_round` and `run_auto` are generators of typed events (engine/events.py). A store that fails (a full or
 failing disk) or has closed refuses the action too (store_failures.py); `shut_down` drains the rounds (running.py).
@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from PIL import Image
 
-from pipelines.base import Captioner, Critic, Generator, ModelLoadError, Refiner
+from pipelines.base import Captioner, Critic, Generator, ModelLoadError, Refiner, Segmenter, Upscaler
 from pipelines.checklist import words_to_show
 from pipelines.presets import Preset
 from pipelines.safety import SafetyChecker
@@ -32,8 +32,11 @@ from studio.core.session import (Candidate, Feedback, FeedbackKind, Preference, 
                                  SessionSummary, apply_feedback, find_round)
 from studio.engine import gallery, validation as checks
 from studio.engine.auto import AutoRounds
+from studio.engine.edits import EditPlanner
 from studio.engine.events import RoundEvent
+from studio.engine.image_actions import ImageActions
 from studio.engine.planner import RoundPlanner
+from studio.engine.references import References
 from studio.engine.running import MAX_STOP_GRACE_S, RoundRunner, ShutdownReport
 from studio.engine.store_failures import refusing_store_failures
 from studio.engine.validation import StudioError, shown
@@ -52,13 +55,15 @@ class Models(Protocol):
     def generator(self) -> Generator: ...
     def critic(self) -> Critic: ...
     def captioner(self) -> Captioner: ...
+    def segmenter(self) -> Segmenter: ...
+    def upscaler(self) -> Upscaler: ...
     def exclusive(self) -> AbstractContextManager: ...  # the one model lock: one model call at a time
     def free_memory(self) -> None: ...
     def add_listener(self, listener: Callable) -> None: ...
     def remove_listener(self, listener: Callable) -> None: ...
 
 
-class Studio:
+class Studio(ImageActions):
     def __init__(self, store: Store, models: Models, clock: Callable[[], float] = time.time,
                  safety: SafetyChecker | None = None, upload_roots: tuple[Path, ...] | None = None,
                  keys: ApiKeys | None = None, quotas: limits.Quotas = limits.Quotas()):
@@ -75,6 +80,8 @@ class Studio:
         self._worker = RoundWorker(store, models, clock, safety)
         self._runner = RoundRunner(self._planner, self._worker)
         self._auto = AutoRounds(store, self._planner, self._runner, clock)
+        self._edits = EditPlanner(self._planner, models, self.upload_roots)  # image work (image_actions.py)
+        self._references = References(store, models, self.upload_roots, clock, self._planner.preset_follows_style)
         # For the host's metrics (engine/observing.py): `observers.add(listener)` hears each stage's time and each
         # round's end; the page reports its refusals and unexpected errors there too.
         self.observers = self._worker.observers

@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Mapping
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from studio.core.critique import ChecklistItem
 from studio.core import limits
@@ -199,6 +199,46 @@ def open_upload(path, what: str, roots: tuple[Path, ...]) -> Image.Image:
         raise StudioError("upload.bomb", what=named) from err
     except (UnidentifiedImageError, OSError) as err:  # PIL's message names the server's path: not for the page
         raise StudioError("upload.unreadable", what=named) from err
+
+
+def open_picture(path, what: str, roots: tuple[Path, ...]) -> Image.Image:
+    """An uploaded picture as the models read it: turned upright by its EXIF orientation, transparency laid over
+    white and palettes expanded (RGB), and without its metadata (no EXIF, GPS, colour profile or text is kept)."""
+    image = ImageOps.exif_transpose(open_upload(path, what, roots))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    return _bare(image.convert("RGB"))
+
+
+def open_mask(path, size: tuple[int, int], roots: tuple[Path, ...]) -> tuple[Image.Image, bool]:
+    """An uploaded mask (white = redraw) as a black-and-white "L" image of `size`, and whether it had to be
+    resized to get there. A transparent mask (a painted layer) counts its painted pixels; an empty one is
+    refused: it would redraw nothing."""
+    mask = ImageOps.exif_transpose(open_upload(path, "mask", roots))
+    return binary_mask(mask, size)
+
+
+def binary_mask(mask: Image.Image, size: tuple[int, int]) -> tuple[Image.Image, bool]:
+    """`mask` (painted white on black, or painted on transparency) -> (a 0/255 "L" mask of `size`, resized?)."""
+    if "A" in mask.getbands() and mask.getchannel("A").getextrema()[0] < 255:
+        grey = mask.getchannel("A")  # painted on a transparent layer: what was painted is the region
+    else:
+        grey = mask.convert("L")
+    resized = grey.size != tuple(size)
+    if resized:
+        grey = grey.resize(size, Image.Resampling.BILINEAR)
+    binary = grey.point(lambda v: 255 if v >= 128 else 0)
+    if binary.getextrema()[1] == 0:
+        raise StudioError("mask.empty")
+    return _bare(binary), resized
+
+
+def _bare(image: Image.Image) -> Image.Image:
+    """The pixels only: a copy with no metadata."""
+    bare = Image.new(image.mode, image.size)
+    bare.paste(image)
+    return bare
 
 
 # ---------------------------------------------------------------- round settings, as the designer names them

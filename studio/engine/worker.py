@@ -18,7 +18,8 @@ from typing import Any, Callable
 from PIL import Image
 
 from pipelines import base
-from pipelines.base import CritiqueRequest, Interrupted, ModelLoadError, RefineRequest, RenderRequest, StepEvent
+from pipelines.base import (CritiqueRequest, Interrupted, ModelLoadError, RefineRequest, RenderRequest, StepEvent,
+                            UpscaleRequest)
 from pipelines.checklist import make_checklist, propose_directions
 from pipelines.oom import OneCandidateTooBig, is_out_of_memory, render_with_retry
 from pipelines.prompting import fit_prompt, left_out
@@ -26,9 +27,10 @@ from pipelines.safety import SafetyChecker, placeholder
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from studio.core.memory import avoided, build_memory
 from studio.core.messages import Message
-from studio.core.session import Candidate, Round, RoundStatus, Session, with_round
+from studio.core.session import Candidate, Round, RoundKind, RoundStatus, Session, with_round
 from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent
 from studio.engine.observing import Observers, StageTimed
+from studio.engine.plans import ImageWork
 from studio.services.disk import disk_message
 from studio.services.sessions import Store
 from studio.services.styles import Style
@@ -59,6 +61,7 @@ class RoundJob:
     cancel: StopFlag
     style: Style | None = None
     directions: int = 0  # > 0: one candidate per creative direction
+    work: ImageWork | None = None  # image work: its prompt is decided, its sources named (engine/edits.py)
 
 
 @dataclass
@@ -167,7 +170,10 @@ class RoundWorker:
             state.models["refiner"], state.session.brief, state.job.directions))
 
     def refine_prompt(self, state: RoundState) -> None:
-        """3. The memory of the whole session -> the next prompt (tokens streamed), fitted to the generator."""
+        """3. The memory of the whole session -> the next prompt (tokens streamed), fitted to the generator.
+        Image work's prompt was decided with it: fitted here, with the pinned items and the words it must keep."""
+        if state.job.work is not None:
+            return self._image_work_prompt(state)
         job, session, generator = state.job, state.session, state.models["generator"]
         memory = build_memory(session)
         refined = self._stage(state, "refine", lambda: state.models["refiner"].refine(RefineRequest(
@@ -193,10 +199,40 @@ class RoundWorker:
                    fallback=refined.fallback, style=job.style.name if job.style else "",
                    params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler))
 
+    def _image_work_prompt(self, state: RoundState) -> None:
+        work, session, generator = state.job.work, state.session, state.models["generator"]
+        pinned = build_memory(session).pinned if work.kind is not RoundKind.UPSCALE else ()
+
+        def fit(text: str) -> str:
+            return fit_prompt(text, generator.count_prompt_tokens, generator.max_prompt_tokens,
+                              keep=(*work.keep, *pinned))
+
+        prompt, prompts = fit(work.prompt), tuple(fit(p) for p in work.prompts)
+        negative_parts = [state.job.request.negative, *work.negative, *avoided(session)]
+        negative = fit_prompt(", ".join(dict.fromkeys(p for p in negative_parts if p)),
+                              generator.count_prompt_tokens, generator.max_prompt_tokens)
+        state.request = replace(state.job.request, prompt=prompt, prompts=prompts if len(set(prompts)) > 1 else (),
+                                negative=negative, previews=self.safety is None)
+        self._save(state, prompt=prompt, negative_prompt=negative, left_out=left_out(prompt, pinned),
+                   params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler))
+
     def render_candidates(self, state: RoundState) -> None:
-        """4. Every candidate in one batched call (the model layer's out-of-memory policy applies)."""
+        """4. Every candidate in one batched call (the model layer's out-of-memory policy applies); an upscale
+        enlarges its candidates one by one."""
+        work = state.job.work
+        if work is not None and work.kind is RoundKind.UPSCALE:
+            state.images = self._stage(state, "render", lambda: self._upscale(state, work))
+            return
         state.images = self._stage(state, "render", lambda: render_with_retry(
             state.models["generator"], state.request, state.on_step, self.models.free_memory))
+
+    def _upscale(self, state: RoundState, work: ImageWork) -> list[Image.Image]:
+        upscaler, request = self.models.upscaler(), state.request
+        self._save(state, params=replace(state.round.params, method=upscaler.method))
+        prompts = request.prompts or (request.prompt,) * len(work.images)
+        return [upscaler.upscale(UpscaleRequest(image, prompt, work.factor, seed, request.negative, request.steps,
+                                                request.guidance, request.strength), state.on_step)
+                for image, prompt, seed in zip(work.images, prompts, request.seeds)]
 
     def store_candidates(self, state: RoundState) -> None:
         """5. The safety check, then files first, rows after."""
@@ -210,11 +246,13 @@ class RoundWorker:
         started = time.perf_counter()
         files = self.store.save_images(state.sid, [(f"r{state.index}-c{i}-{uuid.uuid4().hex[:8]}", image)
                                                    for i, image in enumerate(images)])
-        directions = state.directions
+        directions, work = state.directions, state.job.work
+        sources = (work.sources * len(files))[:len(files)] if work and len(work.sources) == 1 else \
+            work.sources if work else (None,) * len(files)
         state.candidates = tuple(
             Candidate(index=i, seed=seed, image=file, label=directions[i].name if directions else "",
-                      prompt=request.prompts[i] if request.prompts else "", withheld=withheld[i])
-            for i, (file, seed) in enumerate(zip(files, request.seeds)))
+                      prompt=request.prompts[i] if request.prompts else "", withheld=withheld[i], source=source)
+            for i, (file, seed, source) in enumerate(zip(files, request.seeds, sources)))
         state.timings["store"] = round(time.perf_counter() - started, 3)
         self._save(state, candidates=state.candidates)
 

@@ -56,6 +56,31 @@ def json_schema_3(db: sqlite3.Connection) -> None:
         db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
 
 
+_PARAMS_4 = {"feather": None, "style_reference": None, "style_strength": None, "upscale": None, "method": "",
+             "variation": ""}
+
+
+def json_schema_4(db: sqlite3.Connection) -> None:
+    """Version 3 JSON -> 4: work on images. A round has a kind ("round" for every old one) and notes (none), its
+    params the image work's recipe (none), each candidate the candidate it was made from (none); a session keeps
+    the images the designer brought (none yet)."""
+    for session_id, index, data in db.execute("SELECT session_id, idx, data FROM rounds").fetchall():
+        r = json.loads(data)
+        r.setdefault("kind", "round")
+        r.setdefault("notes", [])
+        if r.get("params") is not None:
+            r["params"] = {**_PARAMS_4, **r["params"]}
+        for c in r.get("candidates", ()):
+            c.setdefault("source", None)
+        r["schema"] = 4
+        db.execute("UPDATE rounds SET data = ? WHERE session_id = ? AND idx = ?", (json.dumps(r), session_id, index))
+    for session_id, design in db.execute("SELECT id, design FROM sessions").fetchall():
+        d = json.loads(design)
+        d.setdefault("references", [])
+        d["schema"] = 4
+        db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
+
+
 # Forward only; never edit a shipped entry, append a new one (user_version = entries applied). An entry is
 # SQL, or a Python step given the connection (for rewriting rows' JSON); either commits with its version bump.
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
@@ -100,4 +125,6 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     );
     CREATE INDEX api_keys_owner ON api_keys(owner, created);
     """,
+    # Work on images: a round's kind and notes, a candidate's source, the recipe of edits and upscales, references.
+    json_schema_4,
 ]

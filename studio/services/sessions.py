@@ -35,7 +35,7 @@ INTERRUPTED_ERROR = Message("round.crashed")
 _SESSION_COLUMNS = ("id", "owner", "title", "brief", "preset", "created", "updated",
                     "parent_session", "parent_round")
 _DESIGN_FIELDS = ("schema", "checklist", "checklist_fallback", "checklist_stale", "preferences", "questions",
-                  "settings")
+                  "settings", "references")
 _UPSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, feedback, design)"
     f" VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 2))}) ON CONFLICT(id) DO UPDATE SET "
@@ -269,7 +269,7 @@ class Store(ImageFiles):
 
 
 def files_of(session: Session) -> set[str]:
-    """Every image file the session's rows point to: candidates, start images, masks."""
-    return {path for r in session.rounds
-            for path in (*(c.image for c in r.candidates), r.params and r.params.reference, r.params and r.params.mask)
-            if path}
+    """Every image file the session's rows point to: candidates, start images, masks, style and other references."""
+    rounds = {path for r in session.rounds if r.params
+              for path in (r.params.reference, r.params.mask, r.params.style_reference) if path}
+    return rounds | {c.image for r in session.rounds for c in r.candidates} | {r.image for r in session.references}
