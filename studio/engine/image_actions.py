@@ -21,6 +21,10 @@ class ImageActions:
     """Mixed into `Studio`, which provides `open_session`, `start_session`, `_room_for`, `_runner`, `_edits` and
     `_references`."""
 
+    def follows_style(self) -> bool:
+        """Whether this preset's generator can follow a style image (an IP-Adapter)."""
+        return self._planner.preset_follows_style()
+
     # ------------------------------------------------------------ rounds that work on a candidate
     @refusing_store_failures
     def edit_region(self, owner: str, session_id: str, round_index, candidate, instruction: str, mask,

@@ -228,11 +228,11 @@ class RoundWorker:
 
     def _upscale(self, state: RoundState, work: ImageWork) -> list[Image.Image]:
         upscaler, request = self.models.upscaler(), state.request
-        self._save(state, params=replace(state.round.params, method=upscaler.method))
         prompts = request.prompts or (request.prompt,) * len(work.images)
-        return [upscaler.upscale(UpscaleRequest(image, prompt, work.factor, seed, request.negative, request.steps,
-                                                request.guidance, request.strength), state.on_step)
-                for image, prompt, seed in zip(work.images, prompts, request.seeds)]
+        asked = [UpscaleRequest(image, prompt, work.factor, seed, request.negative, request.steps, request.guidance,
+                                request.strength) for image, prompt, seed in zip(work.images, prompts, request.seeds)]
+        self._save(state, params=replace(state.round.params, method=upscaler.describe(asked[0])))
+        return [upscaler.upscale(one, state.on_step) for one in asked]
 
     def store_candidates(self, state: RoundState) -> None:
         """5. The safety check, then files first, rows after."""

@@ -45,6 +45,20 @@ class Strip(gr.Radio):
     preprocess = Setting.preprocess
 
 
+class Picks(gr.CheckboxGroup):
+    """Boxes to tick whose values the engine checks (which candidates: an API caller names any)."""
+
+    is_template = True
+    preprocess = Setting.preprocess
+
+
+class Pick(gr.Radio):
+    """A radio whose value the engine checks (an upscale factor: the engine says which the preset allows)."""
+
+    is_template = True
+    preprocess = Setting.preprocess
+
+
 class UploadedImage(gr.Image):
     """gr.Image whose upload the engine's checks see first: Gradio would decode it, or fail in its own words. A
     file the engine refuses is passed on as it came, undecoded: the engine's own check then refuses it at the
@@ -91,4 +105,46 @@ class OwnedGallery(gr.Gallery):
             path = getattr(getattr(entry, "image", None), "path", None)
             if shown is not None and path:
                 shown(path)
+        return data
+
+
+def _marks_of(value) -> Callable[[str], None] | None:
+    """The mark `owned` left on any image of `value` (an image, or an editor's dict of them), taken off."""
+    images = value.values() if isinstance(value, dict) else [value]
+    flat = [im for item in images for im in (item if isinstance(item, list) else [item])]
+    marks = [im.info.pop(SHOWN, None) for im in flat if isinstance(getattr(im, "info", None), dict)]
+    return next((m for m in marks if m is not None), None)
+
+
+def _grant_all(shown: Callable[[str], None] | None, data) -> None:
+    """Every file Gradio cached for `data` (an image, or an editor's background, layers and composite)."""
+    if shown is None or data is None:
+        return
+    files = [data.background, data.composite, *data.layers] if hasattr(data, "background") else [data]
+    for file in files:
+        if getattr(file, "path", None):
+            shown(file.path)
+
+
+class OwnedImage(gr.Image):
+    """gr.Image whose shown image only its owner can fetch (see OwnedGallery)."""
+
+    is_template = True
+
+    def postprocess(self, value):
+        shown = _marks_of(value)
+        data = super().postprocess(value)
+        _grant_all(shown, data)
+        return data
+
+
+class OwnedEditor(gr.ImageEditor):
+    """gr.ImageEditor whose background and layers only their owner can fetch (see OwnedGallery)."""
+
+    is_template = True
+
+    def postprocess(self, value):
+        shown = _marks_of(value)
+        data = super().postprocess(value)
+        _grant_all(shown, data)
         return data

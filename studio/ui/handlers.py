@@ -19,6 +19,7 @@ from studio.core.messages import field_name
 from studio.engine.events import AutoStopped, Finished, Refining, Rendering, Started, throttled
 from studio.ui import presenters as show
 from studio.ui.components import owned
+from studio.ui.image_presenters import references_markdown
 from studio.ui.locales import I18N, words
 
 View = dict[str, Any]
@@ -48,6 +49,7 @@ class Handlers:
         lang = self.lang
         return {"session_id": session.id if session else "", "chat": show.conversation(session, lang=lang),
                 **self.tables(session), "insights": show.insights(session, lang),
+                "references": references_markdown(session, lang),
                 "send": gr.Button(I18N("send.next" if session else "send.start")),  # Gradio says it, as its label
                 "status": show.session_line(session, r, lang), **self.round_view(owner, session, r)}
 

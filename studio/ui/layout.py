@@ -15,6 +15,7 @@ from studio.core import limits
 from studio.core.params import ROUND_SETTINGS, Setting as SettingSpec, default_settings
 from studio.engine.validation import ITEM_KINDS
 from studio.ui.components import Choice, OwnedGallery, Setting, Strip, UploadedImage, WholeSetting
+from studio.ui.image_panel import image_drop, image_work_panel, references_tab
 from studio.core.messages import Message
 from studio.ui.locales import I18N as t
 from studio.ui.presenters import banner
@@ -40,7 +41,7 @@ def build_page(studio, notes: tuple[Message, ...], oauth: bool = False, secret: 
         with gr.Column(scale=4, min_width=300, elem_id="talk"):
             _conversation(p, studio)
         with gr.Column(scale=7, min_width=300, elem_id="work"):
-            _candidates(p)
+            _candidates(p, studio)
             _design_tabs(p)
     with gr.Group(visible=False):  # API doors for what the page does in one step (the composer starts and runs)
         p.api_start_session, p.api_run_round, p.api_open_session = (gr.Button(visible=False) for _ in range(3))
@@ -103,6 +104,7 @@ def _conversation(p, studio) -> None:
         with gr.Row(elem_id="composer-actions"):
             p.send = gr.Button(t("send.start"), variant="primary", size="sm", elem_id="send", interactive=False)
             p.stop = gr.Button(t("stop"), variant="stop", size="sm", elem_id="stop")
+        image_drop(p, studio)
     with gr.Row(elem_id="more-rounds", equal_height=True):
         p.auto_rounds = WholeSetting(label=t("auto_rounds"), value=3, precision=0, minimum=1,
                                      maximum=limits.MAX_AUTO_ROUNDS, show_label=False, container=False,
@@ -139,7 +141,7 @@ def _setting_control(spec: SettingSpec, default, studio):
     return gr.Textbox(value=default, max_length=limits.MAX_MESSAGE_CHARS, **common)
 
 
-def _candidates(p) -> None:
+def _candidates(p, studio) -> None:
     p.rounds = Strip(choices=[], label=t("rounds"), elem_id="rounds", container=False)
     p.shown_round = WholeSetting(value=0, precision=0, visible=False, label="round")
     p.gallery = OwnedGallery(label=t("candidates"), show_label=False, columns=4, height="auto", format="png",
@@ -161,6 +163,7 @@ def _candidates(p) -> None:
             p.ask = gr.Button(t("ask"), size="sm", scale=1, min_width=70, elem_id="ask")
             p.start_here = gr.Button(t("start_here"), size="sm", scale=1, min_width=70, elem_id="start-here")
         p.answer = gr.Markdown(label=t("answer"), elem_id="answer")
+    image_work_panel(p, studio)
 
 
 def _design_tabs(p) -> None:
@@ -197,6 +200,7 @@ def _design_tabs(p) -> None:
                 p.update_taste = gr.Button(t("update_selected"), size="sm", elem_id="update-taste")
                 p.delete_taste = gr.Button(t("delete_selected"), size="sm", elem_id="delete-taste")
             p.insights = gr.Markdown(label=t("insights_label"), elem_id="insights")
+        references_tab(p)
         with gr.Tab(t("tab.scorecard"), elem_id="scorecard-tab"):
             p.scorecard = gr.Markdown(label=t("scorecard_label"), elem_id="scorecard")
         with gr.Tab(t("tab.details"), elem_id="details-tab"):

@@ -7,7 +7,6 @@ markup (no image a viewer's browser would fetch, no HTML, no link that hides its
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any
 
 from studio.core.critique import ItemCheck
@@ -15,17 +14,11 @@ from studio.core.memory import agreement, ranked
 from studio.core.messages import Message
 from studio.core.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session, SessionSummary
 from studio.engine.events import Rendering, RoundEvent
+from studio.ui.image_presenters import reference_entries, source_label, source_line, strip_mark, work_title
 from studio.ui.locales import words
+from studio.ui.plain import plain
 
 VERDICT_MARKS = {"pass": "✓", "fail": "✗", "unsure": "?"}
-# Markdown's own characters and HTML's brackets: backslash-escaped, each shows as itself (CommonMark, GFM tables).
-_MARKUP = re.compile(r"([\\`*_\[\]()!|<>#~])")
-
-
-def plain(text: str, cell: bool = False) -> str:
-    """`text` shown as itself in Markdown; in a table `cell`, also on one line."""
-    escaped = _MARKUP.sub(r"\\\1", str(text))
-    return " ".join(escaped.split()) if cell else escaped
 
 
 def conversation(session: Session | None, live: Round | None = None, live_text: str = "", lang: str = "en"
@@ -45,6 +38,7 @@ def conversation(session: Session | None, live: Round | None = None, live_text: 
         entries.append((r.created, 1, _studio(reply)))
         previous_prompt = r.prompt or previous_prompt
     entries += [(f.created, 2, _user(_feedback_line(f, lang))) for f in session.feedback if not f.auto]
+    entries += [(created, 0, _user(said)) for created, said in reference_entries(session, lang)]
     for q in session.questions:
         entries += [(q.created, 2, _user(words("chat.question", lang, candidate=q.candidate + 1,
                                                round=q.round_index + 1, question=plain(q.question)))),
@@ -90,9 +84,10 @@ def _bare(word: str) -> str:
 def round_reply(r: Round, previous_prompt: str = "", lang: str = "en") -> str:
     lines = [words("reply.title", lang, round=r.index + 1) + (words("reply.auto", lang) if r.auto else "")
              + (words("reply.style", lang, style=plain(r.style)) if r.style else "")]
-    start = started_from(r, lang)
+    start = work_title(r, lang) or started_from(r, lang)
     if start:
         lines.append(f"*{start}*")
+    lines += [f"*{note.text(lang)}*" for note in r.notes]
     if r.prompt:
         if previous_prompt and previous_prompt != r.prompt:
             lines.append(words("reply.prompt_changes", lang, diff=prompt_diff(previous_prompt, r.prompt)))
@@ -162,6 +157,8 @@ def candidate_info(r: Round | None, c: Candidate | None, lang: str = "en") -> st
         counts = check_counts(c)
         paragraphs.append(words("info.score", lang, score=c.score)
                           + (words("info.checklist", lang, counts=counts) if counts else ""))
+    if c.source:
+        paragraphs.append(source_line(c, lang))
     if c.withheld:
         paragraphs.append(words("info.withheld", lang, why=plain(c.withheld)))
     if c.caption:
@@ -179,7 +176,7 @@ def round_choices(session: Session | None, lang: str = "en") -> list[tuple[str, 
     """The round strip: every round of the session, 1-based, with how it ended when not done."""
     if session is None:
         return []
-    return [(f"{r.index + 1}" + (words("strip.auto", lang) if r.auto else "")
+    return [(f"{r.index + 1}" + (words("strip.auto", lang) if r.auto else "") + strip_mark(r, lang)
              + (words(f"strip.{r.status.value}", lang) if r.status is not RoundStatus.DONE else ""), r.index + 1)
             for r in session.rounds]
 
@@ -285,12 +282,13 @@ def round_details(r: Round | None, lang: str = "en") -> dict[str, Any]:
         return {}
     return {
         "round": r.index + 1, "status": r.status.value, "prompt": r.prompt, "negative_prompt": r.negative_prompt,
-        "rationale": r.rationale, "fallback": r.fallback, "style": r.style, "auto": r.auto,
+        "rationale": r.rationale, "fallback": r.fallback, "style": r.style, "auto": r.auto, "kind": r.kind.value,
+        "notes": [note.text(lang) for note in r.notes],
         "error": r.error.text(lang) if r.error else "", "timings": r.timings,
         "params": None if r.params is None else {
-            k: v for k, v in vars(r.params).items() if k not in ("reference", "mask", "start_from")},
+            k: v for k, v in vars(r.params).items() if k not in ("reference", "mask", "start_from", "style_reference")},
         "started_from": started_from(r, lang),
-        "candidates": [{"candidate": c.index + 1, "seed": c.seed, "label": c.label, "prompt": c.prompt or r.prompt,
+        "candidates": [{"candidate": c.index + 1, "seed": c.seed, "from": source_label(c.source) if c.source else "", "label": c.label, "prompt": c.prompt or r.prompt,
                         "caption": c.caption, "score": c.score, "mark": c.mark.value, "image": c.image,
                         "critique": summary(c, lang) if c.critique else "",
                         "checks": [vars(k) for k in c.critique.checks] if c.critique else [],

@@ -25,6 +25,7 @@ from studio.engine.validation import ITEM_KINDS
 from studio.core.messages import language_of
 from studio.ui import keys, presenters as show
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
+from studio.ui.image_wiring import connect_image_work
 from studio.ui.locales import GRADIO_LOCALES, I18N
 from studio.ui.refusals import answer
 from studio.web.identity import owner_of
@@ -34,10 +35,10 @@ GPU = "gpu"  # events that run models share one queue, so a GPU serves one or tw
 
 # What each kind of event may change, by component name. The first names keep their places for scripts.
 SESSION_VIEW = ["session_id", "chat", "gallery", "details", "shown_round", "scorecard", "rounds", "selected",
-                "candidate", "candidate_info", "answer", "send", "checklist", "preferences", "insights"]
+                "candidate", "candidate_info", "answer", "send", "checklist", "preferences", "insights", "references"]
 ROUND_VIEW = ["chat", "gallery", "status", "details", "shown_round", "message", "sessions", "scorecard", "rounds",
               "selected", "candidate", "candidate_info", "answer", "sessions_data", "start_from", "start_note",
-              "start_row", "send", "browser", "checklist", "preferences", "insights", "session_id"]
+              "start_row", "send", "browser", "checklist", "preferences", "insights", "session_id", "references"]
 LIST_VIEW = ["sessions", "sessions_data"]
 SETTINGS_VIEW = [*KEPT_SETTINGS, "style_note"]
 
@@ -117,6 +118,7 @@ def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> 
     _tables(p, H, on, quiet)
     _sessions(p, H, on, quiet)
     _keys(p, H, on, quiet)
+    connect_image_work(p, on, gpu, quiet, ROUND_VIEW, SESSION_VIEW, SETTINGS_VIEW)
 
 
 def whole_view(p: SimpleNamespace, h: Handlers, request: gr.Request, browser: dict, round_number=None) -> dict:
