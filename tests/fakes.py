@@ -27,6 +27,7 @@ class SwappedModels:
     wrap_generator: Callable = same
     wrap_critic: Callable = same
     wrap_captioner: Callable = same
+    wrap_segmenter: Callable = same
 
     @property
     def preset(self):
@@ -43,6 +44,12 @@ class SwappedModels:
 
     def captioner(self):
         return self.wrap_captioner(self.registry.captioner())
+
+    def segmenter(self):
+        return self.wrap_segmenter(self.registry.segmenter())
+
+    def upscaler(self):
+        return self.registry.upscaler()
 
     def exclusive(self):
         return self.registry.exclusive()
@@ -319,3 +326,26 @@ def a_bug(*_args, **_kwargs):
     """What a bug looks like from the door: once, an empty session id and a list for a style made the style's note
     look the list up as a key, and the API caller read "unhashable type: 'list'"."""
     raise TypeError("unhashable type: 'list'")
+
+
+class FixedSegmenter:
+    """Finds every phrase in the same place (a box of the image, as a fraction of its sides), or nowhere."""
+
+    model_id = "fixed/segmenter"
+
+    def __init__(self, box: tuple[float, float, float, float] | None, asked: list | None = None):
+        self.box, self.asked = box, asked if asked is not None else []
+
+    def segment(self, image, phrases):
+        from PIL import Image
+
+        from pipelines.base import Segment
+
+        self.asked.append(list(phrases))
+        mask = Image.new("L", image.size, 0)
+        if self.box is not None:
+            w, h = image.size
+            left, top, right, bottom = self.box
+            mask.paste(255, (int(left * w), int(top * h), int(right * w), int(bottom * h)))
+        return [Segment(mask, self.box is not None, 0.9 if self.box else 0.1) for _ in phrases]
+

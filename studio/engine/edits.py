@@ -27,6 +27,9 @@ from studio.engine.validation import StudioError
 
 # Fooocus' Vary (Subtle) and Vary (Strong): image-to-image at these strengths, new seeds.
 VARIATIONS = {"subtle": 0.5, "strong": 0.85}
+# Image-to-image denoises floor(steps x strength) steps: below 4 steps, subtle and strong would start from the same
+# timestep and be the same variation (2 steps: 1 and 1; 4 steps: 2 and 3).
+VARY_MIN_STEPS = 4
 EDIT_STRENGTH = 0.9  # a region edit's default: the region is redrawn, little of what was there survives
 UPSCALE_FACTORS = (2, 4)
 
@@ -84,7 +87,8 @@ class EditPlanner:
         round_, chosen, image = self.source(session, round_index, candidate)
         work = ImageWork(RoundKind.VARY, prompt_of(round_, chosen), ((round_.index, chosen.index),), (image,),
                          variation=how)
-        return self._plan(session, work, "", params, VARIATIONS[how], image)
+        plan = self._plan(session, work, "", params, VARIATIONS[how], image)
+        return replace(plan, request=replace(plan.request, steps=max(plan.request.steps, VARY_MIN_STEPS)))
 
     def upscale(self, session: Session, round_index, candidates, factor, params: RoundParams) -> RoundPlan:
         """Candidates of one round enlarged `factor` times, their detail redrawn: one new candidate each."""

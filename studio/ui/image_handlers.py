@@ -100,9 +100,9 @@ def before_after(h: Handlers, owner: str, session_id: str) -> View:
 # ------------------------------------------------------------ the selected candidate in the panel
 def candidate_tools(h: Handlers, owner: str, session_id: str, round_number, candidate) -> View:
     """The selected candidate in the editor, its failed (or unsure) checklist items to fix, and it checked for an
-    upscale."""
+    upscale. The last result beside its original stays until the next image work."""
     if not session_id or not candidate:
-        return {"editor": None, "fix_item": gr.Dropdown(choices=[], value=None), "before": None, "after": None}
+        return {"editor": None, "fix_item": gr.Dropdown(choices=[], value=None)}
     r, c = _chosen(round_number, candidate)
     images = dict((cand.index, (image, cand)) for image, cand in h.studio.round_images(owner, session_id, r))
     image, chosen = images[c]
@@ -112,7 +112,7 @@ def candidate_tools(h: Handlers, owner: str, session_id: str, round_number, cand
     items = failing + [i.text for i in session.checklist if i.text not in failing]
     return {"editor": {"background": owned(image, h.shown_to(owner, session_id)), "layers": [], "composite": None},
             "fix_item": gr.Dropdown(choices=items, value=failing[0] if failing else None),
-            "upscale_which": [c + 1], "before": None, "after": None}
+            "upscale_which": [c + 1]}
 
 
 def round_tools(h: Handlers, owner: str, session_id: str, round_number) -> View:

@@ -12,6 +12,9 @@ from studio.ui.components import OwnedEditor, OwnedImage, Pick, Picks, Setting, 
 from studio.ui.locales import I18N as t
 
 EDITOR_PX = 512  # the editor's canvas: a candidate is shown at this size at most, and painted on at it
+# What the brush paints: a see-through pink, so the designer sees what is under the region; its opacity (166 of 255)
+# is above the mask's threshold (validation.binary_mask), so every painted pixel is redrawn.
+MASK_COLOR = ("#ff3b8e", 0.65)
 
 
 def image_work_panel(p, studio) -> None:
@@ -20,8 +23,8 @@ def image_work_panel(p, studio) -> None:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=260):
                 p.editor = OwnedEditor(type="pil", image_mode="RGBA", sources=(), transforms=(), layers=False,
-                                       brush=gr.Brush(default_size=12, colors=["#ffffff"], color_mode="fixed"),
-                                       eraser=gr.Eraser(default_size=12), canvas_size=(EDITOR_PX, EDITOR_PX),
+                                       brush=gr.Brush(colors=[MASK_COLOR], color_mode="fixed"), eraser=gr.Eraser(),
+                                       canvas_size=(EDITOR_PX, EDITOR_PX),
                                        height=360, label=t("work.editor"), elem_id="mask-editor")
                 p.mask_upload = gr.Image(type="filepath", sources=["upload"], height=110, label=t("work.mask_upload"),
                                          elem_id="mask-upload")
@@ -58,16 +61,16 @@ def image_work_panel(p, studio) -> None:
 
 
 def image_drop(p, studio) -> None:
-    """In the composer: images dropped here are read at once (a brief proposed when no session is open)."""
-    with gr.Row(elem_id="image-drop"):
-        p.images = gr.File(file_count="multiple", file_types=["image"], label=t("refs.drop"), height=90, scale=3,
+    """Below the composer: images dropped here are read at once (a brief proposed when no session is open)."""
+    with gr.Group(elem_id="image-drop"):
+        p.images = gr.File(file_count="multiple", file_types=["image"], label=t("refs.drop"), height=80,
                            elem_id="images")
-        with gr.Column(scale=2, min_width=160):
+        with gr.Row():
             uses = [(t("refs.use.context"), "context"), (t("refs.use.start"), "start")]
             if studio.follows_style():
                 uses.insert(1, (t("refs.use.style"), "style"))
-            p.image_use = gr.Radio(uses, value="context", label=t("refs.use_label"), elem_id="image-use")
-            p.style_strength = Setting(0.0, 1.0, value=0.5, step=0.05, label=t("refs.style_strength"),
+            p.image_use = gr.Radio(uses, value="context", label=t("refs.use_label"), scale=3, elem_id="image-use")
+            p.style_strength = Setting(0.0, 1.0, value=0.5, step=0.05, label=t("refs.style_strength"), scale=2,
                                        elem_id="style-strength")
 
 

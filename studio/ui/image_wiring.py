@@ -56,7 +56,7 @@ def connect_image_work(p, on, gpu: dict, quiet: dict, round_view: list[str], ses
 
     # The selected candidate fills the editor; the shown round, the choice of candidates to upscale.
     on(p.selected.change, where, work.candidate_tools, [p.session_id, p.shown_round, p.selected],
-       ["editor", "fix_item", "upscale_which", "before", "after"], **quiet)
+       ["editor", "fix_item", "upscale_which"], **quiet)
     on(p.shown_round.change, ["session_id", "round"], work.round_tools, [p.session_id, p.shown_round],
        ["upscale_which"], **quiet)
 

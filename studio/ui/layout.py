@@ -104,7 +104,7 @@ def _conversation(p, studio) -> None:
         with gr.Row(elem_id="composer-actions"):
             p.send = gr.Button(t("send.start"), variant="primary", size="sm", elem_id="send", interactive=False)
             p.stop = gr.Button(t("stop"), variant="stop", size="sm", elem_id="stop")
-        image_drop(p, studio)
+    image_drop(p, studio)
     with gr.Row(elem_id="more-rounds", equal_height=True):
         p.auto_rounds = WholeSetting(label=t("auto_rounds"), value=3, precision=0, minimum=1,
                                      maximum=limits.MAX_AUTO_ROUNDS, show_label=False, container=False,
