@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from pipelines.base import Segment, UpscaleRequest
+from pipelines.masks import feather_for
 from studio.core import limits
 from studio.core.critique import ChecklistItem
 from studio.core.memory import item_phrase
@@ -43,6 +44,7 @@ class EditPlanner:
     def region(self, session: Session, round_index, candidate, instruction, mask, strength,
                params: RoundParams) -> RoundPlan:
         """Redraw the region `mask` marks on a candidate, as `instruction` says."""
+        settings_checked(params)
         words = checks.text("instruction", instruction, limits.MAX_MESSAGE_CHARS, required=True)
         strength = checks.number("edit_strength", EDIT_STRENGTH if strength is None else strength,
                                  limits.MIN_STRENGTH, limits.MAX_STRENGTH)
@@ -61,6 +63,7 @@ class EditPlanner:
     def fix(self, session: Session, round_index, candidate, item, mask, params: RoundParams) -> RoundPlan:
         """Redraw where a checklist item is (or should be) so that it holds: the designer's mask, or else where the
         segmenter finds it (refused when it finds nothing: the designer paints the region)."""
+        settings_checked(params)
         round_, chosen, image = self.source(session, round_index, candidate)
         wanted = checklist_item(session, item)
         if mask is None or mask == "":
@@ -82,7 +85,8 @@ class EditPlanner:
 
     def vary(self, session: Session, round_index, candidate, how, params: RoundParams) -> RoundPlan:
         """New seeds from a candidate: "subtle" keeps its composition, "strong" keeps its idea."""
-        if how not in VARIATIONS:
+        settings_checked(params)
+        if not isinstance(how, str) or how not in VARIATIONS:
             raise StudioError("vary.how", value=limits.shown(how))
         round_, chosen, image = self.source(session, round_index, candidate)
         work = ImageWork(RoundKind.VARY, prompt_of(round_, chosen), ((round_.index, chosen.index),), (image,),
@@ -92,6 +96,7 @@ class EditPlanner:
 
     def upscale(self, session: Session, round_index, candidates, factor, params: RoundParams) -> RoundPlan:
         """Candidates of one round enlarged `factor` times, their detail redrawn: one new candidate each."""
+        settings_checked(params)
         most = getattr(self.preset, "max_upscale", 2)
         factor = checks.whole("upscale_factor", factor, 2, most)
         if factor not in UPSCALE_FACTORS:
@@ -99,6 +104,7 @@ class EditPlanner:
         numbers = candidates if isinstance(candidates, (list, tuple)) else [candidates]
         if not numbers or len(numbers) > limits.MAX_CANDIDATES:
             raise StudioError("upscale.which", limit=limits.MAX_CANDIDATES)
+        numbers = [checks.whole("candidate", c, 0, 10**6) for c in numbers]
         sources = [self.source(session, round_index, c) for c in dict.fromkeys(numbers)]
         round_ = sources[0][0]
         prompts = tuple(prompt_of(r, c) for r, c, _ in sources)
@@ -140,11 +146,9 @@ class EditPlanner:
                          self.rounds.style_image(session), notes=notes)
 
 
-def feather_for(width: int, height: int) -> int:
-    """How many pixels a region's edge is blended over: about 1/64 of the shorter side, at least 1."""
-    from pipelines.generator import feather_for as generator_feather
-
-    return generator_feather(width, height)
+def settings_checked(params) -> None:
+    if not isinstance(params, RoundParams):
+        raise StudioError("settings.not_round_params")
 
 
 def prompt_of(round_: Round, candidate: Candidate) -> str:

@@ -49,11 +49,12 @@ def image_work_panel(p, studio) -> None:
                                                 label=t("work.upscale_factor"), elem_id="upscale-factor")
                     p.upscale_button = gr.Button(t("work.upscale"), size="sm", scale=1, elem_id="upscale")
         with gr.Row(elem_id="before-after"):
-            p.before = OwnedImage(label=t("work.before"), interactive=False, height=220, elem_id="before")
-            p.after = OwnedImage(label=t("work.after"), interactive=False, height=220, elem_id="after")
+            shown = dict(interactive=False, height=220, format="png")  # lossless: what was kept is shown as it is
+            p.before = OwnedImage(label=t("work.before"), elem_id="before", **shown)
+            p.after = OwnedImage(label=t("work.after"), elem_id="after", **shown)
     with gr.Group(visible=False):  # API doors: a mask as a file, the segmenter's proposal as an image
         p.mask_file = gr.Image(type="filepath", label="mask")
-        p.proposed_mask = OwnedImage(label=t("work.proposed"))
+        p.proposed_mask = OwnedImage(label=t("work.proposed"), format="png")
         p.vary_how = gr.Textbox(label="how")
         p.api_edit_region, p.api_fix_item, p.api_vary, p.api_upscale, p.api_propose_mask = (
             gr.Button(visible=False) for _ in range(5))

@@ -65,3 +65,10 @@ def reference_entries(session: Session, lang: str) -> list[tuple[float, str]]:
                  for n in numbers]
         entries.append((created, "\n\n".join(said)))
     return entries
+
+
+def proposed_brief(session: Session, lang: str) -> list[tuple[float, str]]:
+    """A session started from images, before its first round: the brief the studio proposed, said by the studio."""
+    if session.rounds or not session.references:
+        return []
+    return [(session.references[0].created, words("chat.proposed_brief", lang, brief=_plain(session.brief)))]

@@ -49,6 +49,8 @@ IMAGE_PAGE = {
     "refs.strength": (" (strength {strength:g})", "（强度 {strength:g}）"),
     "refs.answer": ("{question} **{answer}**", "{question} **{answer}**"),
     "chat.references": ("Brought {count} image(s):", "带来了 {count} 张图片："),
+    "chat.proposed_brief": ("From your images, the brief: **{brief}**\n\nEdit the checklist if you like, then press "
+                            "Send to render round 1.", "根据你的图片，简报是：**{brief}**\n\n可以先修改检查清单，然后按发送生成第 1 轮。"),
     "chat.reference": ("Image {number} shows *{caption}*.", "图片 {number}：*{caption}*。"),
     # ---------------------------------------------------------------- rounds of image work, in the chat and the strip
     "kind.edit": ("Region redrawn on {source}", "在 {source} 上重绘区域"),

@@ -36,7 +36,7 @@ from gradio_client.exceptions import AppError
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
-from fakes import ScriptedCaptioner, ScriptedCritic
+from fakes import FixedSegmenter, ScriptedCaptioner, ScriptedCritic
 from pipelines.base import RefinedPrompt, StepEvent
 from pipelines.presets import PRESETS
 from server import running_studio
@@ -57,10 +57,13 @@ ENGINE_EXAMPLES = {
     "keep_settings": 45, "round_params": 40, "round_images": 25, "image": 30,
     "create_api_key": 20, "list_api_keys": 10, "revoke_api_key": 25, "owner_for_key": 25,
     "shut_down": 15,
+    "edit_region": 60, "fix_item": 40, "propose_fix_mask": 25, "vary": 30, "upscale": 40, "add_references": 35,
+    "start_from_images": 25, "set_reference_use": 30, "follows_style": 1,
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
     "/set_preferences": 8, "/cancel": 3, "/delete": 4, "/run_round": 10, "/show_round": 4, "/keep_settings": 6,
+    "/edit_region": 5, "/vary": 4, "/upscale": 4,
 }
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -103,6 +106,16 @@ class InstantGenerator:
         return [Image.new("RGB", (request.width, request.height), (seed % 256, 40, 90)) for seed in request.seeds]
 
 
+class InstantUpscaler:
+    model_id, method, max_factor = "instant/upscaler", "nearest", 4
+
+    def describe(self, request) -> str:
+        return f"nearest ×{request.factor}"
+
+    def upscale(self, request, on_step=None) -> Image.Image:
+        return request.image.resize((request.image.width * request.factor, request.image.height * request.factor))
+
+
 class InstantModels:
     """The engine's `Models` interface, answering at once: hundreds of rounds in seconds."""
 
@@ -110,6 +123,7 @@ class InstantModels:
 
     def __init__(self):
         self._refiner, self._generator = InstantRefiner(), InstantGenerator()
+        self._segmenter, self._upscaler = FixedSegmenter((0.25, 0.25, 0.75, 0.75)), InstantUpscaler()
         self._critic = ScriptedCritic(lambda call, count: [50.0] * count)
         self._captioner = ScriptedCaptioner(lambda place, question: "yes")
         self._lock = threading.Lock()
@@ -128,6 +142,12 @@ class InstantModels:
 
     def captioner(self):
         return self._captioner
+
+    def segmenter(self):
+        return self._segmenter
+
+    def upscaler(self):
+        return self._upscaler
 
     def free_memory(self) -> None:
         pass
@@ -181,6 +201,8 @@ def prepared(tmp_path_factory) -> Prepared:
     uploads.mkdir()
     Image.linear_gradient("L").resize((64, 64)).convert("RGB").save(uploads / "reference.png")
     Image.new("L", (64, 64), 255).save(uploads / "mask.png")
+    Image.new("L", (64, 64), 0).save(uploads / "black.png")
+    Image.new("L", (32, 16), 255).save(uploads / "small-mask.png")
     (uploads / "notes.png").write_text("not an image")
     data = root / "data"
     with Store(data) as store:
@@ -192,6 +214,7 @@ def prepared(tmp_path_factory) -> Prepared:
             ids[f"{owner}'s session"], ids[f"{owner}'s image"] = session.id, events[-1].round.candidates[0].image
             ids[f"{owner}'s stored image"] = ids[f"{owner}'s image"]
         studio.give_feedback("alice", ids["alice's session"], 0, "pick", 0, "love the type")
+        studio.add_references("alice", ids["alice's session"], [str(uploads / "reference.png")])
         for owner in ("alice", "bob"):
             ids[f"{owner}'s key"], made = studio.create_api_key(owner, "render script")
             ids[f"{owner}'s key id"] = made.id
@@ -410,7 +433,8 @@ def settings_from(w: Workshop, as_params: bool, **fields_):
 # ---------------------------------------------------------------- every engine action
 def test_the_engine_sees_at_least_500_generated_inputs():
     assert sum(ENGINE_EXAMPLES.values()) >= 500
-    assert set(ENGINE_EXAMPLES) == {name for name in vars(Studio) if not name.startswith("_")}  # every action
+    public = {name for cls in Studio.__mro__[:-1] for name in vars(cls) if not name.startswith("_")}
+    assert set(ENGINE_EXAMPLES) == public  # every action
 
 
 def test_start_session_takes_any_brief_or_refuses_it_cleanly(prepared):
@@ -633,6 +657,106 @@ def test_owner_for_key_names_only_the_owner_of_a_made_unrevoked_key(prepared):
         st.from_regex(r"dc_[A-Za-z0-9_-]{43}", fullmatch=True), anything)))
 
 
+# ---------------------------------------------------------------- work on images
+ITEM = (st.sampled_from(["navy and gold", "NAVY AND GOLD", 1, 2.0]),
+        either(st.sampled_from(["a unicorn", "", 0, 99, 1.5]), anything))
+MASKS = (st.sampled_from([UPLOAD + "mask.png", UPLOAD + "small-mask.png"]),
+         either(paths([UPLOAD + "notes.png", UPLOAD + "black.png", UPLOAD + "gone.png"]), anything))
+IMAGES = (st.lists(st.sampled_from([UPLOAD + "reference.png", UPLOAD + "small-mask.png"]), min_size=1, max_size=4),
+          either(st.lists(paths([UPLOAD + "notes.png"]), max_size=6), anything))
+USE = (st.sampled_from(["context", "", None]), either(st.sampled_from(["style", "mood", "CONTEXT"]), anything))
+STRENGTH = (st.sampled_from([None, 0.0, 0.5, 1]), bad_number)
+
+
+def uploads_of(w: Workshop, value):
+    """`value` with upload names made real paths, also inside a list."""
+    if isinstance(value, list):
+        return [uploads_of(w, v) for v in value]
+    return str(w.prepared.uploads / value[len(UPLOAD):]) if isinstance(value, str) and value.startswith(UPLOAD) \
+        else value
+
+
+def image_round(action: str, *own: str):
+    """A round of image work: refused before its first event, or done, its source recorded."""
+    def call(w, owner, session, round_index, candidate, as_params=True, **rest):
+        values = [uploads_of(w, rest.pop(name)) for name in own]
+        params = settings_from(w, as_params, **rest)
+        attempt_round(w, lambda: getattr(w.studio, action)(owner, session, round_index, candidate, *values, params))
+    return call
+
+
+def test_edit_region_refuses_bad_masks_and_settings_before_its_first_event(prepared):
+    fuzz(prepared, "edit_region", image_round("edit_region", "instruction", "mask", "strength_"), owner=OWNER,
+         session=SESSION, round_index=ROUND, candidate=CANDIDATE, instruction=SOME_TEXT, mask=MASKS,
+         strength_=STRENGTH, count=SETTINGS["count"], seed=SETTINGS["seed"], as_params=SETTINGS["as_params"])
+
+
+def test_fix_item_refuses_unknown_items_and_bad_masks_before_its_first_event(prepared):
+    fuzz(prepared, "fix_item", image_round("fix_item", "item", "mask"), owner=OWNER, session=SESSION,
+         round_index=ROUND, candidate=CANDIDATE, item=ITEM, mask=(st.sampled_from([None, UPLOAD + "mask.png"]),
+                                                                  MASKS[1]),
+         count=SETTINGS["count"], as_params=SETTINGS["as_params"])
+
+
+def test_propose_fix_mask_locates_only_in_the_callers_own(prepared):
+    def propose(w, owner, session, round_index, candidate, item):
+        found = attempt(w, w.studio.propose_fix_mask, owner, session, round_index, candidate, item)
+        if found is not REFUSED:
+            assert owns(w, owner, session) and found[0].mask.size == (64, 64)
+
+    fuzz(prepared, "propose_fix_mask", propose, owner=OWNER, session=SESSION, round_index=ROUND,
+         candidate=CANDIDATE, item=ITEM)
+
+
+def test_vary_takes_subtle_or_strong_or_refuses_cleanly(prepared):
+    fuzz(prepared, "vary", image_round("vary", "how"), owner=OWNER, session=SESSION, round_index=ROUND,
+         candidate=CANDIDATE, how=(st.sampled_from(["subtle", "strong"]), either(st.sampled_from(
+             ["wild", "SUBTLE", *UNHASHABLE]), anything)), count=SETTINGS["count"], as_params=SETTINGS["as_params"])
+
+
+def test_upscale_takes_candidates_and_a_factor_or_refuses_cleanly(prepared):
+    def upscale(w, owner, session, round_index, candidates, factor, as_params, **rest):
+        params = settings_from(w, as_params, **rest)
+        attempt_round(w, lambda: w.studio.upscale(owner, session, round_index, candidates, factor, params))
+
+    fuzz(prepared, "upscale", upscale, owner=OWNER, session=SESSION, round_index=ROUND,
+         candidates=(st.sampled_from([[0], [0, 1], [1, 1], 0, (1,)]),
+                     either(st.lists(bad_number, max_size=3), st.lists(st.integers(0, 1), min_size=9), anything)),
+         factor=(st.sampled_from([2, 4, 2.0]), either(st.sampled_from([3, 8, 1]), bad_number)),
+         seed=SETTINGS["seed"], as_params=SETTINGS["as_params"])
+
+
+def test_add_references_reads_checked_images_or_refuses_them_cleanly(prepared):
+    def add(w, owner, session, files, use, strength):
+        added = attempt(w, w.studio.add_references, owner, session, uploads_of(w, files), use, strength)
+        if added is not REFUSED:
+            assert owns(w, owner, session) and all(r.image.startswith(f"images/{session}/") for r in added.references)
+
+    fuzz(prepared, "add_references", add, owner=OWNER, session=SESSION, files=IMAGES, use=USE, strength=STRENGTH)
+
+
+def test_start_from_images_makes_a_session_of_the_callers_own_or_refuses_cleanly(prepared):
+    def start(w, owner, files, words):
+        session = attempt(w, w.studio.start_from_images, owner, uploads_of(w, files), words)
+        if session is not REFUSED:
+            assert session.owner == owner and session.brief and session.references
+
+    fuzz(prepared, "start_from_images", start, owner=OWNER, files=IMAGES,
+         words=(st.sampled_from(["", "a poster from it"]), anything))
+
+
+def test_set_reference_use_changes_only_the_callers_own(prepared):
+    fuzz(prepared, "set_reference_use", owner=OWNER, session=SESSION,
+         number=(st.sampled_from([1, 1.0]), bad_number), use=USE, strength=STRENGTH)
+
+
+def test_follows_style_says_what_the_preset_can(prepared):
+    def follows(w):
+        assert w.studio.follows_style() is (PRESETS["tiny"].ip_adapter is not None)
+
+    fuzz(prepared, "follows_style", follows)
+
+
 # ---------------------------------------------------------------- the harness can fail; the known bugs, pinned
 def test_the_harness_sees_a_store_change(prepared):
     """`attempt` can fail: a refusal that had written something is caught."""
@@ -830,6 +954,12 @@ def test_the_api_answers_any_input_with_a_result_or_a_clear_refusal(api):
                     style=(st.just(""), either(st.sampled_from(["nope", "../swiss"]), json_anything)),
                     negative=(st.just(""), json_anything), strength=(st.just(0.6), json_anything))
     fuzz_api(api, "/keep_settings", session_id=sid, **settings)
+    where = dict(round=(st.just(1), json_anything), candidate=(st.sampled_from([1, 2]), json_anything))
+    fuzz_api(api, "/edit_region", session_id=sid, **where, instruction=some_text, mask=(st.none(), json_anything),
+             edit_strength=(st.just(0.9), json_anything), **settings)
+    fuzz_api(api, "/vary", session_id=sid, **where, how=(st.just("subtle"), json_anything), **settings)
+    fuzz_api(api, "/upscale", session_id=sid, round=where["round"], candidates=(st.just([1]), json_anything),
+             factor=(st.just(2), json_anything), **settings)
     fuzz_api(api, "/run_round", session_id=sid, text=(st.just(""), json_anything), **settings,
              reference=(st.none(), either(st.sampled_from(["/etc/passwd", "http://169.254.169.254/"]),
                                           json_anything)),

@@ -6,10 +6,13 @@ gets back names her images.
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
-from gradio_client import Client
+from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from PIL import Image
 
 from fakes import ScriptedCritic, SwappedModels
 from kit import BRIEF, digest, round_inputs
@@ -25,6 +28,13 @@ def settings(sid: str) -> dict:
     inputs = round_inputs(sid)
     del inputs["text"]
     return {**inputs, "style": ""}
+
+
+def bobs_image() -> dict:
+    """An image Bob uploads with his attempt (a mask, a reference): a file of his own."""
+    path = Path(tempfile.gettempdir()) / "bobs-mask.png"
+    Image.new("L", (64, 64), 255).save(path)
+    return handle_file(str(path))
 
 
 ATTEMPTS = {  # every endpoint that names a session, with the arguments a script would send
@@ -44,8 +54,16 @@ ATTEMPTS = {  # every endpoint that names a session, with the arguments a script
     "/run_round": lambda sid: {**round_inputs(sid, "make it mine"), "style": ""},
     "/run_auto": lambda sid: {**settings(sid), "rounds": 1},
     "/inspire": lambda sid: {**settings(sid), "directions": 2},
+    "/edit_region": lambda sid: {**settings(sid), "round": 1, "candidate": 1, "instruction": "mine now",
+                                 "mask": bobs_image(), "edit_strength": 0.9},
+    "/fix_item": lambda sid: {**settings(sid), "round": 1, "candidate": 1, "item": "a saxophone", "mask": None},
+    "/propose_fix_mask": lambda sid: dict(session_id=sid, round=1, candidate=1, item="a saxophone"),
+    "/vary": lambda sid: {**settings(sid), "round": 1, "candidate": 1, "how": "strong"},
+    "/upscale": lambda sid: {**settings(sid), "round": 1, "candidates": [1, 2], "factor": 2},
+    "/add_references": lambda sid: dict(session_id=sid, images=[bobs_image()], use="context", style_strength=0.5),
+    "/set_reference_use": lambda sid: dict(session_id=sid, number=1, use="style", style_strength=0.5),
 }
-WITHOUT_A_SESSION = {"/start_session", "/list_sessions"}
+WITHOUT_A_SESSION = {"/start_session", "/list_sessions", "/start_from_images"}
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +147,16 @@ ENGINE_ATTEMPTS = {
     "image": lambda s, sid: s.image("bob", sid, s.open_session("alice", sid).rounds[0].candidates[0].image),
     "run_round": lambda s, sid: list(s.run_round("bob", sid, "make it mine", RoundParams(count=1, steps=1))),
     "run_auto": lambda s, sid: list(s.run_auto("bob", sid, 1, RoundParams(count=1, steps=1))),
+    "edit_region": lambda s, sid: list(s.edit_region("bob", sid, 0, 0, "mine now", Image.new("L", (64, 64), 255))),
+    "fix_item": lambda s, sid: list(s.fix_item("bob", sid, 0, 0, "navy and gold")),
+    "propose_fix_mask": lambda s, sid: s.propose_fix_mask("bob", sid, 0, 0, "navy and gold"),
+    "vary": lambda s, sid: list(s.vary("bob", sid, 0, 0, "strong")),
+    "upscale": lambda s, sid: list(s.upscale("bob", sid, 0, [0, 1], 2)),
+    "add_references": lambda s, sid: s.add_references("bob", sid, [bobs_image()["path"]]),
+    "set_reference_use": lambda s, sid: s.set_reference_use("bob", sid, 1, "style"),
 }
-ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params", "shut_down"}
+ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params", "shut_down", "start_from_images",
+                            "follows_style"}
 ENGINE_KEYS = {"create_api_key", "list_api_keys", "revoke_api_key", "owner_for_key"}  # tried on Alice's API key
 
 
@@ -147,7 +173,7 @@ def engine(tmp_path_factory, tiny_registry):
 
 
 def test_every_public_engine_method_is_tried_by_the_engine_isolation_tests():
-    public = {name for name in vars(Studio) if not name.startswith("_")}
+    public = {name for cls in Studio.__mro__[:-1] for name in vars(cls) if not name.startswith("_")}
     assert public == set(ENGINE_ATTEMPTS) | ENGINE_WITHOUT_A_SESSION | ENGINE_KEYS  # a new one joins ENGINE_ATTEMPTS
 
 
