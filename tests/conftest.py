@@ -1,4 +1,5 @@
-"""Shared fixtures: offline, the tiny preset, one model registry for the whole run."""
+"""Shared fixtures: offline, the tiny preset, one model registry for the whole run; for the browser tests, one
+Chromium and one studio process (`python app.py`) shared by every module that has no need of its own."""
 from __future__ import annotations
 
 import os
@@ -10,12 +11,19 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 # test that never runs a round spends no CPU on loading. tests/test_app.py checks the preload itself.
 os.environ.setdefault("DC_PRELOAD", "0")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
 from pipelines.presets import PRESETS  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
+from server import running_studio  # noqa: E402
 from studio.engine import Studio  # noqa: E402
 from studio.services.sessions import Store  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +41,29 @@ def store(tmp_path) -> Store:
 @pytest.fixture
 def studio(store, tiny_registry) -> Studio:
     return Studio(store, tiny_registry)
+
+
+# ---------------------------------------------------------------- the browser tests' expensive things, made once
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium, driven by Playwright: one browser process for every browser test module (each designer
+    gets a context of its own: its own cookies and storage)."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def page_studio(tmp_path_factory):
+    """`python app.py --preset tiny` for the browser tests that need no studio of their own (no flags, no restart):
+    designers on it are separate browsers, so none sees another's work. Its models load at its first round."""
+    with running_studio(tmp_path_factory.mktemp("page-studio") / "data") as running:
+        yield running

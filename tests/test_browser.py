@@ -4,39 +4,24 @@ Tiny preset: the candidates are noise; these tests prove the page works, not the
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Page, Route, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from server import running_studio
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 ROUND_MS = 60_000  # the first round loads the tiny models
 BRIEF = "A poster for a jazz night, art deco, navy and gold"
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    with running_studio(tmp_path_factory.mktemp("studio") / "data") as running:
-        yield running
+def studio(page_studio):
+    """The browser tests' shared studio (conftest.py), under the name the browser test modules import."""
+    return page_studio
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser(chromium):
+    """The one Chromium of the run (conftest.py), under the name the browser test modules import."""
+    return chromium
 
 
 @pytest.fixture

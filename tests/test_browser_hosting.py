@@ -14,7 +14,6 @@ from gradio_client import Client
 from playwright.sync_api import expect
 
 from server import studio_process
-from test_browser import browser  # noqa: F401
 from test_browser_journey import open_studio
 
 PASSWORD = "a-long-passphrase"
@@ -27,9 +26,15 @@ def team_studio(tmp_path_factory):
         yield studio
 
 
-def test_a_signed_in_designer_makes_a_key_a_script_uses_it_and_revoking_it_shuts_the_script_out(browser,  # noqa: F811
-                                                                                                 team_studio):
-    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+@pytest.fixture
+def page(chromium):
+    """A laptop's browser of her own, closed before the studio stops."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def test_a_signed_in_designer_makes_a_key_a_script_uses_it_and_revoking_it_shuts_the_script_out(page, team_studio):
     blocked = []
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
 

@@ -10,20 +10,20 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from test_browser import ROUND_MS, browser, send, studio, type_until_held, until_the_server_answered  # noqa: F401
+from test_browser import ROUND_MS, send, type_until_held, until_the_server_answered
 from test_browser_journey import open_studio, refused_in_place, shot
 
 BRIEF = "一张爵士之夜的海报，装饰艺术风格，海军蓝和金色"
 
 
 @pytest.fixture
-def chinese_page(browser, studio):  # noqa: F811
-    """A designer whose browser reads Chinese, on the studio's page."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+def chinese_page(chromium, page_studio):
+    """A designer whose browser reads Chinese, on the browser tests' shared studio (conftest.py)."""
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.page_errors = []
     page.on("pageerror", lambda error: page.page_errors.append(error))
-    open_studio(page, studio.url)
+    open_studio(page, page_studio.url)
     yield page
     context.close()
 
