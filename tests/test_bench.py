@@ -61,8 +61,9 @@ def test_the_roofline_counts_the_flops_of_a_real_size_render_without_weights():
 
 
 def test_the_greedy_benchmark_prints_both_phases_as_a_table():
+    # One join of each kind: the smallest greedy owner that still fires both (each round it fires is rendered).
     done = subprocess.run([sys.executable, "bench/greedy.py", "--designers", "1", "--page-loads", "1",
-                           "--greedy-rounds", "2", "--greedy-lists", "2"], cwd=ROOT,
+                           "--greedy-rounds", "1", "--greedy-lists", "1"], cwd=ROOT,
                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=600)
 
     assert done.returncode == 0, done.stderr[-2000:]
@@ -72,5 +73,5 @@ def test_the_greedy_benchmark_prints_both_phases_as_a_table():
         assert 0 < figures[phase]["page_load_p50_s"] <= figures[phase]["page_load_p95_s"]
         assert 0 < figures[phase]["round_p50_s"] <= figures[phase]["round_p95_s"]
     joins = figures["beside_greedy"]["greedy_joins"]  # "kind status": count, for the joins fired before the end
-    assert sum(joins.values()) <= 4 and all(k.split()[0] in ("run_round", "list_sessions") for k in joins)
+    assert sum(joins.values()) <= 2 and all(k.split()[0] in ("run_round", "list_sessions") for k in joins)
     assert "| alone |" in done.stdout and "| beside the greedy owner |" in done.stdout  # for people too
