@@ -19,11 +19,13 @@ MASK_COLOR = ("#ff3b8e", 0.65)
 
 def image_work_panel(p, studio) -> None:
     """Below the selected candidate's actions: everything that works on its pixels."""
+    brush = max(3, studio.preset.size // 16)  # in the image's pixels: a stroke is a sixteenth of the picture wide
     with gr.Accordion(t("work.title"), open=False, elem_id="image-work") as p.work_panel:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=260):
                 p.editor = OwnedEditor(type="pil", image_mode="RGBA", sources=(), transforms=(), layers=False,
-                                       brush=gr.Brush(colors=[MASK_COLOR], color_mode="fixed"), eraser=gr.Eraser(),
+                                       brush=gr.Brush(default_size=brush, colors=[MASK_COLOR], color_mode="fixed"),
+                                       eraser=gr.Eraser(default_size=brush),
                                        canvas_size=(EDITOR_PX, EDITOR_PX),
                                        height=360, label=t("work.editor"), elem_id="mask-editor")
                 p.mask_upload = gr.Image(type="filepath", sources=["upload"], height=110, label=t("work.mask_upload"),
