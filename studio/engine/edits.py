@@ -169,3 +169,20 @@ def checklist_item(session: Session, item) -> ChecklistItem:
             return found
     raise StudioError("fix.which_item", value=limits.shown(item),
                       items="; ".join(i.text for i in session.checklist) or "-")
+
+
+# ------------------------------------------------------------ the page's mask editor, in pixels
+def painted_region(layers) -> Image.Image | None:
+    """What the designer painted in the editor: the first layer with an opaque pixel, or None when nothing was."""
+    for layer in layers or []:
+        if isinstance(layer, Image.Image) and "A" in layer.getbands() and layer.getchannel("A").getextrema()[1] > 0:
+            return layer
+    return None
+
+
+def editor_layer(mask: Image.Image) -> Image.Image:
+    """A mask as a layer the editor shows over the image: painted where it is white, see-through elsewhere."""
+    layer = Image.new("RGBA", mask.size, (255, 59, 142, 0))  # the brush's pink (ui/image_panel.MASK_COLOR)
+    layer.putalpha(mask.convert("L").point(lambda v: 166 if v >= 128 else 0))
+    return layer
+

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Iterator
 
 import gradio as gr
-from PIL import Image
 
 from studio.engine import StudioError
+from studio.engine.edits import editor_layer, painted_region
 from studio.ui.components import owned
 from studio.ui.handlers import Handlers, View, counted
 from studio.ui.image_presenters import references_markdown
@@ -22,13 +22,9 @@ def _chosen(round_number, candidate) -> tuple[int, int]:
     return counted("round", round_number), counted("candidate", candidate)
 
 
-def painted(editor) -> Image.Image | None:
-    """What the designer painted in the editor (its layer's opaque pixels), or None when nothing was painted."""
-    layers = (editor or {}).get("layers") if isinstance(editor, dict) else None
-    for layer in layers or []:
-        if isinstance(layer, Image.Image) and "A" in layer.getbands() and layer.getchannel("A").getextrema()[1] > 0:
-            return layer
-    return None
+def painted(editor):
+    """What the designer painted in the editor (its layer), or None when nothing was painted."""
+    return painted_region(editor.get("layers") if isinstance(editor, dict) else None)
 
 
 # ------------------------------------------------------------ rounds that work on a candidate
@@ -129,11 +125,9 @@ def propose_mask(h: Handlers, owner: str, session_id: str, round_number, candida
     r, c = _chosen(round_number, candidate)
     segment, words_ = h.studio.propose_fix_mask(owner, session_id, r, c, item)
     image = next(im for im, cand in h.studio.round_images(owner, session_id, r) if cand.index == c)
-    layer = Image.new("RGBA", segment.mask.size, (255, 255, 255, 0))
-    layer.putalpha(segment.mask)
     shown = h.shown_to(owner, session_id)
     return {"proposed_mask": owned(segment.mask.convert("RGB"), shown),
-            "editor": {"background": owned(image, shown), "layers": [layer], "composite": None},
+            "editor": {"background": owned(image, shown), "layers": [editor_layer(segment.mask)], "composite": None},
             "status": words("work.status.found" if segment.found else "work.status.not_found", h.lang,
                             item=words_)}
 

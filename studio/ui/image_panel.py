@@ -8,7 +8,7 @@ import gradio as gr
 
 from studio.core import limits
 from studio.engine.edits import EDIT_STRENGTH, UPSCALE_FACTORS
-from studio.ui.components import OwnedEditor, OwnedImage, Pick, Picks, Setting, WholeSetting
+from studio.ui.components import OwnedEditor, OwnedImage, Pick, Picks, Setting, UploadedImage, WholeSetting
 from studio.ui.locales import I18N as t
 
 EDITOR_PX = 512  # the editor's canvas: a candidate is shown at this size at most, and painted on at it
@@ -28,7 +28,7 @@ def image_work_panel(p, studio) -> None:
                                        eraser=gr.Eraser(default_size=brush),
                                        canvas_size=(EDITOR_PX, EDITOR_PX),
                                        height=360, label=t("work.editor"), elem_id="mask-editor")
-                p.mask_upload = gr.Image(type="filepath", sources=["upload"], height=110, label=t("work.mask_upload"),
+                p.mask_upload = UploadedImage(type="filepath", sources=["upload"], height=110, label=t("work.mask_upload"),
                                          elem_id="mask-upload")
             with gr.Column(scale=2, min_width=220):
                 p.instruction = gr.Textbox(label=t("work.instruction"), placeholder=t("work.instruction_hint"),
@@ -55,7 +55,7 @@ def image_work_panel(p, studio) -> None:
             p.before = OwnedImage(label=t("work.before"), elem_id="before", **shown)
             p.after = OwnedImage(label=t("work.after"), elem_id="after", **shown)
     with gr.Group(visible=False):  # API doors: a mask as a file, the segmenter's proposal as an image
-        p.mask_file = gr.Image(type="filepath", label="mask")
+        p.mask_file = UploadedImage(type="filepath", label="mask")
         p.proposed_mask = OwnedImage(label=t("work.proposed"), format="png")
         p.vary_how = gr.Textbox(label="how")
         p.api_edit_region, p.api_fix_item, p.api_vary, p.api_upscale, p.api_propose_mask = (
