@@ -17,7 +17,7 @@ BRIEF = "A poster for a jazz night, navy and gold, with a saxophone"
 SETTINGS = dict(count=2, steps=1, size=64, guidance=0.0, seed=7, negative="", reference=None, strength=0.6,
                 start_from="", style="")
 # The outputs of every image-work endpoint: a round's view, then the result beside its original.
-CHAT, GALLERY, STATUS, DETAILS, BEFORE, AFTER = 0, 1, 2, 3, -2, -1
+CHAT, GALLERY, STATUS, DETAILS, BEFORE, AFTER, MASK = 0, 1, 2, 3, -3, -2, -1
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,7 @@ def test_a_script_redraws_a_region_and_sees_the_result_beside_the_original(desig
     assert out[STATUS] == "Round 2 done." and round_["kind"] == "edit" and round_["prompt"].startswith("a golden moon")
     assert [c["from"] for c in round_["candidates"]] == ["1.2", "1.2"] and round_["params"]["feather"] == 1
     before, after = image(out[BEFORE]), image(out[AFTER])  # lossless, as stored
+    assert np.array_equal(image(out[MASK])[:, :, 0] > 0, np.asarray(mask) > 0)  # the region, to download
     assert np.array_equal(before[:, 33:], after[:, 33:])  # beyond the 1 px feather, every pixel kept
     assert not np.array_equal(before[:, :31], after[:, :31])
     assert any("Region redrawn on 1.2" in str(m["content"]) for m in out[CHAT])

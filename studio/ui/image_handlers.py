@@ -90,7 +90,9 @@ def before_after(h: Handlers, owner: str, session_id: str) -> View:
     shown = h.shown_to(owner, session_id)
     before = {c.index: image for image, c in h.studio.round_images(owner, session_id, first.source[0])}
     after = {c.index: image for image, c in h.studio.round_images(owner, session_id, done.index)}
-    return {"before": owned(before[first.source[1]], shown), "after": owned(after[first.index], shown)}
+    mask = done.params.mask if done.params else None
+    return {"before": owned(before[first.source[1]], shown), "after": owned(after[first.index], shown),
+            "used_mask": owned(h.studio.image(owner, session_id, mask), shown) if mask else None}
 
 
 # ------------------------------------------------------------ the selected candidate in the panel

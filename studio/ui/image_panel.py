@@ -53,6 +53,7 @@ def image_work_panel(p, studio) -> None:
         with gr.Row(elem_id="before-after"):
             shown = dict(interactive=False, height=220, format="png")  # lossless: what was kept is shown as it is
             p.before = OwnedImage(label=t("work.before"), elem_id="before", **shown)
+            p.used_mask = OwnedImage(label=t("work.used_mask"), elem_id="used-mask", buttons=["download"], **shown)
             p.after = OwnedImage(label=t("work.after"), elem_id="after", **shown)
     with gr.Group(visible=False):  # API doors: a mask as a file, the segmenter's proposal as an image
         p.mask_file = UploadedImage(type="filepath", label="mask")

@@ -11,7 +11,7 @@ from typing import Callable
 from studio.core.params import SETTING_NAMES
 from studio.ui import image_handlers as work
 
-IMAGE_VIEW = ["before", "after"]
+IMAGE_VIEW = ["before", "after", "used_mask"]
 
 
 def _with_settings(action: Callable, own: int) -> Callable:

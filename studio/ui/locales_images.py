@@ -21,6 +21,7 @@ IMAGE_PAGE = {
     "work.upscale": ("Upscale", "放大"),
     "work.before": ("Original", "原图"),
     "work.after": ("Result", "结果"),
+    "work.used_mask": ("The region redrawn (download to reuse)", "重绘的区域（可下载复用）"),
     "work.proposed": ("Proposed mask", "建议的蒙版"),
     # ---------------------------------------------------------------- images the designer brings
     "refs.drop": ("Drop images here: a photo, a sketch, a mood board", "把图片拖到这里：照片、草图、情绪板"),
