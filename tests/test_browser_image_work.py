@@ -6,6 +6,7 @@ Tiny preset: the candidates are noise; this proves the page works, not the pictu
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from test_browser import browser, studio, until_the_server_answered  # noqa: F401
@@ -57,4 +58,24 @@ def test_a_designer_paints_a_region_redraws_it_and_sees_the_result_beside_the_or
     for side in ("#before", "#after"):
         expect(page.locator(f"{side} img")).to_have_count(1)
         assert page.locator(f"{side} img").evaluate("img => img.complete && img.naturalWidth") == 64
+    assert page.page_errors == []
+
+
+def test_a_photo_dropped_with_no_session_open_becomes_a_proposed_brief_and_checklist(designer_page, tmp_path):
+    page = designer_page
+    photo = tmp_path / "product-shot.jpg"
+    Image.new("RGB", (120, 80), (200, 120, 40)).save(photo)
+    page.locator("#message textarea").fill("a poster from this product shot")
+
+    page.locator("#images input[type=file]").set_input_files(str(photo))
+
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("Brought 1 image(s)", timeout=ROUND_MS)
+    expect(chat).to_contain_text("From your images, the brief: a poster from this product shot")
+    expect(page.locator("#status")).to_contain_text("press Send to render round 1")
+    expect(page.locator("#checklist")).to_contain_text("a poster from this product shot")
+    page.locator("#references-tab-button").click()
+    expect(page.locator("#references")).to_contain_text("used as context")
+    page.locator("#send").click()  # the proposed brief is round 1's
+    expect(page.locator("#status")).to_contain_text("Round 1 done.", timeout=ROUND_MS)
     assert page.page_errors == []
