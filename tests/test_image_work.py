@@ -201,6 +201,8 @@ def test_a_photo_alone_gets_a_caption_and_answers_and_becomes_a_brief_and_a_chec
         assert not kept.getexif() and "exif" not in kept.info  # no metadata kept
     done(studio.run_round("alice", session.id, "", QUICK))
     assert ref.caption in asked[-1].memory.references[0]  # what the image shows reaches the refiner, as data
+    store.recover()  # a restart keeps the reference: a row points to it
+    assert store.image_path(ref.image).is_file()
 
 
 def test_images_added_to_a_session_are_read_kept_and_refused_cleanly(studio, store, first, tmp_path):

@@ -45,7 +45,7 @@ class Handlers:
     # ------------------------------------------------------------ views
     def session_view(self, owner: str, session: Session | None, round_number: int | None = None) -> View:
         """Everything that shows a session: the conversation, the strip, the round shown, the design tabs."""
-        r = self._round(session, round_number)
+        r = self.round_shown(session, round_number)
         lang = self.lang
         return {"session_id": session.id if session else "", "chat": show.conversation(session, lang=lang),
                 **self.tables(session), "insights": show.insights(session, lang),
@@ -88,7 +88,7 @@ class Handlers:
         return words("style.suggests" if hint else "style.plain", self.lang, name=style.name, hint=hint)
 
     @staticmethod
-    def _round(session: Session | None, number: int | None) -> Round | None:
+    def round_shown(session: Session | None, number: int | None) -> Round | None:
         if session is None:
             return None
         if number:
@@ -221,7 +221,7 @@ class Handlers:
         if not session_id:  # the page was cleared for a new session: nothing to describe
             return {"candidate_info": show.candidate_info(None, None, self.lang), "answer": ""}
         session = self.studio.open_session(owner, session_id)
-        r = self._round(session, round_number)
+        r = self.round_shown(session, round_number)
         chosen = next((c for c in r.candidates if c.index + 1 == candidate), None) if r else None
         return {"candidate_info": show.candidate_info(r, chosen, self.lang), "answer": ""}
 

@@ -102,8 +102,10 @@ def candidate_tools(h: Handlers, owner: str, session_id: str, round_number, cand
     if not session_id or not candidate:
         return {"editor": None, "fix_item": gr.Dropdown(choices=[], value=None)}
     r, c = _chosen(round_number, candidate)
-    images = dict((cand.index, (image, cand)) for image, cand in h.studio.round_images(owner, session_id, r))
-    image, chosen = images[c]
+    image, chosen = next(((im, cand) for im, cand in h.studio.round_images(owner, session_id, r) if cand.index == c),
+                         (None, None))
+    if chosen is None:  # the strip moved on to another round meanwhile: nothing to edit
+        return {"editor": None, "fix_item": gr.Dropdown(choices=[], value=None)}
     checks = chosen.critique.checks if chosen.critique else ()
     failing = [k.item for k in checks if k.verdict != "pass"]
     session = h.studio.open_session(owner, session_id)
@@ -118,7 +120,7 @@ def round_tools(h: Handlers, owner: str, session_id: str, round_number) -> View:
     if not session_id or not round_number:
         return {"upscale_which": gr.CheckboxGroup(choices=[], value=[])}
     session = h.studio.open_session(owner, session_id)
-    r = h._round(session, round_number)
+    r = h.round_shown(session, round_number)
     return {"upscale_which": gr.CheckboxGroup(choices=[c.index + 1 for c in (r.candidates if r else ())], value=[])}
 
 
