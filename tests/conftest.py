@@ -1,4 +1,4 @@
-"""Shared fixtures: offline, the tiny preset, one model registry for the whole run; for the browser tests, one
+"""Shared fixtures: offline, the tiny preset, one model registry for the whole run; for the end-to-end tests, one
 Chromium and one studio process (`python app.py`) shared by every module that has no need of its own."""
 from __future__ import annotations
 
@@ -62,8 +62,9 @@ def chromium():
 
 
 @pytest.fixture(scope="session")
-def page_studio(tmp_path_factory):
-    """`python app.py --preset tiny` for the browser tests that need no studio of their own (no flags, no restart):
-    designers on it are separate browsers, so none sees another's work. Its models load at its first round."""
-    with running_studio(tmp_path_factory.mktemp("page-studio") / "data") as running:
+def shared_studio(tmp_path_factory):
+    """`python app.py --preset tiny` for the end-to-end tests that need no studio of their own (no flags, no
+    restart): tests/test_app.py's scripts and the browser tests' designers. Each client or browser is a designer of
+    its own, so none sees another's work. Its models load at its first round."""
+    with running_studio(tmp_path_factory.mktemp("shared-studio") / "data") as running:
         yield running

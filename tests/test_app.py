@@ -25,9 +25,9 @@ NO_SUCH_SESSION = "No such session"
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    with running_studio(tmp_path_factory.mktemp("studio") / "data") as running:
-        yield running
+def studio(shared_studio):
+    """The end-to-end tests' shared studio (conftest.py), under the name tests/test_app_design_loop.py imports."""
+    return shared_studio
 
 
 @pytest.fixture
@@ -270,9 +270,21 @@ def test_settings_are_kept_per_session_and_come_back_when_it_opens(designer):
     designer.predict(session_id, count=2, steps=3, size=128, guidance=5.5, seed=42, style="art-deco",
                      negative="clutter", strength=0.4, api_name="/keep_settings")
 
+    kept = settings_returned(designer)
     opened = designer.predict(session_id, api_name="/open_session")
-    assert list(opened[16:24]) == [2, 3, 128, 5.5, 42, "art-deco", "clutter", 0.4]  # count ... strength, in order
-    assert list(designer.predict(other_id, api_name="/open_session")[16:18]) == [4, 2]  # the other keeps the defaults
+    assert list(opened[kept]) == [2, 3, 128, 5.5, 42, "art-deco", "clutter", 0.4]  # count ... strength, in order
+    assert list(designer.predict(other_id, api_name="/open_session")[kept][:2]) == [4, 2]  # the other: defaults
+
+
+def settings_returned(client: Client) -> slice:
+    """Where /open_session returns the eight round settings, count first: found by the outputs' labels, so an
+    output added elsewhere does not move them under the test."""
+    returns = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/open_session"]["returns"]
+    labels = [r["label"].get("key") if isinstance(r["label"], dict) else r["label"] for r in returns]
+    first = labels.index("field.count")
+    assert labels[first:first + 8] == [f"field.{name}" for name in ("count", "steps", "size", "guidance", "seed",
+                                                                    "style", "negative", "strength")], labels
+    return slice(first, first + 8)
 
 
 def test_the_browser_secret_is_made_once_and_only_the_studio_reads_it(tmp_path):

@@ -13,9 +13,9 @@ BRIEF = "A poster for a jazz night, art deco, navy and gold"
 
 
 @pytest.fixture(scope="module")
-def studio(page_studio):
+def studio(shared_studio):
     """The browser tests' shared studio (conftest.py), under the name the browser test modules import."""
-    return page_studio
+    return shared_studio
 
 
 @pytest.fixture(scope="module")

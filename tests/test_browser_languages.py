@@ -17,13 +17,13 @@ BRIEF = "一张爵士之夜的海报，装饰艺术风格，海军蓝和金色"
 
 
 @pytest.fixture
-def chinese_page(chromium, page_studio):
+def chinese_page(chromium, shared_studio):
     """A designer whose browser reads Chinese, on the browser tests' shared studio (conftest.py)."""
     context = chromium.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.page_errors = []
     page.on("pageerror", lambda error: page.page_errors.append(error))
-    open_studio(page, page_studio.url)
+    open_studio(page, shared_studio.url)
     yield page
     context.close()
 
