@@ -73,11 +73,13 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def signed_in(tmp_path_factory):
-    """A studio with sign-in, two rounds per owner, SESSIONS sessions per owner, two uploads, a 1 s caller grace."""
+    """A studio with sign-in, two rounds per owner, SESSIONS sessions per owner, two uploads, a 1 s caller grace.
+    No stop grace: the rounds the greedy owner leaves queued are stopped when the module ends, not waited for."""
     folder = tmp_path_factory.mktemp("signed-in")
     auth = ",".join(f"{u}:{p}" for u, p in PASSWORDS.items())
     with studio_process("--data-dir", str(folder / "data"), "--auth", auth, "--sessions-per-owner", str(SESSIONS),
-                        "--uploads-per-owner", "2", "--caller-grace", "1", log_dir=folder) as studio:
+                        "--uploads-per-owner", "2", "--caller-grace", "1", "--stop-grace", "0",
+                        log_dir=folder) as studio:
         studio.data_dir = folder / "data"
         yield studio
 
