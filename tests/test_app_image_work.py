@@ -11,7 +11,6 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from server import running_studio
 
 BRIEF = "A poster for a jazz night, navy and gold, with a saxophone"
 SETTINGS = dict(count=2, steps=1, size=64, guidance=0.0, seed=7, negative="", reference=None, strength=0.6,
@@ -20,15 +19,10 @@ SETTINGS = dict(count=2, steps=1, size=64, guidance=0.0, seed=7, negative="", re
 CHAT, GALLERY, STATUS, DETAILS, BEFORE, AFTER, MASK = 0, 1, 2, 3, -3, -2, -1
 
 
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    with running_studio(tmp_path_factory.mktemp("image-work") / "data") as running:
-        yield running
-
-
 @pytest.fixture
-def designer(studio):
-    client = Client(studio.url, verbose=False)
+def designer(shared_studio):
+    """A fresh designer on the end-to-end tests' shared studio (conftest.py): a new connection owns nothing yet."""
+    client = Client(shared_studio.url, verbose=False)
     yield client
     client.close()
 
