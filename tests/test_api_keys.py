@@ -18,7 +18,7 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from server import free_port, running_studio
+from server import free_port, hang_up, running_studio
 from studio.core import limits
 from studio.core.keys import ApiKey
 from studio.core.messages import say
@@ -266,7 +266,7 @@ def test_the_key_panels_events_are_no_api_endpoints(launched, store):
     try:
         api = client.view_api(return_format="dict", print_info=False)
     finally:
-        client.close()
+        hang_up(client)
 
     assert not [name for name in api["named_endpoints"] if "key" in name]
     assert not [name for name in api.get("unnamed_endpoints", {}) if "key" in str(name)]
@@ -317,10 +317,10 @@ def test_a_script_sending_its_key_is_its_designer_across_a_reconnect_and_a_resta
         for _connection in range(2):  # a reconnect is a new connection, the same designer
             script = Client(running.url, headers=bearer, verbose=False, download_files=False)
             assert listed_ids(script) == [session_id]
-            script.close()
+            hang_up(script)
         stranger = Client(running.url, verbose=False, download_files=False)
         assert session_id not in listed_ids(stranger)
-        stranger.close()
+        hang_up(stranger)
         call_the_page_event(running.url, bearer, "page_create_key", "minted")  # answered: the event has run
         with Store(data) as store:
             assert [k.label for k in Studio(store, tiny_registry).list_api_keys(owner)] == ["render script"]
@@ -328,7 +328,7 @@ def test_a_script_sending_its_key_is_its_designer_across_a_reconnect_and_a_resta
         script = Client(running.url, headers=bearer, verbose=False, download_files=False)
         made, *_ = script.predict("a bakery logo, warm brown", api_name="/start_session")
         assert set(listed_ids(script)) == {session_id, made}
-        script.close()
+        hang_up(script)
         with Store(data) as store:
             assert store.load_session(made).owner == owner
             studio = Studio(store, tiny_registry)

@@ -17,7 +17,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from server import ROOT, get, offline_env, run_app, running_studio, studio_process
+from server import ROOT, get, hang_up, offline_env, run_app, running_studio, studio_process
 
 SEED = 1234
 BRIEF = "A poster for a jazz night, art deco, navy and gold"
@@ -35,14 +35,14 @@ def designer(studio) -> Client:
     """A fresh designer: a new connection owns nothing yet."""
     client = Client(studio.url, verbose=False)
     yield client
-    client.close()
+    hang_up(client)
 
 
 @pytest.fixture
 def other_designer(studio) -> Client:
     client = Client(studio.url, verbose=False)
     yield client
-    client.close()
+    hang_up(client)
 
 
 def run_round(client: Client, sid: str, text: str = "", *, count: int = 4, steps: int = 2, size: int = 64,
@@ -224,7 +224,7 @@ def test_the_models_load_behind_the_page_and_the_first_round_uses_them(tmp_path)
             sid = client.predict(BRIEF, api_name="/start_session")[0]
             _chat, gallery, status, *_ = run_round(client, sid, count=2)
         finally:
-            client.close()
+            hang_up(client)
 
     assert status == "Round 1 done." and len(gallery) == 2
 

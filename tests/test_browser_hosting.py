@@ -13,7 +13,7 @@ import pytest
 from gradio_client import Client
 from playwright.sync_api import expect
 
-from server import studio_process
+from server import hang_up, studio_process
 from test_browser_journey import open_studio
 
 PASSWORD = "a-long-passphrase"
@@ -55,7 +55,7 @@ def test_a_signed_in_designer_makes_a_key_a_script_uses_it_and_revoking_it_shuts
 
     script = Client(team_studio.url, headers={"Authorization": f"Bearer {key}"}, verbose=False)
     script.predict("a script's session", api_name="/start_session")
-    script.close()
+    hang_up(script)
     page.reload()
     expect(page.locator("#sessions")).to_contain_text("a script's session", timeout=30_000)  # hers: the script is her
 

@@ -13,7 +13,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from server import studio_process
+from server import hang_up, studio_process
 from studio.core.messages import Message
 from studio.core.session import RoundStatus
 from studio.services.sessions import Store
@@ -54,7 +54,7 @@ def test_sigterm_mid_round_drains_the_studio_and_it_exits_0(tmp_path):
                 bob.predict(session_id=other, text="", count=1, steps=1, size=64, api_name="/run_round")
             assert studio.process.wait(EXIT_S) == 0, studio.log[-3000:]
         finally:
-            alice.close(), bob.close()
+            hang_up(alice), hang_up(bob)
     assert "rounds drained: " in studio.log
 
     with Store(data_dir) as restarted:

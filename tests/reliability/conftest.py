@@ -11,7 +11,7 @@ import pytest
 from gradio_client import Client
 
 from kit import BRIEF, round_inputs, studio_process
-from server import RunningStudio
+from server import RunningStudio, hang_up
 
 
 @dataclass
@@ -46,4 +46,4 @@ def alice(hosted) -> Designer:
     _chat, gallery, status, *_ = client.predict(**round_inputs(sid), api_name="/run_round")
     assert status == "Round 1 done.", (status, hosted.studio.log[-3000:])
     yield Designer(client, sid, gallery)
-    client.close()
+    hang_up(client)

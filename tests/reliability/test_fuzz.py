@@ -39,7 +39,7 @@ from PIL import Image
 from fakes import FixedSegmenter, ScriptedCaptioner, ScriptedCritic
 from pipelines.base import RefinedPrompt, StepEvent
 from pipelines.presets import PRESETS
-from server import running_studio
+from server import hang_up, running_studio
 from studio.core import limits
 from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
@@ -839,8 +839,8 @@ def api(tmp_path_factory):
         try:
             yield Api(running.log_file, data, designer, own, foreign)
         finally:
-            designer.close()
-            other.close()
+            hang_up(designer)
+            hang_up(other)
 
 
 def disk_digest(data: Path) -> str:

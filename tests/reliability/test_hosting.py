@@ -20,6 +20,7 @@ from PIL import Image
 from gradio_client import Client
 
 from kit import BRIEF, fetch, round_inputs, studio_process
+from server import hang_up
 from studio.engine import Studio
 from studio.services.sessions import Store
 from studio.settings import parse_settings
@@ -188,7 +189,7 @@ def test_a_key_is_its_designer_on_a_studio_with_sign_in_without_the_password(sig
     assert sid in [s["id"] for s in alice.predict(api_name="/list_sessions")[1]]
     assert Browser(signed_in.url).request("/config", headers={"Authorization": "Bearer dc_" + "x" * 43})[0] == 401
     assert Browser(signed_in.url).request("/config")[0] == 401  # and nobody gets in without one or a password
-    script.close(), alice.close()
+    hang_up(script), hang_up(alice)
 
 
 # ---------------------------------------------------------------- 2. fair shares
@@ -208,7 +209,7 @@ def test_one_owner_cannot_queue_more_rounds_than_their_share(signed_in):
     assert "rounds or questions queued or running" in json.loads(answers[2][2])["detail"]
     bob = Client(signed_in.url, auth=("bob", PASSWORDS["bob"]), verbose=False, download_files=False)
     assert bob.predict(api_name="/list_sessions")[1] == []
-    alice.close(), bob.close()
+    hang_up(alice), hang_up(bob)
     metrics = Browser(signed_in.url).request("/metrics")[2].decode()  # the host sees it, without signing in
     assert re.search(r'studio_refusals_total\{kind="too_many_rounds"\} [1-9]', metrics), metrics[-2000:]
 
@@ -225,7 +226,7 @@ def test_sessions_and_uploads_have_a_quota_per_owner(signed_in, tmp_path):
     answers = [_upload(browser, tmp_path / f"ref-{k}.png", k) for k in range(3)]
     assert [status for status, _ in answers] == [200, 200, 429]
     assert "uploads waiting to be used" in json.loads(answers[2][1])["detail"]
-    bob.close()
+    hang_up(bob)
 
 
 # ---------------------------------------------------------------- 4. bounded input
@@ -256,7 +257,7 @@ def test_a_shown_image_is_served_to_its_owner_only_and_goes_with_its_session(hos
     assert fetch(url)[0] == 404  # a stranger
     carol.predict(sid, api_name="/delete")
     assert fetch(url, cookies=carol.cookies)[0] in (403, 404)  # gone from the cache
-    carol.close()
+    hang_up(carol)
 
 
 # ---------------------------------------------------------------- 8. hardened HTTP

@@ -16,6 +16,7 @@ from PIL import Image
 
 from fakes import ScriptedCritic, SwappedModels
 from kit import BRIEF, digest, round_inputs
+from server import hang_up
 from studio.core.session import RoundStatus
 from studio.engine import RoundParams, Studio, StudioError
 from studio.services.sessions import Store
@@ -70,7 +71,7 @@ WITHOUT_A_SESSION = {"/start_session", "/list_sessions", "/start_from_images"}
 def bob(hosted):
     client = Client(hosted.studio.url, verbose=False, download_files=False)
     yield client
-    client.close()
+    hang_up(client)
 
 
 def traces_of(hosted, alice) -> list[str]:

@@ -12,6 +12,7 @@ from gradio_client import Client
 import studio.settings
 import studio.services.sessions
 from kit import BRIEF, studio_process
+from server import hang_up
 from studio.settings import parse_settings, storage_notes
 from studio.services.sessions import Store
 
@@ -69,7 +70,7 @@ def test_the_page_warns_and_sessions_survive_a_restart(tmp_path):
         client = Client(running.url, auth=("alice", "jazz-night-2024"), verbose=False)
         assert NOT_PERSISTENT in json.dumps(client.config)  # the page's banner
         sid, *_ = client.predict(BRIEF, api_name="/start_session")
-        client.close()
+        hang_up(client)
         log = running.log
     assert NOT_PERSISTENT in log
     assert "image safety check on" in log  # a Space is public: --safety auto turns it on
@@ -78,7 +79,7 @@ def test_the_page_warns_and_sessions_survive_a_restart(tmp_path):
         client = Client(running.url, auth=("alice", "jazz-night-2024"), verbose=False)
         _radio, listed = client.predict(api_name="/list_sessions")
         opened_sid, chat, *_ = client.predict(sid, api_name="/open_session")
-        client.close()
+        hang_up(client)
     assert [(s["id"], s["title"]) for s in listed] == [(sid, BRIEF)]
     assert opened_sid == sid
 

@@ -25,6 +25,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from kit import BRIEF, digest, round_inputs
+from server import hang_up
 from studio.core import limits
 from studio.engine.validation import StudioError, open_upload
 from studio.engine import RoundParams, Studio
@@ -196,7 +197,7 @@ def mallory(hosted):
     client = Client(hosted.studio.url, verbose=False, download_files=False)
     sid, *_ = client.predict(BRIEF, api_name="/start_session")
     yield client, sid
-    client.close()
+    hang_up(client)
 
 
 # The API's answer to an over-size file; gradio_client refuses it itself when the server sets max_file_size.
