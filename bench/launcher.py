@@ -18,6 +18,7 @@ from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # loopback only
+DRAINED = "rounds drained: "  # the studio's log line once a stop signal has drained its rounds
 
 
 @dataclass
@@ -71,12 +72,27 @@ def studio_process(*args: str, preset: str = "tiny", log_dir: Path, cwd: Path = 
         studio.seconds_to_page = _wait_until_up(studio, started, startup_s)
         yield studio
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(studio)
+
+
+def stop(studio: RunningStudio, drain_s: float = 10) -> None:
+    """SIGTERM: the studio drains its rounds (its --stop-grace) and closes. Once its log says the rounds are
+    drained, a second SIGTERM tells it not to wait for connections still open (every gradio_client keeps a
+    heartbeat stream open, which the server would wait seconds for): it closes at once, its store included.
+    Killed if it has not exited `drain_s` seconds after the first signal."""
+    process = studio.process
+    process.terminate()
+    deadline = time.perf_counter() + drain_s
+    while process.poll() is None and time.perf_counter() < deadline:
+        if DRAINED in studio.log:
+            process.terminate()  # the server's "second signal: stop now"
+            break
+        time.sleep(0.05)
+    try:
+        process.wait(timeout=max(0.0, deadline - time.perf_counter()))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def _wait_until_up(studio: RunningStudio, started: float, startup_s: float) -> float:
