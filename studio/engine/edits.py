@@ -51,13 +51,9 @@ class EditPlanner:
         round_, chosen, image = self.source(session, round_index, candidate)
         if mask is None or mask == "":
             raise StudioError("mask.missing")
-        if isinstance(mask, Image.Image):
-            region, resized = checks.binary_mask(mask, image.size)
-        else:
-            region, resized = checks.open_mask(mask, image.size, self.upload_roots)
+        region, notes = self.region_of(mask, image)
         work = ImageWork(RoundKind.EDIT, f"{words}, {prompt_of(round_, chosen)}", ((round_.index, chosen.index),),
                          (image,), keep=(words,))
-        notes = (Message("mask.resized", {"width": image.width, "height": image.height}),) if resized else ()
         return self._plan(session, work, words, params, strength, image, region, notes)
 
     def fix(self, session: Session, round_index, candidate, item, mask, params: RoundParams) -> RoundPlan:
@@ -78,9 +74,7 @@ class EditPlanner:
         else:
             work = ImageWork(RoundKind.FIX, f"{phrase}, {base}", ((round_.index, chosen.index),), (image,),
                              keep=(phrase,))
-        region, resized = checks.binary_mask(mask, image.size) if isinstance(mask, Image.Image) else \
-            checks.open_mask(mask, image.size, self.upload_roots)
-        notes = (Message("mask.resized", {"width": image.width, "height": image.height}),) if resized else ()
+        region, notes = self.region_of(mask, image)
         return self._plan(session, work, wanted.text, params, EDIT_STRENGTH, image, region, notes)
 
     def vary(self, session: Session, round_index, candidate, how, params: RoundParams) -> RoundPlan:
@@ -126,6 +120,15 @@ class EditPlanner:
         if chosen.withheld:
             raise StudioError("candidate.withheld", candidate=chosen.index + 1, round=round_.index + 1)
         return round_, chosen, gallery.opened(self.store, chosen.image).convert("RGB")
+
+    def region_of(self, mask, image: Image.Image) -> tuple[Image.Image, tuple[Message, ...]]:
+        """A mask (an uploaded file, or an image: the editor's layer, the segmenter's) as the 0/255 region of
+        `image`'s size, and the note that it was resized when it had to be."""
+        if isinstance(mask, Image.Image):
+            region, resized = checks.binary_mask(mask, image.size)
+        else:
+            region, resized = checks.open_mask(mask, image.size, self.upload_roots)
+        return region, (Message("mask.resized", {"width": image.width, "height": image.height}),) if resized else ()
 
     def locate(self, image: Image.Image, item: ChecklistItem) -> Segment:
         """Where the segmenter finds `item` in `image` (under the one model lock)."""

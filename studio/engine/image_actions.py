@@ -95,7 +95,7 @@ class ImageActions:
         captioner and the VQA model read in them; the images stay as the session's references."""
         words = checks.text("message", words, limits.MAX_MESSAGE_CHARS)
         references = self._references
-        images = references.open(files)
+        images = references.checked_images(files)
         try:
             reports, brief = references.propose(images, words)
             session = self.start_session(owner, brief)

@@ -31,7 +31,7 @@ class References:
         self.store, self.models, self.upload_roots, self.clock = store, models, upload_roots, clock
         self.follows_style = follows_style
 
-    def open(self, files, kept: int = 0) -> list[Image.Image]:
+    def checked_images(self, files, kept: int = 0) -> list[Image.Image]:
         """The uploaded files as pictures, every one checked before any model reads one."""
         if isinstance(files, (str, Path)):
             files = [files]
@@ -55,7 +55,7 @@ class References:
     def add(self, session: Session, files, use, strength) -> Session:
         """Read the images and keep them with the session, used as `use` ("context" or "style")."""
         use, strength = self.check_use(use, strength)
-        images = self.open(files, len(session.references))
+        images = self.checked_images(files, len(session.references))
         return self.keep(session, images, self.read(images), use, strength)
 
     def keep(self, session: Session, images: list[Image.Image], reports: list[ImageReport], use: str = "context",
