@@ -28,8 +28,8 @@ from studio.core import limits
 from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
 from studio.engine.events import AutoProgress, AutoStopped, Finished, Planning, Rendering, RoundEvent
-from studio.core.session import (Candidate, FeedbackKind, Mark, Preference, Question, Round, RoundStatus, Session,
-                            session_to_dict)
+from studio.core.session import Candidate, FeedbackKind, Mark, Preference, Question, Round, RoundStatus, Session
+from studio.core.session_json import session_to_dict
 from studio.services.sessions import MIGRATIONS, Store
 from studio.services.styles import load_styles
 

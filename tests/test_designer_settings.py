@@ -14,7 +14,8 @@ from PIL import Image
 
 from fakes import PausingCritic, ScriptedCritic, SwappedModels
 from studio.core.params import RANDOM_SEED
-from studio.core.session import RoundStatus, session_to_dict
+from studio.core.session import RoundStatus
+from studio.core.session_json import session_to_dict
 from studio.engine import RoundParams, Studio, StudioError
 from studio.core.messages import Message
 from studio.engine.events import Critiquing, Finished

@@ -27,7 +27,8 @@ from studio.core import limits
 from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
 from studio.engine.events import Critiquing, Finished, Loading, Planning, Refining, Rendering, RoundEvent, Started
-from studio.core.session import Mark, Round, RoundStatus, session_to_dict
+from studio.core.session import Mark, Round, RoundStatus
+from studio.core.session_json import session_to_dict
 from studio.core.messages import Message
 from studio.services.sessions import Store
 

@@ -17,9 +17,8 @@ from studio.core.session import (
     RoundStatus,
     Session,
     apply_feedback,
-    session_from_dict,
-    session_to_dict,
 )
+from studio.core.session_json import session_from_dict, session_to_dict
 
 
 def make_params(**overrides) -> RenderParams:

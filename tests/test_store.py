@@ -20,7 +20,8 @@ from PIL import Image
 
 from studio.core.critique import ItemCheck
 from studio.core.messages import Message
-from studio.core.session import SCHEMA_VERSION, Candidate, Round, RoundStatus, Session, session_to_dict
+from studio.core.session import SCHEMA_VERSION, Candidate, Round, RoundStatus, Session
+from studio.core.session_json import session_to_dict
 import studio.services.sessions as sessions_module
 from studio.services.keys import ApiKeys, hash_of
 from studio.services.sessions import INTERRUPTED_ERROR, MIGRATIONS, Store, StoreError, default_data_dir

@@ -21,7 +21,7 @@ from studio.core.memory import item_phrase
 from studio.core.messages import Message
 from studio.core.params import RoundParams
 from studio.core.session import Candidate, Round, RoundKind, Session
-from studio.engine import gallery, validation as checks
+from studio.engine import gallery, uploads, validation as checks
 from studio.engine.planner import RoundPlanner
 from studio.engine.plans import ImageWork, RoundPlan
 from studio.engine.validation import StudioError
@@ -125,9 +125,9 @@ class EditPlanner:
         """A mask (an uploaded file, or an image: the editor's layer, the segmenter's) as the 0/255 region of
         `image`'s size, and the note that it was resized when it had to be."""
         if isinstance(mask, Image.Image):
-            region, resized = checks.binary_mask(mask, image.size)
+            region, resized = uploads.binary_mask(mask, image.size)
         else:
-            region, resized = checks.open_mask(mask, image.size, self.upload_roots)
+            region, resized = uploads.open_mask(mask, image.size, self.upload_roots)
         return region, (Message("mask.resized", {"width": image.width, "height": image.height}),) if resized else ()
 
     def locate(self, image: Image.Image, item: ChecklistItem) -> Segment:

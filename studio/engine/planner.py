@@ -20,10 +20,10 @@ from studio.core import limits
 from studio.core.params import RoundParams
 from studio.core.session import Candidate, RenderParams, Round, RoundKind, RoundStatus, Session, find_round, \
     last_done_round, style_reference, with_round
-from studio.engine import gallery, validation as checks
+from studio.engine import gallery, uploads, validation as checks
 from studio.engine.plans import RoundPlan, StyleImage
 from studio.engine.validation import StudioError
-from studio.engine.worker import RoundJob
+from studio.engine.jobs import RoundJob
 from studio.services.sessions import Store
 from studio.services.styles import Style
 
@@ -93,10 +93,10 @@ class RoundPlanner:
         if p.reference is not None:
             if init is not None:
                 raise StudioError("start.both")
-            init = checks.open_picture(p.reference, "reference_file", self.upload_roots)
+            init = uploads.open_picture(p.reference, "reference_file", self.upload_roots)
         if p.mask is not None and init is None:
             raise StudioError("mask.without_image")
-        mask = checks.open_mask(p.mask, init.size, self.upload_roots)[0] if p.mask is not None else None
+        mask = uploads.open_mask(p.mask, init.size, self.upload_roots)[0] if p.mask is not None else None
         return init, mask, start
 
     def save_running_round(self, plan: RoundPlan, cancel: threading.Event) -> RoundJob:

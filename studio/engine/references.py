@@ -17,7 +17,7 @@ from pipelines.checklist import make_checklist
 from studio.core import limits
 from studio.core.critique import ChecklistItem
 from studio.core.session import REFERENCE_USES, Reference, Session
-from studio.engine import validation as checks
+from studio.engine import uploads, validation as checks
 from studio.engine.validation import StudioError
 from studio.services.sessions import Store
 
@@ -39,7 +39,7 @@ class References:
             raise StudioError("reference.none")
         if len(files) > MAX_PER_CALL or kept + len(files) > MAX_PER_SESSION:
             raise StudioError("reference.too_many", limit=MAX_PER_CALL, most=MAX_PER_SESSION)
-        return [checks.open_picture(f, "reference_file", self.upload_roots) for f in files]
+        return [uploads.open_picture(f, "reference_file", self.upload_roots) for f in files]
 
     def read(self, images: list[Image.Image]) -> list[ImageReport]:
         """A caption and the answers to `QUESTIONS` for each image, under the one model lock."""

@@ -16,7 +16,8 @@ from studio.core.messages import Message
 from studio.engine.events import Finished, RoundEvent, Started
 from studio.engine.planner import RoundPlan, RoundPlanner
 from studio.engine.validation import StudioError
-from studio.engine.worker import RoundJob, RoundWorker, StopFlag, human_error
+from studio.engine.jobs import RoundJob, StopFlag
+from studio.engine.worker import RoundWorker, human_error
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from studio.core.messages import Message
-from studio.core.session import (Round, RoundStatus, Session, SessionSummary, session_from_dict, session_to_dict,
-                                 with_round)
+from studio.core.session import Round, RoundStatus, Session, SessionSummary, with_round
+from studio.core.session_json import session_from_dict, session_to_dict
 from studio.services.disk import disk_errors
 from studio.services.images import ImageFiles, check_part
 from studio.services.migrations import MIGRATIONS

@@ -12,7 +12,7 @@ from typing import Callable
 import gradio as gr
 
 from studio.engine import StudioError
-from studio.engine.validation import open_upload
+from studio.engine.uploads import open_upload
 
 
 class Setting(gr.Slider):

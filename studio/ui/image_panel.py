@@ -13,7 +13,7 @@ from studio.ui.locales import I18N as t
 
 EDITOR_PX = 512  # the editor's canvas: a candidate is shown at this size at most, and painted on at it
 # What the brush paints: a see-through pink, so the designer sees what is under the region; its opacity (166 of 255)
-# is above the mask's threshold (validation.binary_mask), so every painted pixel is redrawn.
+# is above the mask's threshold (uploads.binary_mask), so every painted pixel is redrawn.
 MASK_COLOR = ("#ff3b8e", 0.65)
 
 

@@ -44,7 +44,8 @@ from studio.core import limits
 from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
 from studio.engine.events import AutoStopped, Finished
-from studio.core.session import RoundStatus, session_to_dict
+from studio.core.session import RoundStatus
+from studio.core.session_json import session_to_dict
 from studio.services.sessions import Store
 
 REPO = Path(__file__).resolve().parents[2]

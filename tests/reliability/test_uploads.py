@@ -27,7 +27,8 @@ from PIL import Image
 from kit import BRIEF, digest, round_inputs
 from server import hang_up
 from studio.core import limits
-from studio.engine.validation import StudioError, open_upload
+from studio.engine.uploads import open_upload
+from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
 
 UNREADABLE = "is not an image we can read"
