@@ -49,7 +49,11 @@ def build_page(studio, notes: tuple[Message, ...], oauth: bool = False, secret: 
     preset = studio.preset
     with gr.Column(elem_id="models"):
         gr.Markdown(t(f"preset_about_{preset.name}"))
-        gr.Markdown(" · ".join(f"{role}: `{spec.model_id}` ({spec.license})" for role, spec in preset.models.items()))
+        adapter = preset.ip_adapter
+        style = [f"style reference: `{adapter.repo}/{adapter.subfolder}/{adapter.weight_name}` ({adapter.license})"] \
+            if adapter else []
+        gr.Markdown(" · ".join([*(f"{role}: `{spec.model_id}` ({spec.license})" for role, spec in preset.models.items()),
+                                *style]))
     return p
 
 
