@@ -1,5 +1,5 @@
 """Shared fixtures: offline, the tiny preset, one model registry for the whole run; for the end-to-end tests, one
-Chromium and one studio process (`python app.py`) shared by every module that has no need of its own."""
+studio process (`python app.py`) shared by every module that has no need of its own, and Chromium."""
 from __future__ import annotations
 
 import os
@@ -43,11 +43,12 @@ def studio(store, tiny_registry) -> Studio:
     return Studio(store, tiny_registry)
 
 
-# ---------------------------------------------------------------- the browser tests' expensive things, made once
-@pytest.fixture(scope="session")
+# ---------------------------------------------------------------- the end-to-end tests' studio and browser
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's chromium, driven by Playwright: one browser process for every browser test module (each designer
-    gets a context of its own: its own cookies and storage)."""
+    """Debian's chromium, driven by Playwright (each designer gets a context of its own: its own cookies and
+    storage). One a module, not one a run: Playwright's sync API keeps an event loop running on the main thread while
+    it is open, and a later test calling asyncio.run() would fail."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests"
         if os.environ.get("CI"):

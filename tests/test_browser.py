@@ -20,7 +20,7 @@ def studio(shared_studio):
 
 @pytest.fixture(scope="module")
 def browser(chromium):
-    """The one Chromium of the run (conftest.py), under the name the browser test modules import."""
+    """The module's Chromium (conftest.py), under the name the browser test modules import."""
     return chromium
 
 
