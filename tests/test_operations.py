@@ -195,5 +195,5 @@ def test_healthz_says_degraded_while_a_models_last_load_failed(tmp_path, tiny_re
 
     assert status == 503 and said["status"] == "degraded" and said["store"] == "ok"
     assert said["models"] == {"refiner": "not_loaded", "generator": "failed", "captioner": "not_loaded",
-                              "scorer": "not_loaded"}
+                              "scorer": "not_loaded", "segmenter": "not_loaded"}
     assert ops.registry.get_sample_value("studio_model_load_seconds_count", {"role": "generator"}) is None
