@@ -137,21 +137,17 @@ def propose_mask(h: Handlers, owner: str, session_id: str, round_number, candida
 
 
 # ------------------------------------------------------------ images the designer brings
-def _reference_view(h: Handlers, owner: str, session) -> View:
-    return {**h.session_view(owner, session), "references": references_markdown(session, h.lang)}
-
-
 def add_references(h: Handlers, owner: str, session_id: str, files, use, strength) -> View:
     if not session_id:
         raise StudioError("session.none_open")
     session = h.studio.add_references(owner, session_id, files, use, strength)
-    return {**_reference_view(h, owner, session), "images": None,
+    return {**h.session_view(owner, session), "images": None,
             "status": words("refs.status.added", h.lang, count=len(files or []))}
 
 
 def start_from_images(h: Handlers, owner: str, files, text) -> View:
     session = h.studio.start_from_images(owner, files, text or "")
-    return {**_reference_view(h, owner, session), **h.sessions_list(owner, session.id), **h.settings_view(session),
+    return {**h.session_view(owner, session), **h.sessions_list(owner, session.id), **h.settings_view(session),
             "images": None, "message": "", "status": words("refs.status.proposed", h.lang)}
 
 
@@ -172,8 +168,3 @@ def set_reference_use(h: Handlers, owner: str, session_id: str, number, use, str
     session = h.studio.set_reference_use(owner, session_id, number, use, strength)
     return {"references": references_markdown(session, h.lang),
             "status": words("refs.status.use", h.lang, number=number, use=words(f"refs.use.{use}", h.lang))}
-
-
-def references_view(h: Handlers, owner: str, session_id: str) -> View:
-    session = h.studio.open_session(owner, session_id) if session_id else None
-    return {"references": references_markdown(session, h.lang)}

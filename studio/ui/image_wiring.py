@@ -61,12 +61,11 @@ def connect_image_work(p, on, gpu: dict, quiet: dict, round_view: list[str], ses
        ["upscale_which"], **quiet)
 
     # Images brought: dropped in the composer, or sent by a script.
-    whole = [*session_view, "sessions", "sessions_data", "references", "images", "message", "status", "browser",
-             "reference"]
+    whole = [*session_view, "sessions", "sessions_data", "images", "message", "status", "browser", "reference"]
     on(p.images.upload, ["session_id", "images", "use", "style_strength", "text"], work.drop_images,
        [p.session_id, p.images, p.image_use, p.style_strength, p.message], [*whole, *settings_view], **gpu)
     on(p.api_add_references.click, ["session_id", "images", "use", "style_strength"], work.add_references,
-       [p.session_id, p.images, p.image_use, p.style_strength], [*session_view, "references", "images", "status"],
+       [p.session_id, p.images, p.image_use, p.style_strength], [*session_view, "images", "status"],
        api_name="add_references", **gpu)
     on(p.api_start_from_images.click, ["images", "text"], work.start_from_images, [p.images, p.message],
        [*whole, *settings_view], api_name="start_from_images", **gpu)
