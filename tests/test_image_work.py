@@ -244,3 +244,34 @@ def test_a_style_reference_steers_every_later_round_through_the_ip_adapter(store
     studio.set_reference_use("alice", session.id, 1, "context")
     r3 = done(studio.run_round("alice", session.id, "", QUICK))
     assert r3.params.style_reference is None and requests[-1].style_image is None
+
+
+class TranslatingRefiner:
+    """The tiny refiner, which puts a region's request in English as a real one would (its own text is gibberish)."""
+
+    def __init__(self, inner, said: list):
+        self.inner, self.said = inner, said
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def complete(self, system: str, user: str, max_new_tokens: int, on_token=None) -> str:
+        from pipelines.prompting import REGION_SYSTEM
+
+        if system != REGION_SYSTEM.format(language="English"):
+            return self.inner.complete(system, user, max_new_tokens, on_token)
+        self.said.append(user)
+        return "a golden full moon\n"
+
+
+def test_a_region_request_in_chinese_reaches_the_english_reading_generator_in_english(store, tiny_registry, tmp_path):
+    said: list = []
+    studio = Studio(store, SwappedModels(tiny_registry, wrap_refiner=lambda m: TranslatingRefiner(m, said)))
+    session = studio.start_session("alice", BRIEF)
+    done(studio.run_round("alice", session.id, "", QUICK))
+
+    zh = done(studio.edit_region("alice", session.id, 0, 0, "金色的满月", left_half(tmp_path), None, QUICK))
+    assert zh.message == "金色的满月" and zh.prompt.startswith("a golden full moon, ")  # the designer's words stay theirs
+    assert said == ["<data>金色的满月</data>"]  # asked as data, never as an instruction
+    en = done(studio.edit_region("alice", session.id, 0, 0, "a red sun", left_half(tmp_path), None, QUICK))
+    assert en.prompt.startswith("a red sun, ") and len(said) == 1  # English is already the generator's language

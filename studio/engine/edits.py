@@ -53,7 +53,7 @@ class EditPlanner:
             raise StudioError("mask.missing")
         region, notes = self.region_of(mask, image)
         work = ImageWork(RoundKind.EDIT, f"{words}, {prompt_of(round_, chosen)}", ((round_.index, chosen.index),),
-                         (image,), keep=(words,))
+                         (image,), keep=(words,), translate=words)
         return self._plan(session, work, words, params, strength, image, region, notes)
 
     def fix(self, session: Session, round_index, candidate, item, mask, params: RoundParams) -> RoundPlan:

@@ -24,6 +24,7 @@ class ImageWork:
     negative: tuple[str, ...] = ()  # added to the negative prompt (an avoid item being fixed)
     factor: int = 0  # upscale
     prompts: tuple[str, ...] = ()  # upscale: each source's own prompt, in order
+    translate: str = ""  # the designer's words in `prompt`, to put in the generator's language first (an edit's)
     variation: str = ""  # vary: "subtle" | "strong"
 
 

@@ -20,7 +20,7 @@ from pipelines import base
 from pipelines.base import CritiqueRequest, Interrupted, ModelLoadError, RefineRequest, UpscaleRequest
 from pipelines.checklist import make_checklist, propose_directions
 from pipelines.oom import OneCandidateTooBig, is_out_of_memory, render_with_retry
-from pipelines.prompting import fit_prompt, left_out
+from pipelines.prompting import fit_prompt, left_out, region_phrase
 from pipelines.safety import SafetyChecker, placeholder
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from studio.core.memory import avoided, build_memory
@@ -131,6 +131,11 @@ class RoundWorker:
 
     def _image_work_prompt(self, state: RoundState) -> None:
         work, session, generator = state.job.work, state.session, state.models["generator"]
+        if work.translate:  # a Chinese request for an English-reading generator: the refiner puts it in English
+            phrase = self._stage(state, "refine", lambda: region_phrase(
+                state.models["refiner"], work.translate, generator.prompt_language))
+            work = replace(work, prompt=work.prompt.replace(work.translate, phrase, 1),
+                           keep=tuple(phrase if k == work.translate else k for k in work.keep))
         pinned = build_memory(session).pinned if work.kind is not RoundKind.UPSCALE else ()
 
         def fit(text: str) -> str:
