@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from pipelines.base import Segment, UpscaleRequest
-from pipelines.masks import feather_for
+from pipelines.masks import MASK_THRESHOLD, feather_for
 from studio.core import limits
 from studio.core.critique import ChecklistItem
 from studio.core.memory import item_phrase
@@ -33,6 +33,9 @@ VARIATIONS = {"subtle": 0.5, "strong": 0.85}
 VARY_MIN_STEPS = 4
 EDIT_STRENGTH = 0.9  # a region edit's default: the region is redrawn, little of what was there survives
 UPSCALE_FACTORS = (2, 4)
+# How a region shows in the page's editor (its brush, and the segmenter's proposals): a see-through pink, so the
+# designer sees what is under it; its opacity is above the mask's threshold, so every painted pixel is redrawn.
+MASK_PAINT, MASK_OPACITY = (255, 59, 142), 166
 
 
 class EditPlanner:
@@ -91,7 +94,7 @@ class EditPlanner:
     def upscale(self, session: Session, round_index, candidates, factor, params: RoundParams) -> RoundPlan:
         """Candidates of one round enlarged `factor` times, their detail redrawn: one new candidate each."""
         settings_checked(params)
-        most = getattr(self.preset, "max_upscale", 2)
+        most = self.preset.max_upscale
         factor = checks.whole("upscale_factor", factor, 2, most)
         if factor not in UPSCALE_FACTORS:
             raise StudioError("upscale.factor", factors=" or ".join(str(f) for f in UPSCALE_FACTORS if f <= most))
@@ -184,8 +187,9 @@ def painted_region(layers) -> Image.Image | None:
 
 
 def editor_layer(mask: Image.Image) -> Image.Image:
-    """A mask as a layer the editor shows over the image: painted where it is white, see-through elsewhere."""
-    layer = Image.new("RGBA", mask.size, (255, 59, 142, 0))  # the brush's pink (ui/image_panel.MASK_COLOR)
-    layer.putalpha(mask.convert("L").point(lambda v: 166 if v >= 128 else 0))
+    """A mask as a layer the editor shows over the image: painted as the brush paints where it is white,
+    see-through elsewhere."""
+    layer = Image.new("RGBA", mask.size, (*MASK_PAINT, 0))
+    layer.putalpha(mask.convert("L").point(lambda v: MASK_OPACITY if v >= MASK_THRESHOLD else 0))
     return layer
 

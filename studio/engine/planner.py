@@ -62,7 +62,7 @@ class RoundPlanner:
                           reference.strength)
 
     def preset_follows_style(self) -> bool:
-        return getattr(self.preset, "ip_adapter", None) is not None
+        return self.preset.ip_adapter is not None
 
     def render_request(self, p: RoundParams, style: Style | None = None) -> RenderRequest:
         preset = self.preset

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from pipelines.masks import MASK_THRESHOLD
 from studio.core import limits
 from studio.core.messages import field_name
 from studio.engine.validation import StudioError
@@ -69,7 +70,7 @@ def binary_mask(mask: Image.Image, size: tuple[int, int]) -> tuple[Image.Image, 
     resized = grey.size != tuple(size)
     if resized:
         grey = grey.resize(size, Image.Resampling.BILINEAR)
-    binary = grey.point(lambda v: 255 if v >= 128 else 0)
+    binary = grey.point(lambda v: 255 if v >= MASK_THRESHOLD else 0)  # the generator's own cut (pipelines.masks)
     if binary.getextrema()[1] == 0:
         raise StudioError("mask.empty")
     return _bare(binary), resized

@@ -8,8 +8,10 @@ from typing import Iterator
 
 import gradio as gr
 
+from studio.core.session import find_round
 from studio.engine import StudioError
 from studio.engine.edits import editor_layer, painted_region
+from studio.engine.validation import chosen_candidate
 from studio.ui.components import owned
 from studio.ui.handlers import Handlers, View, counted
 from studio.ui.image_presenters import references_markdown
@@ -83,16 +85,19 @@ def work(h: Handlers, owner: str, session_id: str, events) -> Iterator[View]:
 
 
 def before_after(h: Handlers, owner: str, session_id: str) -> View:
-    done = h.studio.open_session(owner, session_id).rounds[-1]
+    """The round's first result, the candidate it was made from, and the mask it used: each image opened alone."""
+    session = h.studio.open_session(owner, session_id)
+    done = session.rounds[-1]
     first = next((c for c in done.candidates if c.source), None)
     if first is None:  # failed or stopped before any image
         return {}
-    shown = h.shown_to(owner, session_id)
-    before = {c.index: image for image, c in h.studio.round_images(owner, session_id, first.source[0])}
-    after = {c.index: image for image, c in h.studio.round_images(owner, session_id, done.index)}
+    _, source = chosen_candidate(session, *first.source)
     mask = done.params.mask if done.params else None
-    return {"before": owned(before[first.source[1]], shown), "after": owned(after[first.index], shown),
-            "used_mask": owned(h.studio.image(owner, session_id, mask), shown) if mask else None}
+
+    def shown(path: str):
+        return owned(h.studio.image(owner, session_id, path), h.shown_to(owner, session_id))
+
+    return {"before": shown(source.image), "after": shown(first.image), "used_mask": shown(mask) if mask else None}
 
 
 # ------------------------------------------------------------ the selected candidate in the panel
@@ -102,15 +107,16 @@ def candidate_tools(h: Handlers, owner: str, session_id: str, round_number, cand
     if not session_id or not candidate:
         return {"editor": None, "fix_item": gr.Dropdown(choices=[], value=None)}
     r, c = _chosen(round_number, candidate)
-    image, chosen = next(((im, cand) for im, cand in h.studio.round_images(owner, session_id, r) if cand.index == c),
-                         (None, None))
+    session = h.studio.open_session(owner, session_id)
+    round_ = find_round(session, r)
+    chosen = next((x for x in round_.candidates if x.index == c), None) if round_ else None
     if chosen is None:  # the strip moved on to another round meanwhile: nothing to edit
         return {"editor": None, "fix_item": gr.Dropdown(choices=[], value=None)}
     checks = chosen.critique.checks if chosen.critique else ()
     failing = [k.item for k in checks if k.verdict != "pass"]
-    session = h.studio.open_session(owner, session_id)
     items = failing + [i.text for i in session.checklist if i.text not in failing]
-    return {"editor": {"background": owned(image, h.shown_to(owner, session_id)), "layers": [], "composite": None},
+    image = owned(h.studio.image(owner, session_id, chosen.image), h.shown_to(owner, session_id))
+    return {"editor": {"background": image, "layers": [], "composite": None},
             "fix_item": gr.Dropdown(choices=items, value=failing[0] if failing else None),
             "upscale_which": [c + 1]}
 
@@ -128,7 +134,8 @@ def propose_mask(h: Handlers, owner: str, session_id: str, round_number, candida
     """Where the segmenter finds the item: in the editor for the designer to keep or repaint."""
     r, c = _chosen(round_number, candidate)
     segment, words_ = h.studio.propose_fix_mask(owner, session_id, r, c, item)
-    image = next(im for im, cand in h.studio.round_images(owner, session_id, r) if cand.index == c)
+    _, chosen = chosen_candidate(h.studio.open_session(owner, session_id), r, c)
+    image = h.studio.image(owner, session_id, chosen.image)
     shown = h.shown_to(owner, session_id)
     return {"proposed_mask": owned(segment.mask.convert("RGB"), shown),
             "editor": {"background": owned(image, shown), "layers": [editor_layer(segment.mask)], "composite": None},

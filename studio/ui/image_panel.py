@@ -7,14 +7,12 @@ from __future__ import annotations
 import gradio as gr
 
 from studio.core import limits
-from studio.engine.edits import EDIT_STRENGTH, UPSCALE_FACTORS
+from studio.engine.edits import EDIT_STRENGTH, MASK_OPACITY, MASK_PAINT, UPSCALE_FACTORS
 from studio.ui.components import OwnedEditor, OwnedImage, Pick, Picks, Setting, UploadedImage, WholeSetting
 from studio.ui.locales import I18N as t
 
 EDITOR_PX = 512  # the editor's canvas: a candidate is shown at this size at most, and painted on at it
-# What the brush paints: a see-through pink, so the designer sees what is under the region; its opacity (166 of 255)
-# is above the mask's threshold (uploads.binary_mask), so every painted pixel is redrawn.
-MASK_COLOR = ("#ff3b8e", 0.65)
+MASK_COLOR = ("#{:02x}{:02x}{:02x}".format(*MASK_PAINT), MASK_OPACITY / 255)  # as the engine shows a region
 
 
 def image_work_panel(p, studio) -> None:
@@ -44,7 +42,7 @@ def image_work_panel(p, studio) -> None:
                 with gr.Row():
                     p.vary_subtle = gr.Button(t("work.vary_subtle"), size="sm", elem_id="vary-subtle")
                     p.vary_strong = gr.Button(t("work.vary_strong"), size="sm", elem_id="vary-strong")
-                most = getattr(studio.preset, "max_upscale", 2)
+                most = studio.preset.max_upscale
                 p.upscale_which = Picks(choices=[], label=t("work.upscale_which"), elem_id="upscale-which")
                 with gr.Row():
                     p.upscale_factor = Pick([f for f in UPSCALE_FACTORS if f <= most], value=2, scale=2,
