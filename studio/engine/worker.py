@@ -23,7 +23,7 @@ from pipelines.oom import OneCandidateTooBig, is_out_of_memory, render_with_retr
 from pipelines.prompting import fit_prompt, left_out, region_phrase
 from pipelines.safety import SafetyChecker, placeholder
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
-from studio.core.memory import avoided, build_memory
+from studio.core.memory import avoided, build_memory, pinned_phrases
 from studio.core.messages import Message
 from studio.core.session import Candidate, RoundKind, RoundStatus, Session, with_round
 from studio.engine.events import Critiquing, Finished, Planning, RoundEvent
@@ -116,18 +116,12 @@ class RoundWorker:
 
         prompt = fit(job.style.apply(refined.prompt)) if job.style else refined.prompt
         prompts = tuple(fit(f"{d.prompt}, {prompt}", d.prompt) for d in state.directions)
-        negative_parts = [refined.negative, job.style.negative if job.style else "", job.request.negative,
-                          *avoided(session)]
-        negative = fit_prompt(", ".join(dict.fromkeys(p for p in negative_parts if p)),
-                              generator.count_prompt_tokens, generator.max_prompt_tokens)
-        state.request = replace(job.request, prompt=prompt, prompts=prompts, negative=negative,
-                                previews=self.safety is None)  # a preview would show what the check withholds
         # Stored as data: the refiner's own words (none when its reply was unusable: the page says the prompt was
-        # composed, in the reader's language), and the pinned items the generator's prompt could not hold.
-        self._save(state, prompt=prompt, negative_prompt=negative, left_out=left_out(prompt, pinned),
-                   rationale="" if refined.fallback else refined.rationale,
-                   fallback=refined.fallback, style=job.style.name if job.style else "",
-                   params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler))
+        # composed, in the reader's language).
+        self._use_prompt(state, prompt, prompts,
+                         [refined.negative, job.style.negative if job.style else "", job.request.negative], pinned,
+                         rationale="" if refined.fallback else refined.rationale, fallback=refined.fallback,
+                         style=job.style.name if job.style else "")
 
     def _image_work_prompt(self, state: RoundState) -> None:
         work, session, generator = state.job.work, state.session, state.models["generator"]
@@ -136,20 +130,30 @@ class RoundWorker:
                 state.models["refiner"], work.translate, generator.prompt_language))
             work = replace(work, prompt=work.prompt.replace(work.translate, phrase, 1),
                            keep=tuple(phrase if k == work.translate else k for k in work.keep))
-        pinned = build_memory(session).pinned if work.kind is not RoundKind.UPSCALE else ()
+        pinned = pinned_phrases(session) if work.kind is not RoundKind.UPSCALE else ()
 
         def fit(text: str) -> str:
             return fit_prompt(text, generator.count_prompt_tokens, generator.max_prompt_tokens,
                               keep=(*work.keep, *pinned))
 
         prompt, prompts = fit(work.prompt), tuple(fit(p) for p in work.prompts)
-        negative_parts = [state.job.request.negative, *work.negative, *avoided(session)]
-        negative = fit_prompt(", ".join(dict.fromkeys(p for p in negative_parts if p)),
-                              generator.count_prompt_tokens, generator.max_prompt_tokens)
-        state.request = replace(state.job.request, prompt=prompt, prompts=prompts if len(set(prompts)) > 1 else (),
-                                negative=negative, previews=self.safety is None)
+        self._use_prompt(state, prompt, prompts if len(set(prompts)) > 1 else (),
+                         [state.job.request.negative, *work.negative], pinned)
+
+    def _use_prompt(self, state: RoundState, prompt: str, prompts: tuple[str, ...], negatives: list[str],
+                    pinned: tuple[str, ...], **stored) -> None:
+        """The round's prompt and negative (its parts and the session's avoid items, without repeats, fitted to the
+        generator) into the render request, and stored with the round: with the pinned items the prompt could not
+        hold beside the others."""
+        generator = state.models["generator"]
+        parts = [*negatives, *avoided(state.session)]
+        negative = fit_prompt(", ".join(dict.fromkeys(p for p in parts if p)), generator.count_prompt_tokens,
+                              generator.max_prompt_tokens)
+        state.request = replace(state.job.request, prompt=prompt, prompts=prompts, negative=negative,
+                                previews=self.safety is None)  # a preview would show what the check withholds
         self._save(state, prompt=prompt, negative_prompt=negative, left_out=left_out(prompt, pinned),
-                   params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler))
+                   params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler),
+                   **stored)
 
     def render_candidates(self, state: RoundState) -> None:
         """4. Every candidate in one batched call (the model layer's out-of-memory policy applies); an upscale
