@@ -275,3 +275,24 @@ def test_a_region_request_in_chinese_reaches_the_english_reading_generator_in_en
     assert said == ["<data>金色的满月</data>"]  # asked as data, never as an instruction
     en = done(studio.edit_region("alice", session.id, 0, 0, "a red sun", left_half(tmp_path), None, QUICK))
     assert en.prompt.startswith("a red sun, ") and len(said) == 1  # English is already the generator's language
+
+
+def test_a_segmenter_or_captioner_that_cannot_load_refuses_the_action_with_what_to_do(store, tiny_registry, tmp_path):
+    from fakes import refuse_to_load
+    from pipelines.base import ModelLoadError
+
+    broken = ModelLoadError("Could not load CIDAS/clipseg-rd64-refined (segmenter): no weights here.")
+    studio = Studio(store, SwappedModels(tiny_registry, wrap_segmenter=refuse_to_load(broken),
+                                         wrap_captioner=refuse_to_load(broken)))
+    session = studio.start_session("alice", BRIEF)
+    done(studio.run_round("alice", session.id, "", QUICK))
+    Image.new("RGB", (32, 32), "navy").save(tmp_path / "mood.png")
+    before = digest(store.data_dir)
+
+    for action in (lambda: studio.fix_item("alice", session.id, 0, 0, "a saxophone", None, QUICK),
+                   lambda: studio.propose_fix_mask("alice", session.id, 0, 0, "a saxophone"),
+                   lambda: studio.add_references("alice", session.id, [str(tmp_path / "mood.png")]),
+                   lambda: studio.start_from_images("alice", [str(tmp_path / "mood.png")])):
+        with pytest.raises(StudioError, match="no weights here"):
+            action()
+    assert digest(store.data_dir) == before

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pipelines.base import ModelLoadError, Segment
+from pipelines.base import Segment
 from studio.core import limits
 from studio.core.params import RoundParams
 from studio.core.session import Session
@@ -14,7 +14,7 @@ from studio.engine import validation as checks
 from studio.engine.edits import checklist_item
 from studio.engine.events import RoundEvent
 from studio.engine.store_failures import refusing_store_failures
-from studio.engine.validation import StudioError
+from studio.engine.validation import refusing_model_load_errors
 
 
 class ImageActions:
@@ -41,10 +41,8 @@ class ImageActions:
         """Redraw where checklist `item` (its words, or its number from 1) is or should be, so that it holds; the
         region is `mask`, or where the segmenter finds the item."""
         session = self.open_session(owner, session_id)
-        try:
+        with refusing_model_load_errors():  # the segmenter, when no mask is given
             plan = self._edits.fix(session, round_index, candidate, item, mask, params)
-        except ModelLoadError as err:
-            raise StudioError("model.error", detail=str(err)) from err
         return self._run(owner, plan)
 
     @refusing_store_failures
@@ -72,10 +70,8 @@ class ImageActions:
         session = self.open_session(owner, session_id)
         _, _, image = self._edits.source(session, round_index, candidate)
         wanted = checklist_item(session, item)
-        try:
+        with refusing_model_load_errors():
             return self._edits.locate(image, wanted), wanted.text
-        except ModelLoadError as err:
-            raise StudioError("model.error", detail=str(err)) from err
 
     # ------------------------------------------------------------ images the designer brings
     @refusing_store_failures
@@ -84,10 +80,8 @@ class ImageActions:
         """Read images (captions and answers) and keep them with the session: as context the refiner reads, or as
         the style its rounds follow."""
         session = self.open_session(owner, session_id)
-        try:
+        with refusing_model_load_errors():
             return self._references.add(session, files, use, strength)
-        except ModelLoadError as err:
-            raise StudioError("model.error", detail=str(err)) from err
 
     @refusing_store_failures
     def start_from_images(self, owner: str, files, words: str = "") -> Session:
@@ -96,13 +90,11 @@ class ImageActions:
         words = checks.text("message", words, limits.MAX_MESSAGE_CHARS)
         references = self._references
         images = references.checked_images(files)
-        try:
+        with refusing_model_load_errors():
             reports, brief = references.propose(images, words)
             session = self.start_session(owner, brief)
             session = references.keep(session, images, reports)
             return references.write_checklist(session)
-        except ModelLoadError as err:
-            raise StudioError("model.error", detail=str(err)) from err
 
     @refusing_store_failures
     def set_reference_use(self, owner: str, session_id: str, number, use: str, strength=None) -> Session:

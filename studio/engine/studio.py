@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from PIL import Image
 
-from pipelines.base import Captioner, Critic, Generator, ModelLoadError, Refiner, Segmenter, Upscaler
+from pipelines.base import Captioner, Critic, Generator, Refiner, Segmenter, Upscaler
 from pipelines.checklist import words_to_show
 from pipelines.presets import Preset
 from pipelines.safety import SafetyChecker
@@ -199,10 +199,8 @@ class Studio(ImageActions):
         question = checks.text("question", question, limits.MAX_QUESTION_CHARS, required=True)
         round_, chosen = checks.chosen_candidate(session, round_index, candidate)
         image = gallery.opened(self.store, chosen.image).convert("RGB")
-        try:
+        with checks.refusing_model_load_errors():
             answer = self._worker.answer(image, question)
-        except ModelLoadError as err:
-            raise StudioError("model.error", detail=str(err)) from err
         asked = Question(round_.index, chosen.index, question, answer, self.clock())
         self.store.update_session(session.id, lambda s: replace(s, questions=s.questions + (asked,),
                                                                 updated=self.clock()))

@@ -5,8 +5,10 @@ import math
 import os
 import re
 import unicodedata
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
+from pipelines.base import ModelLoadError
 
 from studio.core.critique import ChecklistItem
 from studio.core import limits
@@ -30,6 +32,15 @@ class StudioError(ValueError):
     @classmethod
     def of(cls, message: Message) -> StudioError:
         return cls(message.code, **message.args)
+
+
+@contextmanager
+def refusing_model_load_errors() -> Iterator[None]:
+    """An action whose model cannot load (no weights here, not enough memory) is refused, saying what to do."""
+    try:
+        yield
+    except ModelLoadError as err:
+        raise StudioError("model.error", detail=str(err)) from err
 
 
 def owner(value) -> str:
