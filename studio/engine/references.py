@@ -15,10 +15,10 @@ from PIL import Image
 from pipelines.briefing import QUESTIONS, ImageReport, propose_brief
 from pipelines.checklist import make_checklist
 from studio.core import limits
-from studio.core.critique import ChecklistItem
 from studio.core.session import REFERENCE_USES, Reference, Session
 from studio.engine import uploads, validation as checks
 from studio.engine.validation import StudioError
+from studio.engine.worker import with_checklist
 from studio.services.sessions import Store
 
 MAX_PER_CALL = 4  # images read in one action
@@ -79,9 +79,8 @@ class References:
         """The checklist of a brief proposed from images, written now: the designer reviews both before round 1."""
         with self.models.exclusive():
             items, fallback = make_checklist(self.models.refiner(), session.brief)
-        written = tuple(ChecklistItem(i.text, i.kind, i.pinned, i.quote) for i in items)
-        return self.store.update_session(session.id, lambda s: replace(
-            s, checklist=written, checklist_fallback=fallback, checklist_stale=False, updated=self.clock()))
+        return self.store.update_session(session.id, lambda s: replace(with_checklist(s, items, fallback),
+                                                                         updated=self.clock()))
 
     def set_use(self, session: Session, number, use, strength) -> Session:
         """Use reference `number` (from 1, as the page counts) as context or as the style rounds follow."""

@@ -81,15 +81,7 @@ class RoundWorker:
         state.emit(Planning(state.sid, state.index, "checklist"))
         items, fallback = self._stage(state, "checklist",
                                       lambda: make_checklist(state.models["refiner"], state.session.brief))
-        written = tuple(ChecklistItem(i.text, i.kind, i.pinned, i.quote) for i in items)
-
-        def rewritten(s: Session) -> Session:
-            pinned = tuple(i for i in s.checklist if i.pinned)
-            taken = {i.text.lower() for i in pinned}
-            return replace(s, checklist=pinned + tuple(i for i in written if i.text.lower() not in taken),
-                           checklist_fallback=fallback, checklist_stale=False)
-
-        state.session = self.store.update_session(state.sid, rewritten)
+        state.session = self.store.update_session(state.sid, lambda s: with_checklist(s, items, fallback))
 
     def propose_directions(self, state: RoundState) -> None:
         """2. Creative directions, one candidate each, when the designer asked for them."""
@@ -247,6 +239,14 @@ class RoundWorker:
         """The VQA model's answer to one question about one image, under the model lock."""
         with self.models.exclusive():
             return self.models.captioner().answer([image], [question])[0]
+
+
+def with_checklist(session: Session, items, fallback: bool) -> Session:
+    """The session with the checklist the refiner wrote (`items`, the model layer's), after its pinned items."""
+    pinned = tuple(i for i in session.checklist if i.pinned)
+    taken = {i.text.lower() for i in pinned}
+    written = tuple(ChecklistItem(i.text, i.kind, i.pinned, i.quote) for i in items if i.text.lower() not in taken)
+    return replace(session, checklist=pinned + written, checklist_fallback=fallback, checklist_stale=False)
 
 
 def stored_critique(k: base.Critique) -> Critique:
