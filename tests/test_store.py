@@ -157,7 +157,7 @@ def test_a_database_written_before_the_json_had_a_version_migrates_and_loads_los
     assert query_at(data, "PRAGMA user_version") == [(len(MIGRATIONS),)]
     stored_round = json.loads(query_at(data, "SELECT data FROM rounds")[0][0])
     stored_design = json.loads(query_at(data, "SELECT design FROM sessions")[0][0])
-    assert stored_round["schema"] == stored_design["schema"] == SCHEMA_VERSION == 4
+    assert stored_round["schema"] == stored_design["schema"] == SCHEMA_VERSION == 5
     # Every value the old JSON held is in the loaded session, and the old JSON is what it writes back, plus the new.
     again = session_to_dict(session)
     round_dict = again["rounds"][0]
@@ -166,9 +166,11 @@ def test_a_database_written_before_the_json_had_a_version_migrates_and_loads_los
         candidate["source"] = None
         for check in candidate["critique"]["checks"]:
             check["reading"] = ""
-    assert round_dict == {**old, "schema": 4, "error": None, "left_out": [], "kind": "round", "notes": [],
+    assert round_dict == {**old, "schema": 5, "error": None, "left_out": [], "kind": "round", "notes": [],
+                          "state": None,
                           "params": {**old["params"], "start_from": None, "feather": None, "style_reference": None,
-                                     "style_strength": None, "upscale": None, "method": "", "variation": ""}}
+                                     "style_strength": None, "upscale": None, "method": "", "variation": "",
+                                     "environment": {}}}
     assert {k: again[k] for k in json.loads(V1_DESIGN)} == json.loads(V1_DESIGN)
     assert session.settings == {} and session.checklist[0].pinned
     assert isinstance(session.rounds[0].candidates[0].critique.checks[0], ItemCheck)

@@ -13,8 +13,9 @@ from typing import Any
 from studio.core.critique import ChecklistItem, Critique
 from studio.core.messages import Message
 
-SCHEMA_VERSION = 4  # of the stored JSON; 1 had no version. The store migrates older rows (services/migrations.py);
-# 4 added what needs no migration (a round's kind and notes, a candidate's source, image work's recipe, references)
+SCHEMA_VERSION = 5  # of the stored JSON; 1 had no version. The store migrates older rows (services/migrations.py);
+# 4 added image work (a round's kind and notes, a candidate's source, the recipe, references); 5 the history (a
+# session's head and redo, a round's branch state), the client's review notes and a render's environment
 
 
 class RoundStatus(str, Enum):
@@ -71,6 +72,7 @@ class RenderParams:
     upscale: int | None = None  # upscale rounds: the factor
     method: str = ""  # upscale rounds: how the upscaler enlarged (its own words)
     variation: str = ""  # vary rounds: "subtle" | "strong"
+    environment: dict[str, str] = field(default_factory=dict)  # what rendered it: device, dtype, library versions
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Round:
     created: float = 0.0
     kind: RoundKind = RoundKind.ROUND
     notes: tuple[Message, ...] = ()  # what the studio changed on the way, said to the designer ("mask resized")
+    state: BranchState | None = None  # the branch's brief, checklist and tastes as they were here (core/history.py)
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,32 @@ class Preference:
     text: str
     polarity: str  # "like" | "dislike"
     source: str = ""  # "2.3": the candidate (round.candidate, from 1) whose reason it was; "": the designer wrote it
+
+
+@dataclass(frozen=True)
+class BranchState:
+    """What each branch keeps of its own: the brief, the checklist and the tastes as they were on it. Stored on a
+    round when it ends and when the designer leaves it for another branch; restored on arriving (core/history.py)."""
+
+    brief: str
+    checklist: tuple[ChecklistItem, ...] = ()
+    checklist_fallback: bool = False
+    checklist_stale: bool = False
+    preferences: tuple[Preference, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClientNote:
+    """A client's vote or comment on one candidate, sent through a review link: data the refiner reads, never
+    instructions."""
+
+    round_index: int
+    candidate: int
+    vote: int = 0  # +1 for it, -1 against it, 0 a comment only
+    comment: str = ""
+    name: str = ""  # how the client signed it, if they did
+    link: str = ""  # the id of the review link it came through
+    created: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -177,6 +206,9 @@ class Session:
     parent_round: int | None = None  # ... at this round
     settings: dict[str, Any] = field(default_factory=dict)  # the round settings kept (studio.core.params names)
     references: tuple[Reference, ...] = ()  # images the designer brought, oldest first
+    head: int | None = None  # the round the designer is on (core/history.py); None: the newest; -1: before any round
+    redo: tuple[int, ...] = ()  # rounds an undo left, the latest last: redo goes back to them
+    reviews: tuple[ClientNote, ...] = ()  # what clients said through review links, oldest first
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from studio.core.messages import Message
-from studio.core.session import (SCHEMA_VERSION, Candidate, Feedback, FeedbackKind, Mark, Preference, Question,
-                                 Reference, RenderParams, Round, RoundKind, RoundStatus, Session)
+from studio.core.session import (SCHEMA_VERSION, BranchState, Candidate, ClientNote, Feedback, FeedbackKind, Mark,
+                                 Preference, Question, Reference, RenderParams, Round, RoundKind, RoundStatus, Session)
 
 
 def session_to_dict(session: Session) -> dict[str, Any]:
@@ -47,7 +47,15 @@ def params_from_dict(d: dict | None) -> RenderParams | None:
     if d is None:
         return None
     start = d.get("start_from")
-    return RenderParams(**{**d, "seeds": tuple(d["seeds"]), "start_from": tuple(start) if start else None})
+    return RenderParams(**{**d, "seeds": tuple(d["seeds"]), "start_from": tuple(start) if start else None,
+                           "environment": dict(d.get("environment", {}))})
+
+
+def state_from_dict(d: dict | None) -> BranchState | None:
+    if d is None:
+        return None
+    return BranchState(**{**d, "checklist": tuple(ChecklistItem(**i) for i in d["checklist"]),
+                          "preferences": tuple(Preference(**p) for p in d["preferences"])})
 
 
 def _current(d: dict) -> dict:
@@ -70,6 +78,7 @@ def round_from_dict(d: dict) -> Round:
         "left_out": tuple(d.get("left_out", ())),
         "kind": RoundKind(d.get("kind", "round")),
         "notes": tuple(Message.from_dict(n) for n in d.get("notes", ())),
+        "state": state_from_dict(d.get("state")),
     })
 
 
@@ -89,4 +98,6 @@ def session_from_dict(d: dict) -> Session:
         "settings": dict(d.get("settings", {})),
         "references": tuple(Reference(**{**r, "answers": tuple(tuple(a) for a in r.get("answers", ()))})
                             for r in d.get("references", ())),
+        "redo": tuple(d.get("redo", ())),
+        "reviews": tuple(ClientNote(**n) for n in d.get("reviews", ())),
     })

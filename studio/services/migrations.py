@@ -81,6 +81,26 @@ def json_schema_4(db: sqlite3.Connection) -> None:
         db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
 
 
+def json_schema_5(db: sqlite3.Connection) -> None:
+    """Version 4 JSON -> 5: the history. A session is on its newest round (head null) with nothing to redo and no
+    client's notes; a round has no branch state of its own (its branch reads the session's), a render no recorded
+    environment (unknown: a reproduction says so)."""
+    for session_id, index, data in db.execute("SELECT session_id, idx, data FROM rounds").fetchall():
+        r = json.loads(data)
+        r.setdefault("state", None)
+        if r.get("params") is not None:
+            r["params"].setdefault("environment", {})
+        r["schema"] = 5
+        db.execute("UPDATE rounds SET data = ? WHERE session_id = ? AND idx = ?", (json.dumps(r), session_id, index))
+    for session_id, design in db.execute("SELECT id, design FROM sessions").fetchall():
+        d = json.loads(design)
+        d.setdefault("head", None)
+        d.setdefault("redo", [])
+        d.setdefault("reviews", [])
+        d["schema"] = 5
+        db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
+
+
 # Forward only; never edit a shipped entry, append a new one (user_version = entries applied). An entry is
 # SQL, or a Python step given the connection (for rewriting rows' JSON); either commits with its version bump.
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
@@ -127,4 +147,6 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # Work on images: a round's kind and notes, a candidate's source, the recipe of edits and upscales, references.
     json_schema_4,
+    # The history (a session's head and redo, a round's branch state), clients' review notes, a render's environment.
+    json_schema_5,
 ]

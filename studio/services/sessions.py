@@ -35,7 +35,7 @@ INTERRUPTED_ERROR = Message("round.crashed")
 _SESSION_COLUMNS = ("id", "owner", "title", "brief", "preset", "created", "updated",
                     "parent_session", "parent_round")
 _DESIGN_FIELDS = ("schema", "checklist", "checklist_fallback", "checklist_stale", "preferences", "questions",
-                  "settings", "references")
+                  "settings", "references", "head", "redo", "reviews")
 _UPSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, feedback, design)"
     f" VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 2))}) ON CONFLICT(id) DO UPDATE SET "
