@@ -140,6 +140,10 @@ class Generator(Protocol):
     def count_prompt_tokens(self, text: str) -> int:
         """Tokens `text` takes in the generator's (first) text encoder."""
 
+    def describe_environment(self) -> dict[str, str]:
+        """What renders here, recorded with each round so a reproduction can say what changed: "device",
+        "dtype" and the versions of "torch", "diffusers" and "transformers"."""
+
     def render(self, request: RenderRequest, on_step: StepCallback | None = None) -> list[Image]:
         """All candidates of `request` in one batched call; same seeds + settings, same pixels."""
 

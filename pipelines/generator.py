@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from importlib import metadata
 
 import diffusers
 import torch
@@ -43,6 +44,7 @@ class DiffusersGenerator:
                                       weight_name=ip_adapter.weight_name,
                                       image_encoder_folder=ip_adapter.image_encoder_folder)
         self._place(placement)
+        self.placement = placement
         # A tiny autoencoder decodes a real preview at every step for a few milliseconds.
         self.previewer = None
         if preview_source is not None:
@@ -90,6 +92,12 @@ class DiffusersGenerator:
 
     def count_prompt_tokens(self, text: str) -> int:
         return len(self.pipe.tokenizer(text, add_special_tokens=False).input_ids)
+
+    def describe_environment(self) -> dict[str, str]:
+        """Where and in which precision it renders, and the libraries that do it: the same seed and recipe give
+        the same pixels only where all of these are the same."""
+        return {"device": self.placement.device, "dtype": str(self.placement.dtype).removeprefix("torch."),
+                **{name: metadata.version(name) for name in ("torch", "diffusers", "transformers")}}
 
     def _pipeline_for(self, request: RenderRequest) -> diffusers.DiffusionPipeline:
         if request.init_image is None:

@@ -5,7 +5,12 @@ English is what API callers and the tests read, so change it only with the tests
 """
 from __future__ import annotations
 
+from studio.core.texts_archive import ARCHIVE, ARCHIVE_FIELDS
+from studio.core.texts_history import HISTORY
+from studio.core.texts_compare import COMPARE, COMPARE_FIELDS
 from studio.core.texts_images import IMAGE_FIELDS, IMAGE_WORK
+from studio.core.texts_search import SEARCH, SEARCH_FIELDS
+from studio.core.texts_reviews import REVIEW_FIELDS, REVIEWS
 
 FIELDS = {
     # what the engine checks, as its refusals name it
@@ -273,6 +278,8 @@ HOSTING = {
                                   "again.", "你已有 {limit} 个请求在等待：请等它们完成后再试。"),
 }
 
-_FIELDS = {f"field.{key}": pair for key, pair in (FIELDS | IMAGE_FIELDS).items()}
+_FIELDS = {f"field.{key}": pair for key, pair in (FIELDS | IMAGE_FIELDS | REVIEW_FIELDS | COMPARE_FIELDS
+                                                        | SEARCH_FIELDS | ARCHIVE_FIELDS).items()}
 ENGINE = {code: {"en": en, "zh": zh}
-          for code, (en, zh) in (_FIELDS | REFUSALS | ROUNDS | NOTES | HOSTING | IMAGE_WORK).items()}
+          for code, (en, zh) in (_FIELDS | REFUSALS | ROUNDS | NOTES | HOSTING | IMAGE_WORK | REVIEWS | HISTORY | ARCHIVE
+                              | COMPARE | SEARCH).items()}

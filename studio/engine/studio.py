@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from PIL import Image
 
-from pipelines.base import Captioner, Critic, Generator, Refiner, Segmenter, Upscaler
+from pipelines.base import Captioner, Critic, Generator, Refiner, Scorer, Segmenter, Upscaler
 from pipelines.checklist import words_to_show
 from pipelines.presets import Preset
 from pipelines.safety import SafetyChecker
@@ -31,17 +31,23 @@ from studio.core.params import RoundParams
 from studio.core.session import (Candidate, Feedback, FeedbackKind, Preference, Question, RoundStatus, Session,
                                  SessionSummary, apply_feedback, find_round)
 from studio.engine import gallery, validation as checks
+from studio.engine.archive_actions import ArchiveActions
 from studio.engine.auto import AutoRounds
+from studio.engine.compare_actions import CompareActions
 from studio.engine.edits import EditPlanner
 from studio.engine.events import RoundEvent
+from studio.engine.history_actions import HistoryActions
 from studio.engine.image_actions import ImageActions
+from studio.engine.search_actions import SearchActions
 from studio.engine.planner import RoundPlanner
 from studio.engine.references import References
+from studio.engine.review_actions import ReviewActions
 from studio.engine.running import MAX_STOP_GRACE_S, RoundRunner, ShutdownReport
 from studio.engine.store_failures import refusing_store_failures
 from studio.engine.validation import StudioError, shown
 from studio.engine.worker import RoundWorker
 from studio.services.keys import ApiKeys
+from studio.services.reviews import ReviewLinks
 from studio.services.sessions import Store
 from studio.services.styles import load_styles
 
@@ -57,19 +63,22 @@ class Models(Protocol):
     def captioner(self) -> Captioner: ...
     def segmenter(self) -> Segmenter: ...
     def upscaler(self) -> Upscaler: ...
+    def scorer(self) -> Scorer: ...
     def exclusive(self) -> AbstractContextManager: ...  # the one model lock: one model call at a time
     def free_memory(self) -> None: ...
     def add_listener(self, listener: Callable) -> None: ...
     def remove_listener(self, listener: Callable) -> None: ...
 
 
-class Studio(ImageActions):
+class Studio(ImageActions, HistoryActions, ReviewActions, CompareActions, SearchActions, ArchiveActions):
     def __init__(self, store: Store, models: Models, clock: Callable[[], float] = time.time,
                  safety: SafetyChecker | None = None, upload_roots: tuple[Path, ...] | None = None,
-                 keys: ApiKeys | None = None, quotas: limits.Quotas = limits.Quotas()):
+                 keys: ApiKeys | None = None, quotas: limits.Quotas = limits.Quotas(),
+                 reviews: ReviewLinks | None = None):
         self.store = store
         self.quotas = quotas
         self.keys = keys or ApiKeys(store)
+        self.review_links = reviews or ReviewLinks(store)  # links a designer shares with a client (review_actions.py)
         self.models = models
         self.preset = models.preset
         self.clock = clock
@@ -85,6 +94,8 @@ class Studio(ImageActions):
         # For the host's metrics (engine/observing.py): `observers.add(listener)` hears each stage's time and each
         # round's end; the page reports its refusals and unexpected errors there too.
         self.observers = self._worker.observers
+        self._embeddings = self._worker.embeddings  # search (search_actions.py): the worker embeds each round's
+        self._search = self._embeddings.search
 
     # ------------------------------------------------------------ sessions
     @refusing_store_failures

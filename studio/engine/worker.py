@@ -144,7 +144,8 @@ class RoundWorker:
         state.request = replace(state.job.request, prompt=prompt, prompts=prompts, negative=negative,
                                 previews=self.safety is None)  # a preview would show what the check withholds
         self._save(state, prompt=prompt, negative_prompt=negative, left_out=left_out(prompt, pinned),
-                   params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler),
+                   params=replace(state.round.params, negative_prompt=negative, scheduler=generator.scheduler,
+                                  environment=rendered_by(self.models.preset.name, generator)),
                    **stored)
 
     def render_candidates(self, state: RoundState) -> None:
@@ -247,6 +248,12 @@ def with_checklist(session: Session, items, fallback: bool) -> Session:
     taken = {i.text.lower() for i in pinned}
     written = tuple(ChecklistItem(i.text, i.kind, i.pinned, i.quote) for i in items if i.text.lower() not in taken)
     return replace(session, checklist=pinned + written, checklist_fallback=fallback, checklist_stale=False)
+
+
+def rendered_by(preset: str, generator: base.Generator) -> dict[str, str]:
+    """What renders a round, as its recipe records it: the preset, the device, the dtype and the libraries'
+    versions (a reproduction compares them with its own, studio/engine/reproduce.py)."""
+    return {"preset": preset, **generator.describe_environment()}
 
 
 def stored_critique(k: base.Critique) -> Critique:

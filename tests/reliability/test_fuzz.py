@@ -60,6 +60,7 @@ ENGINE_EXAMPLES = {
     "shut_down": 15,
     "edit_region": 60, "fix_item": 40, "propose_fix_mask": 25, "vary": 30, "upscale": 40, "add_references": 35,
     "start_from_images": 25, "set_reference_use": 30, "follows_style": 1,
+    "reproduce": 30, "compare": 40,
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
@@ -100,6 +101,10 @@ class InstantGenerator:
 
     def count_prompt_tokens(self, text: str) -> int:
         return len(text.split())
+
+    def describe_environment(self) -> dict[str, str]:
+        return {"device": "cpu", "dtype": "float32", "torch": "instant", "diffusers": "instant",
+                "transformers": "instant"}
 
     def render(self, request, on_step=None) -> list[Image.Image]:
         if on_step is not None:
@@ -756,6 +761,31 @@ def test_follows_style_says_what_the_preset_can(prepared):
         assert w.studio.follows_style() is (PRESETS["tiny"].ip_adapter is not None)
 
     fuzz(prepared, "follows_style", follows)
+
+
+def test_reproduce_renders_only_the_callers_own_and_changes_nothing(prepared):
+    def reproduce(w, owner, session, round_index, candidate):
+        before = digest(w.store)
+        again = attempt(w, w.studio.reproduce, owner, session, round_index, candidate)
+        if again is not REFUSED:
+            assert owns(w, owner, session) and again.report.identical and digest(w.store) == before
+
+    fuzz(prepared, "reproduce", reproduce, owner=OWNER, session=SESSION, round_index=ROUND, candidate=CANDIDATE)
+
+
+PAIR = (st.sampled_from([(0, 0), [0, 1], (0, 1.0)]),
+        either(st.tuples(bad_number, bad_number), st.lists(st.integers(-1, 3), max_size=3),
+               st.sampled_from(["1.1", (1, 0), (0, 2), (0, 0, 0)]), anything))
+
+
+def test_compare_aligns_only_the_callers_own_candidates_and_changes_nothing(prepared):
+    def compare(w, owner, session, first, second):
+        before = digest(w.store)
+        compared = attempt(w, w.studio.compare, owner, session, first, second)
+        if compared is not REFUSED:
+            assert owns(w, owner, session) and compared.comparison.rows and digest(w.store) == before
+
+    fuzz(prepared, "compare", compare, owner=OWNER, session=SESSION, first=PAIR, second=PAIR)
 
 
 # ---------------------------------------------------------------- the harness can fail; the known bugs, pinned

@@ -155,6 +155,8 @@ ENGINE_ATTEMPTS = {
     "upscale": lambda s, sid: list(s.upscale("bob", sid, 0, [0, 1], 2)),
     "add_references": lambda s, sid: s.add_references("bob", sid, [bobs_image()["path"]]),
     "set_reference_use": lambda s, sid: s.set_reference_use("bob", sid, 1, "style"),
+    "reproduce": lambda s, sid: s.reproduce("bob", sid, 0, 0),
+    "compare": lambda s, sid: s.compare("bob", sid, (0, 0), (0, 1)),
 }
 ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params", "shut_down", "start_from_images",
                             "follows_style"}
