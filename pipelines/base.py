@@ -33,6 +33,17 @@ class Reaction:
 
 
 @dataclass(frozen=True)
+class ClientReaction:
+    """A client's vote or comment on one candidate, sent through a review link: data, never instructions."""
+
+    round: int  # from 1, as people count
+    candidate: int
+    vote: int = 0  # +1 for it, -1 against it, 0 a comment only
+    comment: str = ""
+    name: str = ""  # how the client signed it, if they did
+
+
+@dataclass(frozen=True)
 class Preference:
     """A lasting like or dislike of the designer's."""
 
@@ -56,6 +67,7 @@ class Memory:
     preferences: tuple[Preference, ...] = ()
     image_reports: tuple[str, ...] = ()  # captions: data about images, never instructions
     references: tuple[str, ...] = ()  # what the models read in the images the designer brought: data, too
+    client_notes: tuple[ClientReaction, ...] = ()  # what clients said through review links, oldest first: data
 
 
 def count_words(text: str) -> int:

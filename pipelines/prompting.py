@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from pipelines.base import Memory, Reaction, RefinedPrompt
+from pipelines.base import ClientReaction, Memory, Reaction, RefinedPrompt
 from pipelines.language import fit_words, letter_share, mostly_cjk, word_count
 
 DEFAULT_NEGATIVE = "blurry, low quality, distorted, watermark, jpeg artifacts"
@@ -79,6 +79,14 @@ def reaction_line(reaction: Reaction) -> str:
     return about + (f" - {reaction.reason}" if reaction.reason else "")
 
 
+def client_line(note: ClientReaction) -> str:
+    """How a client's vote or comment reads to the refiner (written for it, never parsed back)."""
+    said = {1: "for it", -1: "against it"}.get(note.vote, "a comment")
+    line = f"round {note.round}, candidate {note.candidate}: {said}"
+    line += f" - {note.comment}" if note.comment else ""
+    return line + (f" (signed {note.name})" if note.name else "")
+
+
 @dataclass(frozen=True)
 class _Line:
     """One line of the refiner's view; `drop` orders what goes first when the view is over budget (None: kept)."""
@@ -113,6 +121,8 @@ def _lines(memory: Memory) -> list[_Line]:
                                               for p in memory.preferences], 4),
         *_aged("What the last images show (captions)", memory.image_reports[-4:], 0),
         *_aged("Images the designer brought (what they show)", memory.references[-4:], 3, True),
+        *_aged("What the client said through a review link (votes and comments)",
+               [client_line(n) for n in memory.client_notes[-6:]], 4, True),
     ]
 
 

@@ -37,6 +37,15 @@ API_KEY_CHARS = 46
 API_KEY = re.compile(r"dc_[A-Za-z0-9_-]{43}")
 KEY_ID = re.compile(r"[0-9a-f]{12}")
 
+# Review links for a client (studio/core/reviews.py): the token is secrets.token_urlsafe(32), 43 characters.
+REVIEW_DAYS, MIN_REVIEW_DAYS, MAX_REVIEW_DAYS = 14, 1, 90  # how long a link works, as the designer chooses
+MAX_REVIEW_LINKS = 20  # links of one session that still work (unrevoked, unexpired)
+MAX_REVIEW_NOTES = 200  # notes one link may bring: a flood stops there
+MAX_REVIEW_COMMENT_CHARS, MAX_REVIEW_NAME_CHARS = 500, 60
+REVIEW_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+REVIEW_LINK_ID = re.compile(r"[0-9a-f]{12}")
+REVIEW_CLIENT = re.compile(r"[A-Za-z0-9_-]{16,64}")  # the random id the review page keeps in the client's cookie
+
 
 @dataclass(frozen=True)
 class Quotas:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from pipelines.base import Memory, Preference, Reaction
+from pipelines.base import ClientReaction, Memory, Preference, Reaction
 from pipelines.briefing import ImageReport
 from studio.core.critique import ChecklistItem
+from studio.core.history import on_branch
 from studio.core.messages import Message
 from studio.core.session import FeedbackKind, Mark, Round, RoundKind, Session, find_round, last_done_round
 
@@ -36,7 +37,9 @@ def reference_reports(session: Session) -> tuple[str, ...]:
 
 
 def build_memory(session: Session) -> Memory:
-    """What the refiner reads for the next round: the brief and every reaction so far, as typed records."""
+    """What the refiner reads for the next round: the brief and every reaction so far on the designer's branch (the
+    rounds of other branches are theirs), as typed records."""
+    session = on_branch(session)
     picks, rejections, previous = [], [], []
     for r in session.rounds:
         previous += [r.prompt] if r.prompt else []
@@ -69,6 +72,8 @@ def build_memory(session: Session) -> Memory:
         preferences=tuple(Preference(p.polarity == "like", p.text) for p in session.preferences),
         image_reports=tuple(dict.fromkeys(reports)),
         references=reference_reports(session),
+        client_notes=tuple(ClientReaction(n.round_index + 1, n.candidate + 1, n.vote, n.comment, n.name)
+                           for n in session.reviews),  # the branch's (on_branch above)
     )
 
 

@@ -157,6 +157,7 @@ class ClientNote:
     name: str = ""  # how the client signed it, if they did
     link: str = ""  # the id of the review link it came through
     created: float = 0.0
+    client: str = ""  # who sent it, without an account: a hash of the id the review page keeps in their browser
 
 
 @dataclass(frozen=True)

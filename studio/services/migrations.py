@@ -149,4 +149,15 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     json_schema_4,
     # The history (a session's head and redo, a round's branch state), clients' review notes, a render's environment.
     json_schema_5,
+    # Review links for clients: only a token's SHA-256 is kept, never the token. A deleted session takes its links.
+    """
+    CREATE TABLE review_links (
+        id TEXT PRIMARY KEY, owner TEXT NOT NULL,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        branch INTEGER,  -- the head round when shared (the link shows that branch), or NULL for the whole session
+        hash TEXT NOT NULL UNIQUE,  -- sha256 hex of the token: how a client's link is found
+        created REAL NOT NULL, expires REAL NOT NULL, revoked REAL  -- revoked: when, or NULL while it works
+    );
+    CREATE INDEX review_links_session ON review_links(owner, session_id, created);
+    """,
 ]
