@@ -234,6 +234,10 @@ class Scorer(Protocol):
     def embed_images(self, images: Sequence[Image]) -> list[list[float]]:
         """Unit-length image embeddings, for search."""
 
+    def embed_texts(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length text embeddings from the text tower, in the image embeddings' space: images that match a text
+        are those closest to its embedding."""
+
 
 @dataclass(frozen=True)
 class ChecklistItem:

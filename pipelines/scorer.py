@@ -1,4 +1,4 @@
-"""The scorer: CLIP-style image-text similarity and image embeddings."""
+"""The scorer: CLIP-style image-text similarity, and image and text embeddings in one space (for search)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -26,11 +26,11 @@ class ClipScorer:
             features = self.model.get_image_features(pixel_values=pixels).pooler_output
         return torch.nn.functional.normalize(features.float(), dim=-1)
 
-    def _text_features(self, text: str) -> torch.Tensor:
+    def _text_features(self, *texts: str) -> torch.Tensor:
         # Within CLIP's positions (77 in the real models), cut at a word rather than mid-word by truncation.
         tokenizer, limit = self.processor.tokenizer, self.model.config.text_config.max_position_embeddings
-        text = fit_words(text, lambda t: len(tokenizer(t)["input_ids"]), limit)
-        inputs = self.processor(text=[text], return_tensors="pt", padding=True).to(self.model.device)
+        texts = [fit_words(text, lambda t: len(tokenizer(t)["input_ids"]), limit) for text in texts]
+        inputs = self.processor(text=texts, return_tensors="pt", padding=True).to(self.model.device)
         with torch.inference_mode():
             features = self.model.get_text_features(**inputs).pooler_output
         return torch.nn.functional.normalize(features.float(), dim=-1)
@@ -44,3 +44,8 @@ class ClipScorer:
         if not images:
             return []
         return self._image_features(images).cpu().tolist()
+
+    def embed_texts(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._text_features(*texts).cpu().tolist()

@@ -51,6 +51,9 @@ class SwappedModels:
     def upscaler(self):
         return self.registry.upscaler()
 
+    def scorer(self):
+        return self.registry.scorer()
+
     def exclusive(self):
         return self.registry.exclusive()
 
@@ -320,6 +323,9 @@ class FixedScorer:
 
     def embed_images(self, images) -> list[list[float]]:
         return [[1.0, 0.0]] * len(images)
+
+    def embed_texts(self, texts) -> list[list[float]]:
+        return [[1.0, 0.0]] * len(texts)
 
 
 def a_bug(*_args, **_kwargs):

@@ -46,6 +46,11 @@ REVIEW_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 REVIEW_LINK_ID = re.compile(r"[0-9a-f]{12}")
 REVIEW_CLIENT = re.compile(r"[A-Za-z0-9_-]{16,64}")  # the random id the review page keeps in the client's cookie
 
+# Search across sessions (studio/services/search.py): a query's length and words, and how many results come back.
+MAX_SEARCH_CHARS, MAX_SEARCH_TERMS = 200, 8
+SEARCH_RESULTS, MAX_SEARCH_RESULTS = 24, 100
+EMBED_BATCH, EMBED_PER_SEARCH = 8, 64  # candidates with no vector yet: embedded this many at a time, at most per search
+
 
 @dataclass(frozen=True)
 class Quotas:

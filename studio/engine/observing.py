@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 class StageTimed:
     """One stage of a round ended (done or not): its name as the worker times it, and how long it took."""
 
-    stage: str  # "load" | "checklist" | "directions" | "refine" | "render" | "critique"
+    stage: str  # "load" | "checklist" | "directions" | "refine" | "render" | "critique" | "embed"
     seconds: float
 
 

@@ -23,14 +23,17 @@ from pipelines.oom import OneCandidateTooBig, is_out_of_memory, render_with_retr
 from pipelines.prompting import fit_prompt, left_out, region_phrase
 from pipelines.safety import SafetyChecker, placeholder
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
+from studio.core.history import with_round_state
 from studio.core.memory import avoided, build_memory, pinned_phrases
 from studio.core.messages import Message
 from studio.core.session import Candidate, RoundKind, RoundStatus, Session, with_round
+from studio.engine.embeddings import CandidateEmbeddings
 from studio.engine.events import Critiquing, Finished, Planning, RoundEvent
 from studio.engine.jobs import RoundJob, RoundState
 from studio.engine.observing import Observers, StageTimed
 from studio.engine.plans import ImageWork
 from studio.services.disk import disk_message
+from studio.services.search import SqliteSearch
 from studio.services.sessions import Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ class RoundWorker:
         self.models = models  # studio.engine.studio.Models: its exclusive() is the one model lock
         self.clock = clock
         self.observers = Observers()  # operations: each stage's time, each round's end (Studio.observe)
+        self.embeddings = CandidateEmbeddings(SqliteSearch(store), store, models)  # search by image (Studio's too)
 
     def run(self, job: RoundJob, emit: Callable[[RoundEvent], None]) -> None:
         state = RoundState(job, emit, job.session, job.round)
@@ -199,6 +203,8 @@ class RoundWorker:
             prefer=tuple(p.text for p in session.preferences if p.polarity == "like"),
             avoid=tuple(p.text for p in session.preferences if p.polarity == "dislike"))
         critiques = self._stage(state, "critique", lambda: state.models["critic"].critique(state.images, request))
+        self._stage(state, "embed", lambda: self.embeddings.keep_round(state.sid, state.index, state.candidates,
+                                                                        state.images))  # for search by image
         state.check_stop()
         self._save(state, status=RoundStatus.DONE, candidates=tuple(
             replace(c, caption=k.caption, score=k.score, critique=stored_critique(k)) if not c.withheld else
@@ -221,7 +227,13 @@ class RoundWorker:
 
     def _save(self, state: RoundState, **changes) -> None:
         state.round = replace(state.round, timings=dict(state.timings), **changes)
-        self.store.update_session(state.sid, lambda s: with_round(replace(s, updated=self.clock()), state.round))
+
+        def saved(s: Session) -> Session:
+            s = with_round(replace(s, updated=self.clock()), state.round)
+            # A finished round keeps its branch's brief, checklist and tastes: a branch started from it gets them.
+            return with_round_state(s, state.round.index) if state.round.status is RoundStatus.DONE else s
+
+        self.store.update_session(state.sid, saved)
 
     def _end(self, state: RoundState, status: RoundStatus, error: Message) -> None:
         """The round's end, stored. When the disk refuses even that, the store keeps it in memory: the session

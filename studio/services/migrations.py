@@ -5,6 +5,8 @@ import json
 import sqlite3
 from typing import Callable
 
+from studio.services.search_index import SEARCH_TABLES, index_stored_sessions
+
 
 def json_schema_2(db: sqlite3.Connection) -> None:
     """Version 1 JSON -> 2: each round's JSON and each session's design JSON say their schema; a round's
@@ -101,6 +103,14 @@ def json_schema_5(db: sqlite3.Connection) -> None:
         db.execute("UPDATE sessions SET design = ? WHERE id = ?", (json.dumps(d), session_id))
 
 
+def search_index(db: sqlite3.Connection) -> None:
+    """Search across sessions: the text index and the candidates' image vectors (services/search_index.py), the
+    index filled from every session already stored. The index is derived from the rows, never the truth: filling
+    it with today's reading of them is what a rebuild would do."""
+    for statement in SEARCH_TABLES:
+        db.execute(statement)
+    index_stored_sessions(db)
+
 # Forward only; never edit a shipped entry, append a new one (user_version = entries applied). An entry is
 # SQL, or a Python step given the connection (for rewriting rows' JSON); either commits with its version bump.
 MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
@@ -160,4 +170,6 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     );
     CREATE INDEX review_links_session ON review_links(owner, session_id, created);
     """,
+    # Search across an owner's sessions: full text (FTS5, trigram) and each candidate's image embedding.
+    search_index,
 ]

@@ -25,6 +25,7 @@ from studio.core.session_json import session_from_dict, session_to_dict
 from studio.services.disk import disk_errors
 from studio.services.images import ImageFiles, check_part
 from studio.services.migrations import MIGRATIONS
+from studio.services.search_index import forget_session, index_session
 
 SPACE_DATA_DIR = Path("/data")  # a Hugging Face Space's persistent storage, when attached
 BUSY_TIMEOUT_MS = 5000
@@ -176,6 +177,7 @@ class Store(ImageFiles):
                 " VALUES (?,?,?,?,?,?,?,?)",
                 [(session.id, r["index"], c["index"], c["image"], c["seed"], c["caption"], c["score"],
                   c["mark"]) for c in r["candidates"]])
+        index_session(db, d)  # the search index commits with the rows it describes (services/search_index.py)
 
     def update_session(self, session_id: str, change: Callable[[Session], Session]) -> Session | None:
         """Read, change and write one session in one transaction, so concurrent writers (a round's
@@ -235,6 +237,7 @@ class Store(ImageFiles):
         check_part("session id", session_id)
         with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            forget_session(db, session_id)
         self._unwritten.pop(session_id, None)
         self.remove_session_images(session_id)
 

@@ -59,6 +59,9 @@ class FixedScorer:
     def embed_images(self, images: Sequence) -> list[list[float]]:
         return [[1.0, 0.0]] * len(images)
 
+    def embed_texts(self, texts: Sequence[str]) -> list[list[float]]:
+        return [[1.0, 0.0]] * len(texts)
+
 
 # ---------------------------------------------------------------- with the tiny models
 def test_one_critique_per_candidate_in_order(tiny_registry, photos):

@@ -138,7 +138,7 @@ def run_studio(data_dir, owner, session_id, *kill_point):
 
 
 registry = ModelRegistry(PRESETS["tiny"])
-registry.generator(), registry.refiner()
+registry.generator(), registry.refiner(), registry.scorer()  # the scorer embeds each round for search
 critic = ReadingCritic(lambda call, count: [50.0 + call] * count)
 '''
 

@@ -36,7 +36,7 @@ from gradio_client.exceptions import AppError
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
-from fakes import FixedSegmenter, ScriptedCaptioner, ScriptedCritic
+from fakes import FixedScorer, FixedSegmenter, ScriptedCaptioner, ScriptedCritic
 from pipelines.base import RefinedPrompt, StepEvent
 from pipelines.presets import PRESETS
 from server import hang_up, running_studio
@@ -61,6 +61,7 @@ ENGINE_EXAMPLES = {
     "edit_region": 60, "fix_item": 40, "propose_fix_mask": 25, "vary": 30, "upscale": 40, "add_references": 35,
     "start_from_images": 25, "set_reference_use": 30, "follows_style": 1,
     "reproduce": 30, "compare": 40,
+    "switch_branch": 30, "undo": 15, "redo": 15,
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
@@ -132,6 +133,7 @@ class InstantModels:
         self._segmenter, self._upscaler = FixedSegmenter((0.25, 0.25, 0.75, 0.75)), InstantUpscaler()
         self._critic = ScriptedCritic(lambda call, count: [50.0] * count)
         self._captioner = ScriptedCaptioner(lambda place, question: "yes")
+        self._scorer = FixedScorer()
         self._lock = threading.Lock()
 
     def exclusive(self):
@@ -154,6 +156,9 @@ class InstantModels:
 
     def upscaler(self):
         return self._upscaler
+
+    def scorer(self):
+        return self._scorer
 
     def free_memory(self) -> None:
         pass
@@ -761,6 +766,15 @@ def test_follows_style_says_what_the_preset_can(prepared):
         assert w.studio.follows_style() is (PRESETS["tiny"].ip_adapter is not None)
 
     fuzz(prepared, "follows_style", follows)
+
+
+def test_switch_branch_moves_only_the_callers_own_head(prepared):
+    fuzz(prepared, "switch_branch", owner=OWNER, session=SESSION, round=(st.sampled_from([0, 0.0]), bad_number))
+
+
+def test_undo_and_redo_move_only_the_callers_own_head(prepared):
+    fuzz(prepared, "undo", owner=OWNER, session=SESSION)
+    fuzz(prepared, "redo", owner=OWNER, session=SESSION)
 
 
 def test_reproduce_renders_only_the_callers_own_and_changes_nothing(prepared):

@@ -1,0 +1,170 @@
+"""Search across one owner's sessions, through the store's transactions: words (FTS5 over the index
+services/search_index.py keeps) and images (each candidate's scorer embedding, compared with numpy).
+
+The owner is in every query. What a query may contain is the engine's to check (engine/search_actions.py); here a
+term is always quoted as an FTS5 string, so no character a person types is read as query syntax.
+
+Why numpy and no vector index: bench/search.py measures a brute-force cosine over 50,000 stored vectors in tens of
+milliseconds here (bench/README.md), below what an approximate index would save, and sqlite-vec would need a second
+SQLite binding (apsw or pysqlite3).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from studio.core.search import SHORT_TERM, SearchHit, snippet
+from studio.services.sessions import Store
+
+OVERFETCH = 4  # matching texts read per hit wanted: several texts of one candidate make one hit
+
+
+@dataclass(frozen=True)
+class CandidateKey:
+    """A stored candidate, where its vector may be kept: (session, round, candidate) and its image file."""
+
+    session_id: str
+    round: int
+    candidate: int
+    image: str
+
+
+class SearchService(Protocol):
+    def text(self, owner: str, terms: tuple[str, ...], limit: int) -> list[SearchHit]: ...
+    def keep_vectors(self, keys: Sequence[CandidateKey], vectors: np.ndarray, model: str) -> None: ...
+    def vector(self, key: CandidateKey, model: str) -> np.ndarray | None: ...
+    def vectors(self, owner: str, model: str) -> tuple[list[CandidateKey], np.ndarray]: ...
+    def unembedded(self, owner: str, model: str, limit: int) -> tuple[list[CandidateKey], int]: ...
+    def nearest(self, owner: str, model: str, query: np.ndarray, limit: int) -> list[SearchHit]: ...
+
+
+def fts_string(term: str) -> str:
+    """`term` as an FTS5 string: in double quotes, its own double quotes doubled. Inside a string, `*`, `(`, `:`,
+    `NEAR`, `AND`... are text."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def like_pattern(term: str) -> str:
+    """`term` as a LIKE substring pattern, its `%`, `_` and the escape character escaped."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class SqliteSearch:
+    def __init__(self, store: Store):
+        self.store = store
+
+    # ------------------------------------------------------------ words
+    def text(self, owner: str, terms: tuple[str, ...], limit: int) -> list[SearchHit]:
+        """Texts holding every term (as a substring, any case), best first: by BM25 where a term is long enough for
+        the trigram index, else (terms of one or two characters alone: 海报) by how often the terms occur. Each
+        candidate, round or session appears once, with its best text."""
+        long = [t for t in terms if len(t) >= SHORT_TERM]
+        short = [t for t in terms if len(t) < SHORT_TERM]
+        likes = "".join(" AND d.text LIKE ? ESCAPE '\\'" for _ in short)
+        columns = "d.session_id, s.title, d.round_idx, d.candidate, d.field, d.text"
+        if long:
+            sql = (f"SELECT {columns}, -bm25(search_text) FROM search_text JOIN search_docs d ON d.id = search_text.rowid"
+                   f" JOIN sessions s ON s.id = d.session_id WHERE search_text MATCH ? AND d.owner = ?{likes}"
+                   " ORDER BY bm25(search_text) LIMIT ?")
+            args = [" AND ".join(fts_string(t) for t in long), owner]
+        else:
+            sql = (f"SELECT {columns}, 0.0 FROM search_docs d JOIN sessions s ON s.id = d.session_id"
+                   f" WHERE d.owner = ?{likes} ORDER BY s.updated DESC, d.id LIMIT ?")
+            args = [owner]
+        with self.store.transaction() as db:
+            rows = db.execute(sql, [*args, *(like_pattern(t) for t in short), limit * OVERFETCH]).fetchall()
+            found = [SearchHit(sid, title, r, c, None, field, snippet(text, terms),
+                               score if long else occurrences(text, terms))
+                     for sid, title, r, c, field, text, score in rows]
+            best = sorted(once_each(found), key=lambda h: -h.score)[:limit]
+            return [hit_with_image(db, h) for h in best]
+
+    # ------------------------------------------------------------ images
+    def keep_vectors(self, keys: Sequence[CandidateKey], vectors: np.ndarray, model: str) -> None:
+        """Each candidate's unit vector, kept while that candidate's row (the same image) stands: a session deleted
+        meanwhile keeps none."""
+        rows = [(k.session_id, k.round, k.candidate, k.image, model, np.asarray(v, np.float32).tobytes(),
+                 k.session_id, k.round, k.candidate, k.image) for k, v in zip(keys, vectors)]
+        with self.store.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO candidate_vectors (session_id, round_idx, candidate, image, model, vector)"
+                " SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM candidates"
+                " WHERE session_id = ? AND round_idx = ? AND idx = ? AND image = ?)", rows)
+
+    def vector(self, key: CandidateKey, model: str) -> np.ndarray | None:
+        """One candidate's kept vector of `model`, if it has one for that image."""
+        with self.store.transaction() as db:
+            row = db.execute("SELECT vector FROM candidate_vectors WHERE session_id = ? AND round_idx = ?"
+                             " AND candidate = ? AND image = ? AND model = ?",
+                             (key.session_id, key.round, key.candidate, key.image, model)).fetchone()
+        return None if row is None else np.frombuffer(row[0], np.float32)
+
+    def vectors(self, owner: str, model: str) -> tuple[list[CandidateKey], np.ndarray]:
+        """The owner's candidate vectors of `model`, as rows of one matrix (float32)."""
+        with self.store.transaction() as db:
+            rows = db.execute(
+                "SELECT v.session_id, v.round_idx, v.candidate, v.image, v.vector FROM candidate_vectors v"
+                " JOIN candidates c ON c.session_id = v.session_id AND c.round_idx = v.round_idx"
+                " AND c.idx = v.candidate AND c.image = v.image JOIN sessions s ON s.id = v.session_id"
+                " WHERE s.owner = ? AND v.model = ?", (owner, model)).fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), np.float32)
+        matrix = np.frombuffer(b"".join(r[4] for r in rows), np.float32).reshape(len(rows), -1)
+        return [CandidateKey(*r[:4]) for r in rows], matrix
+
+    def unembedded(self, owner: str, model: str, limit: int) -> tuple[list[CandidateKey], int]:
+        """Up to `limit` of the owner's candidates with no vector of `model` (newest rounds first), and how many
+        there are in all. Candidates the safety check withheld (a grey placeholder) are never embedded."""
+        where = (" FROM candidates c JOIN sessions s ON s.id = c.session_id"
+                 " JOIN rounds r ON r.session_id = c.session_id AND r.idx = c.round_idx"
+                 " WHERE s.owner = ? AND NOT EXISTS (SELECT 1 FROM candidate_vectors v WHERE v.session_id = c.session_id"
+                 " AND v.round_idx = c.round_idx AND v.candidate = c.idx AND v.image = c.image AND v.model = ?)"
+                 " AND NOT EXISTS (SELECT 1 FROM json_each(r.data, '$.candidates') j"
+                 " WHERE json_extract(j.value, '$.index') = c.idx AND json_extract(j.value, '$.withheld') != '')")
+        with self.store.transaction() as db:
+            (total,) = db.execute("SELECT COUNT(*)" + where, (owner, model)).fetchone()
+            rows = db.execute(f"SELECT c.session_id, c.round_idx, c.idx, c.image{where}"
+                              " ORDER BY s.updated DESC, c.round_idx DESC, c.idx LIMIT ?", (owner, model, limit))
+            return [CandidateKey(*row) for row in rows], total
+
+    def nearest(self, owner: str, model: str, query: np.ndarray, limit: int) -> list[SearchHit]:
+        """The owner's candidates whose vectors are closest to `query` (a unit vector), by cosine, best first."""
+        keys, matrix = self.vectors(owner, model)
+        if not keys or matrix.shape[1] != len(query):
+            return []
+        scores = matrix @ np.asarray(query, np.float32)
+        top = np.argpartition(-scores, min(limit, len(keys)) - 1)[:limit]
+        best = sorted(top, key=lambda i: -scores[i])
+        sessions = list(dict.fromkeys(keys[i].session_id for i in best))
+        with self.store.transaction() as db:
+            titles = dict(db.execute(
+                f"SELECT id, title FROM sessions WHERE owner = ? AND id IN ({','.join('?' * len(sessions))})",
+                (owner, *sessions)).fetchall())
+        return [SearchHit(keys[i].session_id, titles.get(keys[i].session_id, ""), keys[i].round, keys[i].candidate,
+                          keys[i].image, "image", "", float(scores[i])) for i in best]
+
+
+def occurrences(text: str, terms: tuple[str, ...]) -> float:
+    folded = text.lower()
+    return float(sum(folded.count(t) for t in terms))
+
+
+def once_each(hits: list[SearchHit]) -> list[SearchHit]:
+    """The best hit of each place (session, round, candidate)."""
+    best: dict[tuple, SearchHit] = {}
+    for hit in hits:
+        place = (hit.session_id, hit.round, hit.candidate)
+        if place not in best or hit.score > best[place].score:
+            best[place] = hit
+    return list(best.values())
+
+
+def hit_with_image(db, hit: SearchHit) -> SearchHit:
+    """The hit with the image it shows: its candidate's, else its round's first, else its session's newest round's."""
+    row = db.execute(
+        "SELECT image FROM candidates WHERE session_id = ? AND (? IS NULL OR round_idx = ?)"
+        " ORDER BY (idx = ?) DESC, round_idx DESC, idx LIMIT 1",
+        (hit.session_id, hit.round, hit.round, hit.candidate)).fetchone()
+    return replace(hit, image=row[0] if row else None)
