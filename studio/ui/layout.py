@@ -14,11 +14,15 @@ import gradio as gr
 from studio.core import limits
 from studio.core.params import ROUND_SETTINGS, Setting as SettingSpec, default_settings
 from studio.engine.validation import ITEM_KINDS
+from studio.ui.compare_panel import compare_tab, reproduce_controls
 from studio.ui.components import Choice, OwnedGallery, Setting, Strip, UploadedImage, WholeSetting
+from studio.ui.history_panel import branches_tab, history_buttons
 from studio.ui.image_panel import image_drop, image_work_panel, references_tab
+from studio.ui.share_panel import import_box, share_tab
 from studio.core.messages import Message
 from studio.ui.locales import I18N as t
 from studio.ui.presenters import banner
+from studio.ui.review_panel import review_tab
 
 
 def build_page(studio, notes: tuple[Message, ...], oauth: bool = False, secret: str | None = None) -> SimpleNamespace:
@@ -73,6 +77,7 @@ def _sidebar(p) -> None:
                     p.confirm_delete = gr.Button(t("confirm_delete"), size="sm", variant="stop", elem_id="confirm")
                     p.keep = gr.Button(t("keep"), size="sm", elem_id="keep")
         p.session_id = gr.Textbox(label=t("session_id"), interactive=False, elem_id="session-id")
+        import_box(p)
         _keys_panel(p)
 
 
@@ -146,7 +151,9 @@ def _setting_control(spec: SettingSpec, default, studio):
 
 
 def _candidates(p, studio) -> None:
-    p.rounds = Strip(choices=[], label=t("rounds"), elem_id="rounds", container=False)
+    with gr.Row(equal_height=True, elem_id="strip-row"):
+        p.rounds = Strip(choices=[], label=t("rounds"), elem_id="rounds", container=False)
+        history_buttons(p)
     p.shown_round = WholeSetting(value=0, precision=0, visible=False, label="round")
     p.gallery = OwnedGallery(label=t("candidates"), show_label=False, columns=4, height="auto", format="png",
                            object_fit="contain", elem_id="gallery", buttons=["download", "fullscreen"],
@@ -167,6 +174,7 @@ def _candidates(p, studio) -> None:
             p.ask = gr.Button(t("ask"), size="sm", scale=1, min_width=70, elem_id="ask")
             p.start_here = gr.Button(t("start_here"), size="sm", scale=1, min_width=70, elem_id="start-here")
         p.answer = gr.Markdown(label=t("answer"), elem_id="answer")
+        reproduce_controls(p)
     image_work_panel(p, studio)
 
 
@@ -205,6 +213,10 @@ def _design_tabs(p) -> None:
                 p.delete_taste = gr.Button(t("delete_selected"), size="sm", elem_id="delete-taste")
             p.insights = gr.Markdown(label=t("insights_label"), elem_id="insights")
         references_tab(p)
+        review_tab(p)
+        compare_tab(p)
+        branches_tab(p)
+        share_tab(p)
         with gr.Tab(t("tab.scorecard"), elem_id="scorecard-tab"):
             p.scorecard = gr.Markdown(label=t("scorecard_label"), elem_id="scorecard")
         with gr.Tab(t("tab.details"), elem_id="details-tab"):

@@ -25,9 +25,13 @@ from studio.engine.validation import ITEM_KINDS
 from studio.core.messages import language_of
 from studio.ui import keys, presenters as show
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
+from studio.ui.history_panel import connect_history
+from studio.ui.compare_wiring import connect_compare
 from studio.ui.image_wiring import connect_image_work
+from studio.ui.share_wiring import connect_share
 from studio.ui.locales import GRADIO_LOCALES, I18N
 from studio.ui.refusals import answer
+from studio.ui.review_wiring import connect_review
 from studio.web.identity import owner_of
 
 PAGE = "page"  # `who` once the page's load ran: the caller is answered as the page (toasts, its language)
@@ -35,10 +39,12 @@ GPU = "gpu"  # events that run models share one queue, so a GPU serves one or tw
 
 # What each kind of event may change, by component name. The first names keep their places for scripts.
 SESSION_VIEW = ["session_id", "chat", "gallery", "details", "shown_round", "scorecard", "rounds", "selected",
-                "candidate", "candidate_info", "answer", "send", "checklist", "preferences", "insights", "references"]
+                "candidate", "candidate_info", "answer", "send", "checklist", "preferences", "insights", "references",
+                "tree"]
 ROUND_VIEW = ["chat", "gallery", "status", "details", "shown_round", "message", "sessions", "scorecard", "rounds",
               "selected", "candidate", "candidate_info", "answer", "sessions_data", "start_from", "start_note",
-              "start_row", "send", "browser", "checklist", "preferences", "insights", "session_id", "references"]
+              "start_row", "send", "browser", "checklist", "preferences", "insights", "session_id", "references",
+              "tree"]
 LIST_VIEW = ["sessions", "sessions_data"]
 SETTINGS_VIEW = [*KEPT_SETTINGS, "style_note"]
 
@@ -119,6 +125,10 @@ def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> 
     _sessions(p, H, on, quiet)
     _keys(p, H, on, quiet)
     connect_image_work(p, on, gpu, quiet, ROUND_VIEW, SESSION_VIEW, SETTINGS_VIEW)
+    connect_review(p, on, quiet)
+    connect_compare(p, on, gpu, quiet)
+    connect_history(p, on, quiet, SESSION_VIEW)
+    connect_share(p, on, quiet, SESSION_VIEW, LIST_VIEW, SETTINGS_VIEW)
 
 
 def whole_view(p: SimpleNamespace, h: Handlers, request: gr.Request, browser: dict, round_number=None) -> dict:

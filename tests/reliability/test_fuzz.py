@@ -27,6 +27,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,7 @@ ENGINE_EXAMPLES = {
     "start_from_images": 25, "set_reference_use": 30, "follows_style": 1,
     "reproduce": 30, "compare": 40,
     "switch_branch": 30, "undo": 15, "redo": 15,
+    "export_session": 20, "client_report": 15, "import_session": 30,
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
@@ -1014,3 +1016,47 @@ def test_the_api_answers_any_input_with_a_result_or_a_clear_refusal(api):
 def test_a_checklist_row_of_four_cells_is_refused_through_the_api(api):
     table = {"headers": ["item", "kind", "pinned"], "data": [["a saxophone", "visual", False, "x"]]}
     call_api(api, "/set_checklist", api.own, table, tolerate_known_bugs=False)
+
+
+# ---------------------------------------------------------------- export, the client report, import
+FLAG = (st.sampled_from([False, True, "true", 0, None]), either(st.sampled_from(["maybe", 2, -1]), anything))
+LANG = (st.sampled_from(["en", "zh"]), either(st.sampled_from(["fr", "EN", "", None]), anything))
+
+
+def test_export_session_exports_only_the_callers_own_or_refuses_cleanly(prepared):
+    def export(w, owner, session, branch_only, lang):
+        path = attempt(w, w.studio.export_session, owner, session, branch_only, lang)
+        if path is not REFUSED:
+            assert owns(w, owner, session) and path.suffix == ".zip"
+
+    fuzz(prepared, "export_session", export, owner=OWNER, session=SESSION, branch_only=FLAG, lang=LANG)
+
+
+def test_client_report_renders_only_the_callers_own_or_refuses_cleanly(prepared):
+    def report(w, owner, session, branch_only, lang):
+        path = attempt(w, w.studio.client_report, owner, session, branch_only, lang)
+        if path is not REFUSED:
+            assert owns(w, owner, session) and "<!DOCTYPE html>" in path.read_text(encoding="utf-8")
+
+    fuzz(prepared, "client_report", report, owner=OWNER, session=SESSION, branch_only=FLAG, lang=LANG)
+
+
+def exported_uploads(w: Workshop) -> None:
+    """Alice's session exported into the upload folder once: as a ZIP, and its session.json alone."""
+    if not (w.prepared.uploads / "session.zip").exists():
+        path = w.studio.export_session("alice", w.real(Ref("alice's session")))
+        (w.prepared.uploads / "session.zip").write_bytes(path.read_bytes())
+        with zipfile.ZipFile(path) as zf:
+            (w.prepared.uploads / "session.json").write_bytes(zf.read("session.json"))
+
+
+def test_import_session_imports_for_the_caller_only_or_refuses_cleanly(prepared):
+    def import_(w, owner, file):
+        exported_uploads(w)
+        session = attempt(w, w.studio.import_session, owner, uploads_of(w, file))
+        if session is not REFUSED:
+            assert session.owner == owner and w.studio.open_session(owner, session.id) == session
+
+    fuzz(prepared, "import_session", import_, owner=OWNER,
+         file=(st.sampled_from([UPLOAD + "session.zip", UPLOAD + "session.json"]),
+               either(paths([UPLOAD + "notes.png", UPLOAD + "reference.png", UPLOAD + "gone.zip"]), anything)))

@@ -63,8 +63,13 @@ ATTEMPTS = {  # every endpoint that names a session, with the arguments a script
     "/upscale": lambda sid: {**settings(sid), "round": 1, "candidates": [1, 2], "factor": 2},
     "/add_references": lambda sid: dict(session_id=sid, images=[bobs_image()], use="context", style_strength=0.5),
     "/set_reference_use": lambda sid: dict(session_id=sid, number=1, use="style", style_strength=0.5),
+    "/export_session": lambda sid: dict(session_id=sid, branch_only=False),
+    "/client_report": lambda sid: dict(session_id=sid, branch_only=True),
+    "/switch_branch": lambda sid: dict(session_id=sid, round=1),
+    "/undo": lambda sid: dict(session_id=sid),
+    "/redo": lambda sid: dict(session_id=sid),
 }
-WITHOUT_A_SESSION = {"/start_session", "/list_sessions", "/start_from_images"}
+WITHOUT_A_SESSION = {"/start_session", "/list_sessions", "/start_from_images", "/import_session"}
 
 
 @pytest.fixture(scope="module")
@@ -155,10 +160,16 @@ ENGINE_ATTEMPTS = {
     "upscale": lambda s, sid: list(s.upscale("bob", sid, 0, [0, 1], 2)),
     "add_references": lambda s, sid: s.add_references("bob", sid, [bobs_image()["path"]]),
     "set_reference_use": lambda s, sid: s.set_reference_use("bob", sid, 1, "style"),
+    "export_session": lambda s, sid: s.export_session("bob", sid),
+    "client_report": lambda s, sid: s.client_report("bob", sid, True, "zh"),
     "reproduce": lambda s, sid: s.reproduce("bob", sid, 0, 0),
     "compare": lambda s, sid: s.compare("bob", sid, (0, 0), (0, 1)),
+    "switch_branch": lambda s, sid: s.switch_branch("bob", sid, 0),
+    "undo": lambda s, sid: s.undo("bob", sid),
+    "redo": lambda s, sid: s.redo("bob", sid),
 }
 ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params", "shut_down", "start_from_images",
+                            "import_session",
                             "follows_style"}
 ENGINE_KEYS = {"create_api_key", "list_api_keys", "revoke_api_key", "owner_for_key"}  # tried on Alice's API key
 
