@@ -17,6 +17,7 @@ from PIL import Image
 from pipelines.base import RenderRequest
 from pipelines.presets import Preset
 from studio.core import limits
+from studio.core.history import on_branch
 from studio.core.params import RoundParams
 from studio.core.session import Candidate, RenderParams, Round, RoundKind, RoundStatus, Session, find_round, \
     last_done_round, style_reference, with_round
@@ -120,14 +121,15 @@ class RoundPlanner:
             request = replace(request, mask=plan.mask)
         if plan.style_image is not None:
             request = replace(request, style_image=plan.style_image.image, style_strength=plan.style_image.strength)
-        parent = plan.parent if plan.start_from else getattr(last_done_round(session), "index", None)
+        # A round continues the branch the designer is on (its last finished round), or the candidate it starts from.
+        parent = plan.parent if plan.start_from else getattr(last_done_round(on_branch(session)), "index", None)
         work = plan.work
         round_ = Round(index=index, message=plan.message if session.rounds else (plan.message or session.brief),
                        status=RoundStatus.RUNNING, auto=plan.kind == "auto", parent=parent,
                        params=self.render_params(request, reference, mask_file, plan), created=self.clock(),
                        kind=work.kind if work else RoundKind.ROUND, notes=plan.notes)
-        session = self.store.update_session(session.id, lambda s: with_round(
-            replace(s, updated=self.clock(), settings=plan.settings or s.settings), round_))
+        session = self.store.update_session(session.id, lambda s: with_round(  # the designer is on it now
+            replace(s, updated=self.clock(), settings=plan.settings or s.settings, head=index, redo=()), round_))
         return RoundJob(session, round_, request, cancel, plan.style, plan.directions, work)
 
     def render_params(self, request: RenderRequest, reference: str | None, mask: str | None,
