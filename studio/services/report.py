@@ -46,7 +46,7 @@ th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e5e5ea; v
 th { font-weight: 600; background: #fafafa; }
 .pass { color: #1a7f37; } .fail { color: #b3261e; } .unsure { color: #8a6d00; }
 figure.chosen { margin: 18px 0 30px; break-inside: avoid; page-break-inside: avoid; }
-figure.chosen img { display: block; width: min(100%, 720px); height: auto; margin: 0 auto; border-radius: 4px;
+figure.chosen img { display: block; width: min(100%, 600px); height: auto; margin: 0 auto; border-radius: 4px;
                     box-shadow: 0 2px 14px rgba(0,0,0,.12); }
 figcaption { margin-top: 10px; }
 .label { font-weight: 600; }
