@@ -47,3 +47,18 @@ def test_image_embeddings_are_unit_length_rows_of_one_width(tiny_registry, photo
 def test_no_images_no_scores(tiny_registry):
     assert tiny_registry.scorer().similarity([], BRIEF) == []
     assert tiny_registry.scorer().embed_images([]) == []
+
+
+def test_text_embeddings_share_the_image_embeddings_space(tiny_registry, photos):
+    scorer = tiny_registry.scorer()
+
+    texts = scorer.embed_texts([BRIEF, "a watercolor fox", "一张爵士之夜的海报"])
+    images = scorer.embed_images(photos)
+
+    assert len(texts) == 3 and {len(row) for row in texts} == {len(images[0])}
+    for row in texts:
+        assert math.sqrt(sum(x * x for x in row)) == pytest.approx(1.0, abs=1e-5)
+    # Search by words ranks images by the very cosine the critic scores them with.
+    cosines = [sum(a * b for a, b in zip(image, texts[0])) for image in images]
+    assert cosines == pytest.approx(scorer.similarity(photos, BRIEF), abs=1e-5)
+    assert scorer.embed_texts([]) == []
