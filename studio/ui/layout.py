@@ -15,6 +15,7 @@ from studio.core import limits
 from studio.core.params import ROUND_SETTINGS, Setting as SettingSpec, default_settings
 from studio.engine.validation import ITEM_KINDS
 from studio.ui.compare_panel import compare_tab, reproduce_controls
+from studio.ui.compare_panel import compare_tab, reproduce_controls
 from studio.ui.components import Choice, OwnedGallery, Setting, Strip, UploadedImage, WholeSetting
 from studio.ui.history_panel import branches_tab, history_buttons
 from studio.ui.image_panel import image_drop, image_work_panel, references_tab
@@ -175,6 +176,7 @@ def _candidates(p, studio) -> None:
             p.start_here = gr.Button(t("start_here"), size="sm", scale=1, min_width=70, elem_id="start-here")
         p.answer = gr.Markdown(label=t("answer"), elem_id="answer")
         reproduce_controls(p)
+        reproduce_controls(p)
     image_work_panel(p, studio)
 
 
@@ -213,6 +215,7 @@ def _design_tabs(p) -> None:
                 p.delete_taste = gr.Button(t("delete_selected"), size="sm", elem_id="delete-taste")
             p.insights = gr.Markdown(label=t("insights_label"), elem_id="insights")
         references_tab(p)
+        compare_tab(p)
         review_tab(p)
         compare_tab(p)
         branches_tab(p)

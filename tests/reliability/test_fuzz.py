@@ -68,7 +68,7 @@ ENGINE_EXAMPLES = {
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
     "/set_preferences": 8, "/cancel": 3, "/delete": 4, "/run_round": 10, "/show_round": 4, "/keep_settings": 6,
-    "/edit_region": 5, "/vary": 4, "/upscale": 4,
+    "/edit_region": 5, "/vary": 4, "/upscale": 4, "/reproduce": 4, "/compare": 5,
 }
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -1007,6 +1007,9 @@ def test_the_api_answers_any_input_with_a_result_or_a_clear_refusal(api):
     fuzz_api(api, "/vary", session_id=sid, **where, how=(st.just("subtle"), json_anything), **settings)
     fuzz_api(api, "/upscale", session_id=sid, round=where["round"], candidates=(st.just([1]), json_anything),
              factor=(st.just(2), json_anything), **settings)
+    fuzz_api(api, "/reproduce", session_id=sid, **where)
+    fuzz_api(api, "/compare", session_id=sid, first=(st.sampled_from(["1.1", "1.2"]), json_anything),
+             second=(st.just("1.2"), either(st.sampled_from(["0.1", "9.9", "1.x"]), json_anything)))
     fuzz_api(api, "/run_round", session_id=sid, text=(st.just(""), json_anything), **settings,
              reference=(st.none(), either(st.sampled_from(["/etc/passwd", "http://169.254.169.254/"]),
                                           json_anything)),

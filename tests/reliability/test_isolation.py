@@ -63,6 +63,8 @@ ATTEMPTS = {  # every endpoint that names a session, with the arguments a script
     "/upscale": lambda sid: {**settings(sid), "round": 1, "candidates": [1, 2], "factor": 2},
     "/add_references": lambda sid: dict(session_id=sid, images=[bobs_image()], use="context", style_strength=0.5),
     "/set_reference_use": lambda sid: dict(session_id=sid, number=1, use="style", style_strength=0.5),
+    "/reproduce": lambda sid: dict(session_id=sid, round=1, candidate=1),
+    "/compare": lambda sid: dict(session_id=sid, first="1.1", second="1.2"),
     "/export_session": lambda sid: dict(session_id=sid, branch_only=False),
     "/client_report": lambda sid: dict(session_id=sid, branch_only=True),
     "/switch_branch": lambda sid: dict(session_id=sid, round=1),
