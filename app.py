@@ -32,6 +32,7 @@ from studio.web.gate import Hosting  # noqa: E402
 from studio.web.identity import BrowserIds, browser_secret  # noqa: E402
 from studio.web.login import LoginLimiter  # noqa: E402
 from studio.web.ops import Operations, operations_routes  # noqa: E402
+from studio.web.review import review_routes  # noqa: E402
 from studio.web.server import serve, web_app  # noqa: E402
 
 log = logging.getLogger("design-collaborator")
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     ops.recovered(interrupted)
     hosting = gate(settings, studio, grants, ops)
     hosting.admission.install(demo._queue)
-    app = web_app(demo, hosting, routes=operations_routes(ops), origins=settings.hosting.origins,
+    app = web_app(demo, hosting, routes=[*operations_routes(ops), *review_routes(studio)], origins=settings.hosting.origins,
                   auth=list(settings.auth) or None, css=CSS, head=HEAD, i18n=I18N, show_error=False,
                   blocked_paths=[str(store.db_path), str(settings.data_dir), ".env"], footer_links=["api"],
                   max_file_size=limits.MAX_UPLOAD_BYTES)

@@ -21,6 +21,7 @@ from studio.ui import presenters as show
 from studio.ui.components import owned
 from studio.ui.image_presenters import references_markdown
 from studio.ui.locales import I18N, words
+from studio.ui.review_presenters import client_info
 
 View = dict[str, Any]
 KEPT_SETTINGS = tuple(s.name for s in ROUND_SETTINGS if s.kind not in ("image", "start"))
@@ -223,7 +224,8 @@ class Handlers:
         session = self.studio.open_session(owner, session_id)
         r = self.round_shown(session, round_number)
         chosen = next((c for c in r.candidates if c.index + 1 == candidate), None) if r else None
-        return {"candidate_info": show.candidate_info(r, chosen, self.lang), "answer": ""}
+        return {"candidate_info": show.candidate_info(r, chosen, self.lang) + client_info(session, r, chosen, self.lang),
+                "answer": ""}
 
     def feedback(self, owner: str, kind: str, session_id: str, round_number, candidate, reason: str) -> View:
         if not candidate:

@@ -16,6 +16,7 @@ from studio.core.session import Candidate, FeedbackKind, Mark, Round, RoundStatu
 from studio.engine.events import Rendering, RoundEvent
 from studio.ui.image_presenters import proposed_brief, reference_entries, source_label, source_line, strip_mark, work_title
 from studio.ui.locales import words
+from studio.ui.review_presenters import client_entries
 from studio.ui.plain import plain
 
 VERDICT_MARKS = {"pass": "✓", "fail": "✗", "unsure": "?"}
@@ -40,6 +41,7 @@ def conversation(session: Session | None, live: Round | None = None, live_text: 
     entries += [(f.created, 2, _user(_feedback_line(f, lang))) for f in session.feedback if not f.auto]
     entries += [(created, 0, _user(said)) for created, said in reference_entries(session, lang)]
     entries += [(created, 1, _studio(said)) for created, said in proposed_brief(session, lang)]
+    entries += [(created, 2, _studio(said)) for created, said in client_entries(session, lang)]
     for q in session.questions:
         entries += [(q.created, 2, _user(words("chat.question", lang, candidate=q.candidate + 1,
                                                round=q.round_index + 1, question=plain(q.question)))),
