@@ -20,7 +20,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from reliability.kit import digest
-from studio.core.recipe import CHUNK_PREFIX, a1111_parameters, candidate_recipe, png_text
+from studio.core.recipe import CHUNK_PREFIX, candidate_recipe, png_text
 from studio.core.session import Mark
 from studio.engine import RoundParams, Studio, StudioError
 from studio.engine.events import Finished

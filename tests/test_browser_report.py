@@ -28,18 +28,18 @@ def shared(tmp_path_factory, tiny_registry):
     """A session with real rounds, shared as the designer would: the report and the ZIP, as files."""
     folder = tmp_path_factory.mktemp("report")
     with Store(folder / "data") as store:
-        studio = Studio(store, tiny_registry)
-        sid = studio.start_session("alice", BRIEF, "Blue Room jazz night").id
-        studio.set_checklist("alice", sid, [["navy and gold palette", "visual", False],
+        engine = Studio(store, tiny_registry)
+        sid = engine.start_session("alice", BRIEF, "Blue Room jazz night").id
+        engine.set_checklist("alice", sid, [["navy and gold palette", "visual", False],
                                             ["a saxophone", "visual", False], ["JAZZ NIGHT", "text", True]])
-        list(studio.run_round("alice", sid, "", QUICK))
-        studio.give_feedback("alice", sid, 0, "reject", 0, "too busy")
-        studio.give_feedback("alice", sid, 0, "correction", text="more gold, a calmer background")
-        list(studio.run_round("alice", sid, "more gold, a calmer background", QUICK))
-        studio.give_feedback("alice", sid, 1, "pick", 2, "the calm background lets the title breathe")
-        studio.give_feedback("alice", sid, 0, "pick", 1, "the saxophone's pose")
-        report = shutil.copy(studio.client_report("alice", sid), folder / "report.html")
-        archive = shutil.copy(studio.export_session("alice", sid), folder / "blue-room.zip")
+        list(engine.run_round("alice", sid, "", QUICK))
+        engine.give_feedback("alice", sid, 0, "reject", 0, "too busy")
+        engine.give_feedback("alice", sid, 0, "correction", text="more gold, a calmer background")
+        list(engine.run_round("alice", sid, "more gold, a calmer background", QUICK))
+        engine.give_feedback("alice", sid, 1, "pick", 2, "the calm background lets the title breathe")
+        engine.give_feedback("alice", sid, 0, "pick", 1, "the saxophone's pose")
+        report = shutil.copy(engine.client_report("alice", sid), folder / "report.html")
+        archive = shutil.copy(engine.export_session("alice", sid), folder / "blue-room.zip")
         yield Path(report), Path(archive)
 
 

@@ -40,7 +40,8 @@ h1 { font-size: 34px; line-height: 1.15; margin: 6px 0 4px; }
 h2 { font-size: 21px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1px solid #d2d2d7; }
 h3 { font-size: 17px; margin: 22px 0 8px; }
 .muted { color: #6e6e73; font-size: 13px; }
-.brief { font-size: 17px; white-space: pre-wrap; background: #f6f5f2; padding: 14px 18px; border-left: 4px solid #b08d57; }
+.brief { font-size: 17px; white-space: pre-wrap; background: #f6f5f2; padding: 14px 18px;
+         border-left: 4px solid #b08d57; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e5e5ea; vertical-align: top; }
 th { font-weight: 600; background: #fafafa; }
