@@ -151,3 +151,11 @@ def test_a_branch_keeps_its_own_brief_checklist_and_tastes():
     assert (back.brief, back.checklist) == (BRIEF, items)
     again = history.switched(back, 0)
     assert (again.brief, again.checklist) == ("a jazz poster, all in red", ())
+
+
+def test_a_branch_begun_afresh_after_undoing_every_round_reads_the_designers_words():
+    session = Session("s", "alice", "t", BRIEF, "tiny", 0.0, head=1, rounds=(
+        Round(0, BRIEF, RoundStatus.DONE, created=1.0), Round(1, "a bolder take", RoundStatus.DONE, created=2.0)))
+
+    assert build_memory(session).corrections == ("a bolder take",)
+    assert build_memory(replace(session, head=0)).corrections == ()  # round 1's words are the brief
