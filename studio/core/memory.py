@@ -52,7 +52,8 @@ def build_memory(session: Session) -> Memory:
                 rejections.append(reaction)
     said = [(f.created, f.text) for f in session.feedback if f.kind is FeedbackKind.CORRECTION and f.text]
     # A region edit's words are about that region, not the design: the refiner reads the edited image's captions.
-    said += [(r.created, r.message) for r in session.rounds[1:] if r.message and r.kind is RoundKind.ROUND]
+    # Round 1's words are the brief; a branch begun afresh after undoing every round starts with the designer's own.
+    said += [(r.created, r.message) for r in session.rounds if r.index and r.message and r.kind is RoundKind.ROUND]
     corrections = [text for _, text in sorted(said, key=lambda pair: pair[0])]
     last = last_done_round(session)
     failures: Counter[str] = Counter()
