@@ -16,6 +16,9 @@ from studio.engine import RoundParams, Studio, StudioError
 from studio.engine.compare_actions import picked
 from studio.engine.events import Finished
 from studio.services.sessions import Store
+from studio.ui.compare_handlers import compare_with, reproduce
+from studio.ui.compare_presenters import comparison_table
+from studio.ui.handlers import Handlers
 
 PARAMS = RenderParams(preset="tiny", model_ids={}, steps=2, guidance=0.0, width=64, height=64, seeds=(11, 12),
                       scheduler="EulerDiscreteScheduler")
@@ -119,3 +122,39 @@ def test_a_pair_that_names_no_candidate_is_refused_with_nothing_changed(studio, 
         studio.compare("alice", two_rounds, first, second)
 
     assert digest(studio.store.data_dir) == before
+
+
+# ---------------------------------------------------------------- the page's handlers, in Chinese
+def test_compare_with_fills_the_first_empty_side_then_shows_the_comparison(studio, two_rounds):
+    h = Handlers(studio, "zh")
+
+    one = compare_with(h, "alice", two_rounds, 1, 2, "", "")
+    both = compare_with(h, "alice", two_rounds, 2, 1, one["compare_first"], one["compare_second"])
+    again = compare_with(h, "alice", two_rounds, 1, 1, both["compare_first"], both["compare_second"])
+
+    assert (one["compare_first"], one["compare_second"]) == ("1.2", "") and "1.2 已设为一侧" in one["status"]
+    assert (both["compare_first"], both["compare_second"]) == ("1.2", "2.1")
+    assert both["status"].startswith("正在比较 1.2 与 2.1") and ">种子 <span" in both["compare_table"]
+    assert [image.size for image in both["compare_slider"]] == [(64, 64), (64, 64)]
+    assert (again["compare_first"], again["compare_second"]) == ("1.2", "1.1")  # both full: the second is replaced
+
+
+def test_reproduce_on_the_page_says_its_report_in_the_readers_language(studio, two_rounds):
+    view = reproduce(Handlers(studio, "zh"), "alice", two_rounds, 1, 1)
+
+    assert view["status"] == "完全一致：全部 4096 个像素与保存的图片相同。"
+    assert view["reproduce_report"].startswith("**已按保存的配方复现 1.1**") and "预设、设备、精度" in view["reproduce_report"]
+    with pytest.raises(StudioError, match="Choose a candidate first"):
+        reproduce(Handlers(studio), "alice", two_rounds, 1, 0)
+
+
+def test_the_rows_show_peoples_words_as_text_never_as_markup():
+    session = constructed_session()
+    r = session.rounds[0]
+    hostile = replace(r.candidates[1], prompt="<img src=x onerror=alert(1)> poster", mark_reason="<b>bold</b>")
+    session = replace(session, rounds=(replace(r, candidates=(r.candidates[0], hostile)),))
+
+    html = comparison_table(compare(session, (0, 0), (0, 1)), "en")
+
+    assert "<img" not in html and "<b>" not in html
+    assert "<mark>&lt;img</mark>" in html and "&lt;b&gt;bold&lt;/b&gt;" in html
