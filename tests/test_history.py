@@ -159,3 +159,16 @@ def test_a_branch_begun_afresh_after_undoing_every_round_reads_the_designers_wor
 
     assert build_memory(session).corrections == ("a bolder take",)
     assert build_memory(replace(session, head=0)).corrections == ()  # round 1's words are the brief
+
+
+def test_the_tree_reads_as_one_line_per_round_with_forks_marked_in_the_readers_language():
+    from studio.ui.history_presenters import tree_view
+
+    session = Session("s", "alice", "t", BRIEF, "tiny", 0.0, head=2, rounds=(
+        Round(0, BRIEF, RoundStatus.DONE), Round(1, "make it warmer", RoundStatus.DONE, parent=0),
+        Round(2, "make it colder", RoundStatus.FAILED, parent=0)))
+
+    assert tree_view(session, "en").constructor_args["choices"] == [
+        ("● 1 · a jazz night poster, navy and gold, with a saxo…", 1), ("○ 2 · make it warmer", 2),
+        ("╰ ● 3 failed · make it colder ↳ from 1", 3)]
+    assert tree_view(session, "zh").constructor_args["choices"][2] == ("╰ ● 3 失败 · make it colder ↳ 接第 1 轮", 3)
