@@ -11,6 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
+from reliability.kit import fetch
 from server import hang_up
 
 BRIEF = "A poster for a jazz night, navy and gold, with a saxophone"
@@ -65,3 +66,15 @@ def test_a_hostile_zip_sent_to_the_api_is_refused_and_nothing_is_imported(design
 
     _radio, listed = designer.predict(api_name="/list_sessions")
     assert listed == []
+
+
+def test_an_export_is_served_to_the_designer_who_made_it_and_to_nobody_else(shared_studio):
+    owner = Client(shared_studio.url, verbose=False, download_files=False)
+    try:
+        sid = owner.predict("a bakery logo, warm brown", api_name="/start_session")[0]
+        for api_name in ("/export_session", "/client_report"):
+            shared, _status = owner.predict(session_id=sid, branch_only=False, api_name=api_name)
+            assert fetch(shared["url"], cookies=owner.cookies)[0] == 200, shared
+            assert fetch(shared["url"])[0] == 404  # a stranger with the URL gets nothing
+    finally:
+        hang_up(owner)
