@@ -69,12 +69,13 @@ def reproduced_identically(studio, sid: str, round_index: int, candidate: int):
     return again
 
 
-def test_a_round_records_what_rendered_it(studio, first):
+def test_a_round_records_what_rendered_it(studio, first, tiny_registry):
     _sid, r1 = first
     environment = r1.params.environment
 
     assert tuple(environment) == ENVIRONMENT_FIELDS
-    assert environment["preset"] == "tiny" and environment["device"] == "cpu" and environment["dtype"] == "float32"
+    assert environment["preset"] == "tiny" and environment["dtype"] == "float32"  # tiny keeps fp32 everywhere
+    assert environment["device"] == tiny_registry.placement.device  # "cpu" here; "cuda" where there is a GPU
     assert environment["torch"].startswith("2.") and environment["diffusers"] and environment["transformers"]
     assert r1.params.scheduler == "EulerDiscreteScheduler"
 
@@ -119,17 +120,17 @@ def recorded(round_, environment: dict):
 def test_a_changed_device_and_torch_version_are_reported_field_by_field(studio, first, stored_as):
     sid, r1 = first
     now = r1.params.environment
-    stored_as(recorded(r1, {**now, "device": "cuda:0", "torch": "2.9.1"}))
+    stored_as(recorded(r1, {**now, "device": "mps", "torch": "2.9.1"}))
 
     again = studio.reproduce("alice", sid, 0, 0)
 
     assert again.report.identical  # the pixels do not know what the row says; the report does
-    assert again.report.changes == (EnvironmentChange("device", "cuda:0", "cpu"),
+    assert again.report.changes == (EnvironmentChange("device", "mps", now["device"]),
                                     EnvironmentChange("torch", "2.9.1", now["torch"]))
     said = [m.text() for m in again.messages if m.code == "reproduce.changed"]
-    assert said == ["The device differs: cuda:0 then, cpu now.",
+    assert said == [f"The device differs: mps then, {now['device']} now.",
                     f"The torch version differs: 2.9.1 then, {now['torch']} now."]
-    assert "设备不同：当时为 cuda:0，现在为 cpu。" in [m.text("zh") for m in again.messages]
+    assert f"设备不同：当时为 mps，现在为 {now['device']}。" in [m.text("zh") for m in again.messages]
 
 
 def test_a_round_from_before_schema_5_says_its_environment_was_not_recorded(studio, first, stored_as):
@@ -140,10 +141,11 @@ def test_a_round_from_before_schema_5_says_its_environment_was_not_recorded(stud
 
     assert [c.field for c in again.report.changes] == ["device", "dtype", "torch", "diffusers", "transformers"]
     assert all(c.then is None for c in again.report.changes)  # the preset was always recorded: it is the same
+    device = r1.params.environment["device"]
     assert again.messages[2] == Message("reproduce.not_recorded", {"what": Message("reproduce.field.device"),
-                                                                   "now": "cpu"})
-    assert again.messages[2].text() == "The device was not recorded for this round (it is older than that record); " \
-                                       "now cpu."
+                                                                   "now": device})
+    assert again.messages[2].text() == f"The device was not recorded for this round (it is older than that record); " \
+                                       f"now {device}."
 
 
 @pytest.mark.parametrize("round_index, candidate, refusal", [
