@@ -107,5 +107,5 @@ def test_expired_revoked_unknown_and_malformed_tokens_get_the_same_page(shared_s
     assert {a.status_code for a in answers} == {404} and len({a.text for a in answers}) == 1 and GONE in answers[0].text
     newest = designer.predict(sid, api_name="/list_review_links")["data"][0]
     assert (newest[0], newest[1], newest[4]) == (link_id, "branch to round 1", "0") and newest[5]  # revoked, no note
-    with pytest.raises(AppError, match="There is no such review link"):
+    with pytest.raises(AppError, match="This session has no such review link"):
         designer.predict(sid, "not-a-link", api_name="/revoke_review_link")

@@ -7,6 +7,7 @@ import gradio as gr
 
 from studio.core import limits
 from studio.core.reviews import ReviewLink
+from studio.engine import StudioError
 from studio.ui.handlers import Handlers, View
 from studio.ui.keys import when
 from studio.ui.locales import words
@@ -17,7 +18,7 @@ def create_link(h: Handlers, owner: str, session_id: str, days, branch_only, ori
     """`origin`: the page's own address (the browser's); an API caller gets the link's path, to join to the
     studio's address it called."""
     token, link = h.studio.create_review_link(owner, session_id, limits.REVIEW_DAYS if days is None else days,
-                                              bool(branch_only))
+                                              branch_only)
     start = origin.rstrip("/") if isinstance(origin, str) and origin.startswith(("http://", "https://")) else ""
     return {"review_url": f"{start}/review/{token}", **list_links(h, owner, session_id),
             "status": words("rlink.created", h.lang, expires=when(link.expires))}
@@ -30,7 +31,11 @@ def list_links(h: Handlers, owner: str, session_id: str) -> View:
 
 
 def revoke_link(h: Handlers, owner: str, session_id: str, link_id) -> View:
-    revoked = h.studio.revoke_review_link(owner, link_id.strip() if isinstance(link_id, str) else link_id)
+    """A link of the session shown: another owner's session is refused as missing, a link of another session too."""
+    link_id = link_id.strip() if isinstance(link_id, str) else link_id
+    if not any(link.id == link_id for link in h.studio.list_review_links(owner, session_id)):
+        raise StudioError("review.missing")
+    revoked = h.studio.revoke_review_link(owner, link_id)
     return {**list_links(h, owner, session_id), "review_link_id": "",
             "status": words("rlink.revoked", h.lang, id=revoked.id)}
 

@@ -64,11 +64,13 @@ ENGINE_EXAMPLES = {
     "reproduce": 30, "compare": 40,
     "switch_branch": 30, "undo": 15, "redo": 15,
     "export_session": 20, "client_report": 15, "import_session": 30,
+    "create_review_link": 30, "list_review_links": 10, "revoke_review_link": 20, "review": 20, "client_note": 60,
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
     "/set_preferences": 8, "/cancel": 3, "/delete": 4, "/run_round": 10, "/show_round": 4, "/keep_settings": 6,
     "/edit_region": 5, "/vary": 4, "/upscale": 4, "/reproduce": 4, "/compare": 5,
+    "/create_review_link": 5, "/revoke_review_link": 4,
 }
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -202,7 +204,7 @@ class Workshop:
         if not isinstance(value, Ref):
             return value
         found = self.prepared.ids[value.name]
-        stored = value.name.endswith(("session", "stored image", "key", "key id"))  # not a file: as it is
+        stored = value.name.endswith(("session", "stored image", "key", "key id", "token", "link id"))  # not a file: as it is
         return found if stored else str(self.store.data_dir / found)
 
 
@@ -236,6 +238,11 @@ def prepared(tmp_path_factory) -> Prepared:
         key = ids["alice's key"]
         ids["alice's revoked key"], ids["alice's altered key"] = revoked, key[:-1] + ("A" if key[-1] != "A" else "B")
         ids["the database"] = store.db_path.name
+        ids["alice's token"], link = studio.create_review_link("alice", ids["alice's session"])
+        ids["alice's link id"] = link.id
+        ids["alice's revoked token"], link = studio.create_review_link("alice", ids["alice's session"])
+        studio.revoke_review_link("alice", link.id)
+        ids["bob's link id"] = studio.create_review_link("bob", ids["bob's session"])[1].id
     return Prepared(root, data, uploads, ids)
 
 
@@ -1063,3 +1070,64 @@ def test_import_session_imports_for_the_caller_only_or_refuses_cleanly(prepared)
     fuzz(prepared, "import_session", import_, owner=OWNER,
          file=(st.sampled_from([UPLOAD + "session.zip", UPLOAD + "session.json"]),
                either(paths([UPLOAD + "notes.png", UPLOAD + "reference.png", UPLOAD + "gone.zip"]), anything)))
+
+
+# ---------------------------------------------------------------- review links: the designer's doors and the client's
+def test_create_and_list_review_links_share_only_the_callers_own_or_refuse_cleanly(prepared):
+    def create(w, owner, session, days, branch_only):
+        made = attempt(w, w.studio.create_review_link, owner, session, days, branch_only)
+        if made is not REFUSED:
+            token, link = made
+            assert owns(w, owner, session) and w.studio.review(token).link.id == link.id
+
+    fuzz(prepared, "create_review_link", create, owner=OWNER, session=SESSION,
+         days=(st.sampled_from([1, 14, 90, 14.0]), bad_number), branch_only=FLAG)
+    fuzz(prepared, "list_review_links", owner=OWNER, session=SESSION)
+
+
+def test_revoke_review_link_revokes_only_the_callers_own(prepared):
+    def revoke(w, owner, link_id):
+        mine = any(owner == who and link_id == w.real(Ref(f"{who}'s link id")) for who in ("alice", "bob"))
+        assert (attempt(w, w.studio.revoke_review_link, owner, link_id) is not REFUSED) == mine
+        opens = attempt(w, w.studio.review, w.real(Ref("alice's token")))
+        assert (opens is REFUSED) == (mine and owner == "alice")
+
+    fuzz(prepared, "revoke_review_link", revoke, owner=OWNER,
+         link_id=(st.just(Ref("alice's link id")),
+                  either(st.just(Ref("bob's link id")), st.sampled_from(["", "0123456789ab", "ABCDEF012345"]), anything)))
+
+
+TOKEN = (st.just(Ref("alice's token")), either(st.just(Ref("alice's revoked token")),
+                                               st.from_regex(r"[A-Za-z0-9_-]{43}", fullmatch=True), anything))
+
+
+def test_review_opens_only_what_a_working_token_shares(prepared):
+    def review(w, token):
+        view = attempt(w, w.studio.review, token)
+        assert (view is not REFUSED) == (token == w.real(Ref("alice's token")))
+        if view is not REFUSED:
+            assert [[c.index for c in r.candidates] for r in view.session.rounds] == [[0]]  # alice's pick alone
+
+    fuzz(prepared, "review", review, token=TOKEN)
+
+
+def test_client_note_takes_any_note_on_a_shown_candidate_or_refuses_it_cleanly(prepared):
+    def note(w, token, round_index, candidate, vote, comment, name, client):
+        noted = attempt(w, w.studio.client_note, token, round_index, candidate, vote, comment, name, client)
+        if noted is not REFUSED:
+            assert (noted.round_index, noted.candidate) == (0, 0) and client not in noted.client
+            assert w.studio.open_session("alice", w.real(Ref("alice's session"))).reviews[-1] == noted
+
+    fuzz(prepared, "client_note", note, token=TOKEN, round_index=(st.sampled_from([0, 0.0]), bad_number),
+         candidate=(st.just(0), either(st.sampled_from([1, 2]), bad_number)),
+         vote=(st.sampled_from([1, -1, 1.0]), bad_number), comment=(st.text(max_size=60), anything),
+         name=(st.text(max_size=20), anything),
+         client=(st.from_regex(r"[A-Za-z0-9_-]{16,40}", fullmatch=True),
+                 either(st.sampled_from(["", "short", "a b c d e f g h i j"]), anything)))
+
+
+def test_the_review_link_endpoints_answer_any_input_with_a_result_or_a_clear_refusal(api):
+    sid = (st.just(api.own), either(st.just(api.foreign), st.uuids().map(lambda u: u.hex), json_anything))
+    fuzz_api(api, "/create_review_link", session_id=sid, days=(st.just(14), json_anything),
+             branch_only=(st.just(False), json_anything), origin=(st.just(""), json_anything))
+    fuzz_api(api, "/revoke_review_link", session_id=sid, link_id=(st.just("0123456789ab"), json_anything))

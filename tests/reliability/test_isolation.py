@@ -69,6 +69,9 @@ ATTEMPTS = {  # every endpoint that names a session, with the arguments a script
     "/client_report": lambda sid: dict(session_id=sid, branch_only=True),
     "/switch_branch": lambda sid: dict(session_id=sid, round=1),
     "/undo": lambda sid: dict(session_id=sid),
+    "/create_review_link": lambda sid: dict(session_id=sid, days=14, branch_only=False),
+    "/list_review_links": lambda sid: dict(session_id=sid),
+    "/revoke_review_link": lambda sid: dict(session_id=sid, link_id="0123456789ab"),
     "/redo": lambda sid: dict(session_id=sid),
 }
 WITHOUT_A_SESSION = {"/start_session", "/list_sessions", "/start_from_images", "/import_session"}
@@ -168,12 +171,15 @@ ENGINE_ATTEMPTS = {
     "compare": lambda s, sid: s.compare("bob", sid, (0, 0), (0, 1)),
     "switch_branch": lambda s, sid: s.switch_branch("bob", sid, 0),
     "undo": lambda s, sid: s.undo("bob", sid),
+    "create_review_link": lambda s, sid: s.create_review_link("bob", sid),
+    "list_review_links": lambda s, sid: s.list_review_links("bob", sid),
     "redo": lambda s, sid: s.redo("bob", sid),
 }
 ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params", "shut_down", "start_from_images",
                             "import_session",
                             "follows_style"}
 ENGINE_KEYS = {"create_api_key", "list_api_keys", "revoke_api_key", "owner_for_key"}  # tried on Alice's API key
+ENGINE_REVIEWS = {"revoke_review_link", "review", "client_note"}  # tried on Alice's review link
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +196,7 @@ def engine(tmp_path_factory, tiny_registry):
 
 def test_every_public_engine_method_is_tried_by_the_engine_isolation_tests():
     public = {name for cls in Studio.__mro__[:-1] for name in vars(cls) if not name.startswith("_")}
-    assert public == set(ENGINE_ATTEMPTS) | ENGINE_WITHOUT_A_SESSION | ENGINE_KEYS  # a new one joins ENGINE_ATTEMPTS
+    assert public == set(ENGINE_ATTEMPTS) | ENGINE_WITHOUT_A_SESSION | ENGINE_KEYS | ENGINE_REVIEWS  # a new one joins ENGINE_ATTEMPTS
 
 
 @pytest.mark.parametrize("method", ENGINE_ATTEMPTS)
@@ -217,6 +223,20 @@ def test_bob_can_neither_see_nor_revoke_alices_api_key_and_his_own_key_is_his(en
     assert studio.owner_for_key(key) == "alice" and studio.owner_for_key(bobs_key) == "bob"
     (alices,) = studio.list_api_keys("alice")
     assert alices.id == made.id and alices.revoked is None
+
+
+def test_bob_can_neither_revoke_alices_review_link_nor_note_what_it_does_not_show(engine):
+    studio, sid = engine
+    token, link = studio.create_review_link("alice", sid)
+    before = digest(studio.store.data_dir)
+
+    with pytest.raises(StudioError, match="no such review link"):
+        studio.revoke_review_link("bob", link.id)
+    with pytest.raises(StudioError, match="This link shows no candidate 1 of round 1"):  # nothing picked: none shown
+        studio.client_note(token, 0, 0, 1, "mine now", "bob", "bob-browser-0123456789")
+
+    assert digest(studio.store.data_dir) == before
+    assert studio.review(token).link.revoked is None and studio.review(token).session.id == sid
 
 
 def test_the_engine_methods_without_a_session_show_nothing_of_alices(engine):
