@@ -23,7 +23,6 @@ COMPARE_PAGE = {
                        "in the Compare tab.", "{candidate} 已设为一侧：请选择另一张候选图再按“与……比较”，或在“比较”标签页中输入。"),
     "cmp.status.both": ("Comparing {first} with {second}: {count} of {rows} rows differ.",
                         "正在比较 {first} 与 {second}：{rows} 行中有 {count} 行不同。"),
-    "cmp.header.field": ("", ""),
     "cmp.differs": ("differs", "不同"),
     "cmp.none": ("—", "—"),
     # the rows (studio.core.compare.FIELDS), and a checklist item's
