@@ -65,12 +65,15 @@ ENGINE_EXAMPLES = {
     "switch_branch": 30, "undo": 15, "redo": 15,
     "export_session": 20, "client_report": 15, "import_session": 30,
     "create_review_link": 30, "list_review_links": 10, "revoke_review_link": 20, "review": 20, "client_note": 60,
+    "search_text": 30, "search_images": 15, "search_similar": 25,
 }
 API_EXAMPLES = {
     "/start_session": 6, "/rename": 6, "/open_session": 5, "/pick": 8, "/set_checklist": 10,
     "/set_preferences": 8, "/cancel": 3, "/delete": 4, "/run_round": 10, "/show_round": 4, "/keep_settings": 6,
     "/edit_region": 5, "/vary": 4, "/upscale": 4, "/reproduce": 4, "/compare": 5,
     "/create_review_link": 5, "/revoke_review_link": 4,
+    "/search_text": 5, "/search_similar": 4,
+    "/export_session": 4, "/client_report": 3,
 }
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -811,6 +814,37 @@ def test_compare_aligns_only_the_callers_own_candidates_and_changes_nothing(prep
     fuzz(prepared, "compare", compare, owner=OWNER, session=SESSION, first=PAIR, second=PAIR)
 
 
+SEARCH_LIMIT = (st.sampled_from([1, 24, limits.MAX_SEARCH_RESULTS]), bad_number)
+QUERY = (st.sampled_from(["jazz", "爵士", "海报 jazz", '"', "*", "NEAR(", "'", "a OR b", "col:x", "%_"]),
+         either(st.sampled_from(["x" * 10_000, " ".join("abcdefghi")]), anything))
+
+
+def test_search_finds_only_the_callers_own_or_refuses_cleanly(prepared):
+    def search(w, owner, query, limit):
+        found = attempt(w, w.studio.search_text, owner, query, limit)
+        if found is not REFUSED:
+            assert all(owns(w, owner, hit.session_id) for hit in found.hits) and len(found.hits) <= limit
+
+    fuzz(prepared, "search_text", search, owner=OWNER, query=QUERY, limit=SEARCH_LIMIT)
+
+
+def test_search_by_image_finds_only_the_callers_own_or_refuses_cleanly(prepared):
+    def search(w, owner, text, limit):
+        found = attempt(w, w.studio.search_images, owner, text, limit)
+        if found is not REFUSED:
+            assert all(owns(w, owner, hit.session_id) for hit in found.hits) and len(found.hits) <= limit
+
+    fuzz(prepared, "search_images", search, owner=OWNER, text=QUERY, limit=SEARCH_LIMIT)
+
+    def similar(w, owner, session, round_index, candidate, limit):
+        found = attempt(w, w.studio.search_similar, owner, session, round_index, candidate, limit)
+        if found is not REFUSED:
+            assert owns(w, owner, session) and all(owns(w, owner, hit.session_id) for hit in found.hits)
+
+    fuzz(prepared, "search_similar", similar, owner=OWNER, session=SESSION, round_index=ROUND, candidate=CANDIDATE,
+         limit=SEARCH_LIMIT)
+
+
 # ---------------------------------------------------------------- the harness can fail; the known bugs, pinned
 def test_the_harness_sees_a_store_change(prepared):
     """`attempt` can fail: a refusal that had written something is caught."""
@@ -1017,6 +1051,11 @@ def test_the_api_answers_any_input_with_a_result_or_a_clear_refusal(api):
     fuzz_api(api, "/reproduce", session_id=sid, **where)
     fuzz_api(api, "/compare", session_id=sid, first=(st.sampled_from(["1.1", "1.2"]), json_anything),
              second=(st.just("1.2"), either(st.sampled_from(["0.1", "9.9", "1.x"]), json_anything)))
+    fuzz_api(api, "/search_text", query=(st.sampled_from(["jazz", "爵士", '"', "NEAR("]), json_anything),
+             limit=(st.just(5), json_anything))
+    fuzz_api(api, "/search_similar", session_id=sid, **where, limit=(st.just(5), json_anything))
+    for shared in ("/export_session", "/client_report"):
+        fuzz_api(api, shared, session_id=sid, branch_only=(st.booleans(), json_anything))
     fuzz_api(api, "/run_round", session_id=sid, text=(st.just(""), json_anything), **settings,
              reference=(st.none(), either(st.sampled_from(["/etc/passwd", "http://169.254.169.254/"]),
                                           json_anything)),
@@ -1131,3 +1170,4 @@ def test_the_review_link_endpoints_answer_any_input_with_a_result_or_a_clear_ref
     fuzz_api(api, "/create_review_link", session_id=sid, days=(st.just(14), json_anything),
              branch_only=(st.just(False), json_anything), origin=(st.just(""), json_anything))
     fuzz_api(api, "/revoke_review_link", session_id=sid, link_id=(st.just("0123456789ab"), json_anything))
+
