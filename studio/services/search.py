@@ -38,7 +38,7 @@ class SearchService(Protocol):
     def text(self, owner: str, terms: tuple[str, ...], limit: int) -> list[SearchHit]: ...
     def keep_vectors(self, keys: Sequence[CandidateKey], vectors: np.ndarray, model: str) -> None: ...
     def vector(self, key: CandidateKey, model: str) -> np.ndarray | None: ...
-    def vectors(self, owner: str, model: str) -> tuple[list[CandidateKey], np.ndarray]: ...
+    def vectors(self, owner: str, model: str, since: int = 0) -> tuple[list[CandidateKey], np.ndarray]: ...
     def unembedded(self, owner: str, model: str, limit: int) -> tuple[list[CandidateKey], int]: ...
     def nearest(self, owner: str, model: str, query: np.ndarray, limit: int) -> list[SearchHit]: ...
 
@@ -58,7 +58,7 @@ class SqliteSearch:
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[str, str], tuple] = OrderedDict()  # (owner, model) -> (stamp, keys, matrix)
+        self._kept: OrderedDict[tuple[str, str], _Kept] = OrderedDict()  # (owner, model) -> its vectors
 
     # ------------------------------------------------------------ words
     def text(self, owner: str, terms: tuple[str, ...], limit: int) -> list[SearchHit]:
@@ -106,14 +106,14 @@ class SqliteSearch:
                              (key.session_id, key.round, key.candidate, key.image, model)).fetchone()
         return None if row is None else np.frombuffer(row[0], np.float32)
 
-    def vectors(self, owner: str, model: str) -> tuple[list[CandidateKey], np.ndarray]:
-        """The owner's candidate vectors of `model`, as rows of one matrix (float32)."""
+    def vectors(self, owner: str, model: str, since: int = 0) -> tuple[list[CandidateKey], np.ndarray]:
+        """The owner's candidate vectors of `model` (those of rowid `since` or later), as rows of one matrix."""
         with self.store.transaction() as db:
             rows = db.execute(
                 "SELECT v.session_id, v.round_idx, v.candidate, v.image, v.vector FROM candidate_vectors v"
                 " JOIN candidates c ON c.session_id = v.session_id AND c.round_idx = v.round_idx"
                 " AND c.idx = v.candidate AND c.image = v.image JOIN sessions s ON s.id = v.session_id"
-                " WHERE s.owner = ? AND v.model = ?", (owner, model)).fetchall()
+                " WHERE s.owner = ? AND v.model = ? AND v.rowid >= ?", (owner, model, since)).fetchall()
         if not rows:
             return [], np.zeros((0, 0), np.float32)
         matrix = np.frombuffer(b"".join(r[4] for r in rows), np.float32).reshape(len(rows), -1)
@@ -153,21 +153,42 @@ class SqliteSearch:
                 for i, (k, title) in zip(best, standing)]
 
     def _matrix(self, owner: str, model: str, fresh: bool) -> tuple[list[CandidateKey], np.ndarray]:
-        """The owner's vectors, kept in memory between searches while no vector was added (a new vector takes a new
-        rowid); a candidate deleted since is caught by `nearest`, which then asks for a fresh read."""
+        """The owner's vectors, kept in memory between searches: while none was removed, only the vectors added
+        since are read (a new row's rowid is past the newest kept, or takes the newest's place when it replaced
+        it); after a removal, all of them. A candidate deleted with its vector kept is caught by `nearest`, which
+        then asks for a `fresh` read."""
         with self.store.transaction() as db:
-            (stamp,) = db.execute("SELECT MAX(rowid) FROM candidate_vectors").fetchone()
+            added, removed, newest = db.execute(
+                "SELECT vectors_added, vectors_removed, (SELECT MAX(rowid) FROM candidate_vectors) FROM search_state"
+            ).fetchone()
         with self._lock:
-            kept = self._kept.get((owner, model))
-            if kept is not None and kept[0] == stamp and not fresh:
-                self._kept.move_to_end((owner, model))
-                return kept[1], kept[2]
-        keys, matrix = self.vectors(owner, model)
+            kept = None if fresh else self._kept.get((owner, model))
+        if kept is None or kept.removed != removed or kept.newest is None:
+            keys, matrix = self.vectors(owner, model)
+        elif kept.added == added:
+            keys, matrix = kept.keys, kept.matrix
+        else:
+            new_keys, new_matrix = self.vectors(owner, model, since=kept.newest)
+            stay = [i for i, key in enumerate(kept.keys) if key not in set(new_keys)]
+            keys = [kept.keys[i] for i in stay] + new_keys
+            matrix = np.vstack([m for m in (kept.matrix[stay], new_matrix) if m.size]) if keys else new_matrix
         with self._lock:
-            self._kept[(owner, model)] = (stamp, keys, matrix)
+            self._kept[(owner, model)] = _Kept(added, removed, newest, keys, matrix)
+            self._kept.move_to_end((owner, model))
             while len(self._kept) > KEPT_MATRICES:
                 self._kept.popitem(last=False)
         return keys, matrix
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """An owner's vectors as read, with the counts (services/search_index.py `search_state`) they were read at."""
+
+    added: int
+    removed: int
+    newest: int | None  # the newest vector's rowid then
+    keys: list[CandidateKey]
+    matrix: np.ndarray
 
 
 def occurrences(text: str, terms: tuple[str, ...]) -> float:

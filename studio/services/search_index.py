@@ -40,6 +40,14 @@ SEARCH_TABLES = (
         model TEXT NOT NULL,  -- the scorer's model id: vectors of different models are never compared
         vector BLOB NOT NULL,  -- float32, unit length
         PRIMARY KEY (session_id, round_idx, candidate, model))""",
+    # What a search keeps in memory is checked against these counts: vectors added (read only the new rows) or
+    # removed (read them all again) since.
+    "CREATE TABLE search_state (vectors_added INTEGER NOT NULL, vectors_removed INTEGER NOT NULL)",
+    "INSERT INTO search_state VALUES (0, 0)",
+    """CREATE TRIGGER candidate_vectors_added AFTER INSERT ON candidate_vectors BEGIN
+        UPDATE search_state SET vectors_added = vectors_added + 1; END""",
+    """CREATE TRIGGER candidate_vectors_removed AFTER DELETE ON candidate_vectors BEGIN
+        UPDATE search_state SET vectors_removed = vectors_removed + 1; END""",
 )
 
 

@@ -15,7 +15,6 @@ from studio.core import limits
 from studio.core.params import ROUND_SETTINGS, Setting as SettingSpec, default_settings
 from studio.engine.validation import ITEM_KINDS
 from studio.ui.compare_panel import compare_tab, reproduce_controls
-from studio.ui.compare_panel import compare_tab, reproduce_controls
 from studio.ui.components import Choice, OwnedGallery, Setting, Strip, UploadedImage, WholeSetting
 from studio.ui.history_panel import branches_tab, history_buttons
 from studio.ui.image_panel import image_drop, image_work_panel, references_tab
@@ -24,6 +23,7 @@ from studio.core.messages import Message
 from studio.ui.locales import I18N as t
 from studio.ui.presenters import banner
 from studio.ui.review_panel import review_tab
+from studio.ui.search_panel import more_like_this, search_box
 
 
 def build_page(studio, notes: tuple[Message, ...], oauth: bool = False, secret: str | None = None) -> SimpleNamespace:
@@ -68,6 +68,7 @@ def _sidebar(p) -> None:
         p.sessions = gr.Radio(choices=[], label=t("your_sessions"), elem_id="sessions")
         p.refresh = gr.Button(t("refresh"), size="sm", elem_id="refresh")
         p.sessions_data = gr.JSON(label=t("sessions"), visible=False)
+        search_box(p)
         with gr.Accordion(t("manage"), open=False, elem_id="manage"):
             p.title = gr.Textbox(label=t("new_title"), max_length=limits.MAX_TITLE_CHARS, elem_id="title")
             p.rename = gr.Button(t("rename"), size="sm", elem_id="rename")
@@ -176,7 +177,7 @@ def _candidates(p, studio) -> None:
             p.start_here = gr.Button(t("start_here"), size="sm", scale=1, min_width=70, elem_id="start-here")
         p.answer = gr.Markdown(label=t("answer"), elem_id="answer")
         reproduce_controls(p)
-        reproduce_controls(p)
+        more_like_this(p)
     image_work_panel(p, studio)
 
 
@@ -215,7 +216,6 @@ def _design_tabs(p) -> None:
                 p.delete_taste = gr.Button(t("delete_selected"), size="sm", elem_id="delete-taste")
             p.insights = gr.Markdown(label=t("insights_label"), elem_id="insights")
         references_tab(p)
-        compare_tab(p)
         review_tab(p)
         compare_tab(p)
         branches_tab(p)

@@ -13,9 +13,9 @@ from studio.core.messages import LANGUAGES, render
 from studio.core.texts import ENGINE
 from studio.ui.locales_history import HISTORY_PAGE
 from studio.ui.locales_compare import COMPARE_PAGE
-from studio.ui.locales_compare import COMPARE_PAGE
 from studio.ui.locales_images import IMAGE_PAGE
 from studio.ui.locales_review import REVIEW_PAGE
+from studio.ui.locales_search import SEARCH_PAGE
 from studio.ui.locales_share import SHARE_PAGE
 
 GRADIO_LOCALES = {"en": "en", "zh": "zh-CN"}  # the reader's language -> the locale Gradio's own strings use
@@ -253,8 +253,8 @@ _PRESETS = {f"preset_about_{name}": (f"Preset **{name}**: {en}", f"预设 **{nam
 }.items()}
 
 PAGE = {code: {"en": en, "zh": zh} for code, (en, zh) in
-        [*_PAGE.items(), *_STATUS.items(), *_CONVERSATION.items(), *_PRESETS.items(), *IMAGE_PAGE.items(), *COMPARE_PAGE.items(), *COMPARE_PAGE.items(), *REVIEW_PAGE.items(),
-         *HISTORY_PAGE.items(), *SHARE_PAGE.items()]}
+        [*_PAGE.items(), *_STATUS.items(), *_CONVERSATION.items(), *_PRESETS.items(), *IMAGE_PAGE.items(), *COMPARE_PAGE.items(), *REVIEW_PAGE.items(),
+         *HISTORY_PAGE.items(), *SHARE_PAGE.items(), *SEARCH_PAGE.items()]}
 # Gradio's translator (svelte-i18n) reads "a.b" as a path: no key may also be the start of another's.
 LABELS = {code: said for code, said in ENGINE.items() if code.startswith("field.")} | PAGE
 I18N = gr.I18n(**{lang: {code: said[lang] for code, said in LABELS.items()} for lang in LANGUAGES})

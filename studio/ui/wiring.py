@@ -27,12 +27,12 @@ from studio.ui import keys, presenters as show
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
 from studio.ui.history_panel import connect_history
 from studio.ui.compare_wiring import connect_compare
-from studio.ui.compare_wiring import connect_compare
 from studio.ui.image_wiring import connect_image_work
 from studio.ui.share_wiring import connect_share
 from studio.ui.locales import GRADIO_LOCALES, I18N
 from studio.ui.refusals import answer
 from studio.ui.review_wiring import connect_review
+from studio.ui.search_panel import connect_search
 from studio.web.identity import owner_of
 
 PAGE = "page"  # `who` once the page's load ran: the caller is answered as the page (toasts, its language)
@@ -126,11 +126,11 @@ def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> 
     _sessions(p, H, on, quiet)
     _keys(p, H, on, quiet)
     connect_image_work(p, on, gpu, quiet, ROUND_VIEW, SESSION_VIEW, SETTINGS_VIEW)
-    connect_compare(p, on, gpu, quiet)
     connect_review(p, on, quiet)
     connect_compare(p, on, gpu, quiet)
     connect_history(p, on, quiet, SESSION_VIEW)
     connect_share(p, on, quiet, SESSION_VIEW, LIST_VIEW, SETTINGS_VIEW)
+    connect_search(p, on, quiet, SESSION_VIEW, LIST_VIEW, SETTINGS_VIEW)
 
 
 def whole_view(p: SimpleNamespace, h: Handlers, request: gr.Request, browser: dict, round_number=None) -> dict:

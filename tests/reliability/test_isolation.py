@@ -73,8 +73,11 @@ ATTEMPTS = {  # every endpoint that names a session, with the arguments a script
     "/list_review_links": lambda sid: dict(session_id=sid),
     "/revoke_review_link": lambda sid: dict(session_id=sid, link_id="0123456789ab"),
     "/redo": lambda sid: dict(session_id=sid),
+    "/search_similar": lambda sid: dict(session_id=sid, round=1, candidate=1),
+    "/open_result": lambda sid: dict(session_id=sid, round=1, candidate=1),
 }
-WITHOUT_A_SESSION = {"/start_session", "/list_sessions", "/start_from_images", "/import_session"}
+WITHOUT_A_SESSION = {"/start_session", "/list_sessions", "/start_from_images", "/import_session",
+                     "/search_text", "/search_images"}  # searches: test_bobs_searches_find_nothing_of_alices
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +130,16 @@ def test_alices_session_is_as_she_left_it(alice):
         assert bobs_words not in received
 
 
+def test_bobs_searches_find_nothing_of_alices(hosted, alice, bob):
+    found = [bob.predict(query, api_name="/search_text") for query in ("jazz", "navy gold", "poster")]
+    found.append(bob.predict("a jazz poster", api_name="/search_images"))
+
+    assert all(hits == [] for _gallery, hits, _status in found)
+    received = json.dumps(found, default=str)
+    for trace in traces_of(hosted, alice):
+        assert trace not in received
+
+
 def test_bobs_own_session_shows_nothing_of_alices(hosted, alice, bob):
     sid, *_ = bob.predict("a bakery logo, warm brown", api_name="/start_session")
     opened = bob.predict(sid, api_name="/open_session")
@@ -174,10 +187,12 @@ ENGINE_ATTEMPTS = {
     "create_review_link": lambda s, sid: s.create_review_link("bob", sid),
     "list_review_links": lambda s, sid: s.list_review_links("bob", sid),
     "redo": lambda s, sid: s.redo("bob", sid),
+    "search_similar": lambda s, sid: s.search_similar("bob", sid, 0, 0),
 }
 ENGINE_WITHOUT_A_SESSION = {"start_session", "list_sessions", "round_params", "shut_down", "start_from_images",
                             "import_session",
-                            "follows_style"}
+                            "follows_style",
+                            "search_text", "search_images"}  # test_bobs_engine_searches_find_nothing_of_alices
 ENGINE_KEYS = {"create_api_key", "list_api_keys", "revoke_api_key", "owner_for_key"}  # tried on Alice's API key
 ENGINE_REVIEWS = {"revoke_review_link", "review", "client_note"}  # tried on Alice's review link
 
@@ -237,6 +252,15 @@ def test_bob_can_neither_revoke_alices_review_link_nor_note_what_it_does_not_sho
 
     assert digest(studio.store.data_dir) == before
     assert studio.review(token).link.revoked is None and studio.review(token).session.id == sid
+
+
+def test_bobs_engine_searches_find_nothing_of_alices(engine):
+    studio, sid = engine
+    for query in ("jazz", "navy gold", "poster"):
+        assert studio.search_text("bob", query).hits == ()
+        assert studio.search_text("alice", query).hits  # the check can fail: she does find her own
+    assert studio.search_images("bob", "a jazz poster").hits == ()
+    assert {h.session_id for h in studio.search_images("alice", "a jazz poster").hits} == {sid}
 
 
 def test_the_engine_methods_without_a_session_show_nothing_of_alices(engine):
