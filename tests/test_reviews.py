@@ -17,6 +17,7 @@ from fakes import RecordingRefiner, SwappedModels
 from pipelines import base
 from pipelines.prompting import user_message
 from reliability.kit import digest as files_digest
+from test_api_keys import Clock  # the studio's clock, moved by the test
 from studio.core import limits
 from studio.core.reviews import DAY_S
 from studio.core.session import Candidate, Mark, Round, RoundStatus, Session
@@ -28,14 +29,6 @@ QUICK = RoundParams(count=2, steps=1, seed=11)
 ANNA, BEN = "anna-browser-id-0123456789", "ben-browser-id-abcdefghijk"
 MISSING = "No such session. It may have been deleted; pick one from your list."
 GONE = "This review link has expired or was revoked. Ask the designer for a new one."
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
