@@ -7,23 +7,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.ui.components import OwnedImage, _grant_all, _marks_of
+from studio.ui.components import OwnedImage, OwnedSlider
 from studio.ui.locales import I18N as t
 
 SHOWN = dict(interactive=False, format="png")  # lossless: a reproduction is judged pixel for pixel
-
-
-class OwnedSlider(gr.ImageSlider):
-    """gr.ImageSlider whose two images only their owner can fetch (see components.OwnedGallery)."""
-
-    is_template = True
-
-    def postprocess(self, value):
-        shown = _marks_of({"before": value[0], "after": value[1]}) if value else None
-        data = super().postprocess(value)
-        for image in data.root if data is not None else ():
-            _grant_all(shown, image)
-        return data
 
 
 def reproduce_controls(p) -> None:

@@ -148,3 +148,16 @@ class OwnedEditor(gr.ImageEditor):
         data = super().postprocess(value)
         _grant_all(shown, data)
         return data
+
+
+class OwnedSlider(gr.ImageSlider):
+    """gr.ImageSlider whose two images only their owner can fetch (see OwnedGallery)."""
+
+    is_template = True
+
+    def postprocess(self, value):
+        shown = _marks_of({"before": value[0], "after": value[1]}) if value else None
+        data = super().postprocess(value)
+        for image in data.root if data is not None else ():
+            _grant_all(shown, image)
+        return data
