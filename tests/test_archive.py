@@ -296,7 +296,8 @@ HOSTILE_REFUSALS = {
     "a member past the size limit": "unpacks to more", "too many members": "holds 4,0..? files|holds 40.. files",
     "no session.json": "has no session.json", "session.json that is not JSON": "neither a ZIP",
     "a session without its rounds": "'rounds' is missing", "a seed that is text": r"candidates\[0\].seed",
-    "a score that is not a number": r"score .*a float was expected, not bool", "a brief past its limit": "at most 2,000",
+    "a score that is not a number": r"score .*a float was expected, not bool",
+    "a brief past its limit": "at most 2,000",
     "a newer schema": "newer studio", "a message the studio cannot say": "not a message this studio knows",
     "feedback on a round that is not there": "feedback .*round 10", "an image that is not a PNG": "JPEG, not PNG",
     "an image the JSON names but the ZIP lacks": "which the ZIP lacks", "an image path outside its folder":
@@ -364,3 +365,30 @@ def test_a_failure_while_storing_removes_the_images_already_written(worked, monk
     with pytest.raises(StudioError):
         studio.import_session("frank", exported)
     assert sorted(studio.store.images_dir.iterdir()) == folders
+
+
+def test_an_import_past_the_session_quota_is_refused_with_nothing_written(worked, tiny_registry):
+    studio, alices, folder = worked
+    exported = inbox(folder, studio.export_session("alice", alices.id))
+    full = Studio(studio.store, tiny_registry, quotas=dataclasses.replace(studio.quotas, sessions=1))
+    before = digest(studio.store.data_dir)
+    with pytest.raises(StudioError, match="You keep 1 sessions"):
+        full.import_session("alice", exported)
+    assert digest(studio.store.data_dir) == before
+
+
+def test_the_share_tab_hands_the_designer_the_file_in_their_language_and_an_import_opens_it(worked):
+    from studio.ui import share_handlers as share
+    from studio.ui.handlers import Handlers
+
+    studio, alices, folder = worked
+    h = Handlers(studio).reading("zh")
+    exported = share.export_session(h, "alice", alices.id, True)
+    reported = share.client_report(h, "alice", alices.id, False)
+
+    assert exported["status"].startswith("已导出：") and exported["shared_file"].endswith(".zip")
+    assert reported["status"].startswith("客户报告已生成")
+    assert "选定的设计" in Path(reported["shared_file"]).read_text(encoding="utf-8")
+    opened = share.import_session(h, "grace", inbox(folder, Path(exported["shared_file"])))
+    assert opened["session_id"] != alices.id and opened["status"].startswith("已导入“")
+    assert [s.id for s in studio.list_sessions("grace")] == [opened["session_id"]]
