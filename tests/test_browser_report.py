@@ -70,6 +70,12 @@ def test_the_report_opens_offline_from_a_file_and_shows_every_chosen_design(brow
     expect(body).to_contain_text("more gold, a calmer background")
     expect(body).to_contain_text("rejected 1.1 — too busy")
     assert asked == [] and page.locator("script").count() == 0
+    page.emulate_media(media="print")  # printed: each chapter on a page of its own, no design cut across pages
+    chapters = page.locator("section.chapter")
+    assert chapters.count() == 2 and all(chapters.nth(i).evaluate("s => getComputedStyle(s).breakBefore") == "page"
+                                         for i in range(2))
+    assert chosen.first.evaluate("img => getComputedStyle(img.closest('figure')).breakInside") == "avoid"
+    page.emulate_media(media="screen")
     if os.environ.get("DC_UPDATE_SCREENSHOT"):
         page.screenshot(path=str(ROOT / "docs" / "screenshot-report.png"), clip={"x": 0, "y": 0, "width": 1100,
                                                                                  "height": 1500})
