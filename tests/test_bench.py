@@ -75,3 +75,15 @@ def test_the_greedy_benchmark_prints_both_phases_as_a_table():
     joins = figures["beside_greedy"]["greedy_joins"]  # "kind status": count, for the joins fired before the end
     assert sum(joins.values()) <= 2 and all(k.split()[0] in ("run_round", "list_sessions") for k in joins)
     assert "| alone |" in done.stdout and "| beside the greedy owner |" in done.stdout  # for people too
+
+
+def test_the_search_benchmark_prints_latency_for_each_size():
+    done = subprocess.run([sys.executable, "bench/search.py", "--sizes", "80", "160", "--queries", "3", "--dim", "16"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [size["candidates"] for size in figures["sizes"]] == [80, 160]
+    for size in figures["sizes"]:
+        for kind in ("text_words", "text_chinese_4", "text_chinese_2", "image", "image_cold", "image_numpy_only"):
+            assert 0 <= size[kind]["median_ms"] <= size[kind]["p95_ms"], kind

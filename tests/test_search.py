@@ -10,16 +10,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sqlite3
+from types import SimpleNamespace
 
 import pytest
 
 from fakes import ScriptedCritic
 from reliability.kit import CHECKLIST, FastModels, digest
-from studio.core import limits
+from studio.core import history, limits
 from studio.engine import RoundParams, Studio, StudioError
 from studio.engine.events import Finished
 from studio.services.migrations import MIGRATIONS, search_index
 from studio.services.sessions import Store
+from studio.ui import search_handlers
+from studio.ui.handlers import Handlers
 
 
 
@@ -159,6 +162,24 @@ def test_candidates_with_no_vector_are_embedded_a_bounded_number_per_search(stud
     assert (len(first.hits), first.unindexed) == (2, 2) and (len(second.hits), second.unindexed) == (4, 0)
     top = studio.search_similar("alice", session.id, 1, 1).hits[0]
     assert (top.round, top.candidate) == (1, 1)
+
+
+def test_picking_a_result_opens_its_session_at_that_round_on_that_rounds_branch(studio):
+    session = a_session(studio, "alice", "A poster for a jazz night", rounds=2)
+    studio.switch_branch("alice", session.id, 0)  # a new branch from round 1: round 2 is on the other one
+    list(studio.run_round("alice", session.id, "a calmer mood", RoundParams(count=2, steps=1, seed=99)))
+    assert 1 not in {r.index for r in history.branch_rounds(studio.open_session("alice", session.id))}
+    h = Handlers(studio)
+
+    shown = search_handlers.search_similar(h, "alice", session.id, 2, 2)  # as the page counts: round 2, candidate 2
+    picked = search_handlers.chosen_hit(shown["search_data"], SimpleNamespace(index=0))  # the gallery's first
+    view = search_handlers.open_result(h, "alice", *picked)
+
+    assert picked == (session.id, 2, 2) and len(shown["search_results"]) == len(shown["search_data"]) == 6
+    assert (view["session_id"], view["shown_round"], view["candidate"]) == (session.id, 2, 2)
+    assert history.head_index(studio.open_session("alice", session.id)) == 1  # switched to that round's branch
+    whole = search_handlers.open_result(h, "alice", session.id, 0, 0)  # a session's own hit: opened as it is
+    assert whole["session_id"] == session.id and "Opened" in whole["status"]
 
 
 # ---------------------------------------------------------------- what a query may be
