@@ -343,13 +343,15 @@ def test_an_import_is_read_only_from_the_upload_folders_and_never_from_an_export
     assert digest(studio.store.data_dir) == before
 
 
-def test_an_import_that_would_pass_the_image_quota_is_refused_with_nothing_written(worked, tiny_registry, tmp_path):
+@pytest.mark.parametrize("quota, importer, refusal", [({"images": 5}, "erin", "past 5"),
+                                                      ({"sessions": 1}, "alice", "You keep 1 sessions")])
+def test_an_import_past_a_quota_is_refused_with_nothing_written(worked, tiny_registry, quota, importer, refusal):
     studio, alices, folder = worked
     exported = inbox(folder, studio.export_session("alice", alices.id))
-    tight = Studio(studio.store, tiny_registry, quotas=dataclasses.replace(studio.quotas, images=5))
+    tight = Studio(studio.store, tiny_registry, quotas=dataclasses.replace(studio.quotas, **quota))
     before = digest(studio.store.data_dir)
-    with pytest.raises(StudioError, match="past 5"):
-        tight.import_session("erin", exported)
+    with pytest.raises(StudioError, match=refusal):
+        tight.import_session(importer, exported)
     assert digest(studio.store.data_dir) == before
 
 
@@ -365,16 +367,6 @@ def test_a_failure_while_storing_removes_the_images_already_written(worked, monk
     with pytest.raises(StudioError):
         studio.import_session("frank", exported)
     assert sorted(studio.store.images_dir.iterdir()) == folders
-
-
-def test_an_import_past_the_session_quota_is_refused_with_nothing_written(worked, tiny_registry):
-    studio, alices, folder = worked
-    exported = inbox(folder, studio.export_session("alice", alices.id))
-    full = Studio(studio.store, tiny_registry, quotas=dataclasses.replace(studio.quotas, sessions=1))
-    before = digest(studio.store.data_dir)
-    with pytest.raises(StudioError, match="You keep 1 sessions"):
-        full.import_session("alice", exported)
-    assert digest(studio.store.data_dir) == before
 
 
 def test_the_share_tab_hands_the_designer_the_file_in_their_language_and_an_import_opens_it(worked):
