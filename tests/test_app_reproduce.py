@@ -58,7 +58,8 @@ def test_a_script_compares_candidates_of_two_rounds_with_their_rows_aligned(desi
 
 
 def test_a_candidate_named_unlike_the_strip_is_refused_in_words_a_script_can_act_on(designer, session):
-    with pytest.raises(AppError, match=r"like 2\.3 \(round 2, candidate 3\), not 'two'"):
+    with pytest.raises(AppError, match=r"The second candidate must name a candidate as 'round.candidate', e\.g\. "
+                                       r"'2\.3', not 'two'"):
         designer.predict(session, "1.1", "two", api_name="/compare")
     with pytest.raises(AppError, match="There is no round 9"):
         designer.predict(session, 9, 1, api_name="/reproduce")

@@ -77,7 +77,7 @@ def test_a_mark_a_reason_and_a_kind_differ_row_by_row():
 def test_the_page_names_a_candidate_as_the_strip_counts():
     assert picked("compare_first", " 2.3 ") == (1, 2)
     for bad in ("0.1", "2", "2.x", "", None, 2.3, "1.1.1"):
-        with pytest.raises(StudioError, match="like 2.3"):
+        with pytest.raises(StudioError, match="The first candidate must name a candidate as 'round.candidate'"):
             picked("compare_first", bad)
 
 
@@ -143,7 +143,8 @@ def test_reproduce_on_the_page_says_its_report_in_the_readers_language(studio, t
     view = reproduce(Handlers(studio, "zh"), "alice", two_rounds, 1, 1)
 
     assert view["status"] == "完全一致：全部 4096 个像素与保存的图片相同。"
-    assert view["reproduce_report"].startswith("**已按保存的配方复现 1.1**") and "预设、设备、精度" in view["reproduce_report"]
+    report = view["reproduce_report"]
+    assert report.startswith("**已按保存的配方复现 1.1**") and "预设、设备、精度" in report
     with pytest.raises(StudioError, match="Choose a candidate first"):
         reproduce(Handlers(studio), "alice", two_rounds, 1, 0)
 

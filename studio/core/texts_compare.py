@@ -10,8 +10,6 @@ COMPARE_FIELDS = {
 COMPARE = {
     "compare.pair": ("{what} is a round and a candidate, counted from 0 as (round, candidate), not {value}.",
                      "{what} 应为轮次和候选图，从 0 计数，写作 (轮次, 候选图)，而不是 {value}。"),
-    "compare.pick": ("{what} is a candidate as the strip counts it, like 2.3 (round 2, candidate 3), not {value}.",
-                     "{what} 应按轮次条的计数写，例如 2.3（第 2 轮第 3 张），而不是 {value}。"),
     "reproduce.no_recipe": ("Round {round} kept no recipe to render from (it stopped before rendering): there is "
                             "nothing to reproduce.", "第 {round} 轮没有保存可用于重绘的配方（在生成前就停止了）：无法复现。"),
     "reproduce.identical": ("Identical: all {pixels} pixels are the same as the stored image.",

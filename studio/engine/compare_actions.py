@@ -4,7 +4,6 @@ Neither changes the session.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from PIL import Image
@@ -17,9 +16,6 @@ from studio.engine import gallery, validation as checks
 from studio.engine.reproduce import Reproducer, Reproduction
 from studio.engine.store_failures import refusing_store_failures
 from studio.engine.validation import StudioError
-
-_PICK = re.compile(r"\s*(\d{1,6})\.(\d{1,6})\s*")
-
 
 @dataclass(frozen=True, eq=False)
 class Compared:
@@ -57,8 +53,8 @@ def candidate_pair(session: Session, what: str, pair) -> tuple[int, int]:
 
 
 def picked(what: str, value) -> tuple[int, int]:
-    """The page's "2.3" (round 2, candidate 3, as the strip counts) -> (1, 2)."""
-    found = _PICK.fullmatch(value) if isinstance(value, str) else None
-    if found is None or int(found.group(1)) < 1 or int(found.group(2)) < 1:
-        raise StudioError("compare.pick", what=field_name(what), value=shown(value))
-    return int(found.group(1)) - 1, int(found.group(2)) - 1
+    """The page's "2.3" (round 2, candidate 3, as the strip counts) -> (1, 2); an empty side is refused too."""
+    pair = checks.start_from(value, what)
+    if pair is None:
+        raise StudioError("start_from.bad", what=field_name(what), value=shown(value))
+    return pair

@@ -194,13 +194,13 @@ def style(key, styles: dict[str, Style]) -> Style | None:
     return styles[key]
 
 
-def start_from(value) -> tuple[int, int] | None:
+def start_from(value, what: str = "start_from") -> tuple[int, int] | None:
     """'' -> None; 'R.C' (1-based, as the designer counts) -> (R-1, C-1)."""
     if value in (None, ""):
         return None
     found = _START.fullmatch(value) if isinstance(value, str) else None
     if found is None or "0" in (found.group(1).lstrip("0") or "0", found.group(2).lstrip("0") or "0"):
-        raise StudioError("start_from.bad", what=field_name("start_from"), value=shown(value))
+        raise StudioError("start_from.bad", what=field_name(what), value=shown(value))
     return int(found.group(1)) - 1, int(found.group(2)) - 1
 
 
