@@ -6,6 +6,7 @@ store keeps its SHA-256, services/reviews.py); a link opens nothing but its own 
 """
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -36,6 +37,12 @@ class ReviewView:
 
     link: ReviewLink
     session: Session
+
+
+def client_tag(client: str) -> str:
+    """What is stored of a client's id (the random id their browser keeps): enough to know them again, not to be
+    them."""
+    return hashlib.sha256(client.encode()).hexdigest()[:16]
 
 
 def token_shaped(text) -> bool:

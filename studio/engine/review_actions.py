@@ -7,13 +7,12 @@ alike ("review.gone"), so the refusal tells nothing about which. A client's note
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 from studio.core import limits
 from studio.core.history import head_index
-from studio.core.reviews import (DAY_S, ReviewLink, ReviewView, notes_of, shown_session, shows, token_shaped,
-                                 with_note)
+from studio.core.reviews import (DAY_S, ReviewLink, ReviewView, client_tag, notes_of, shown_session, shows,
+                                 token_shaped, with_note)
 from studio.core.session import ClientNote, Session
 from studio.engine import validation as checks
 from studio.engine.store_failures import refusing_store_failures
@@ -88,7 +87,7 @@ class ReviewActions:
         if not vote and not comment:
             raise StudioError("review.empty")
         note = ClientNote(round_index, candidate, vote, comment, name, link.id, self.clock(),
-                          client=hashlib.sha256(client.encode()).hexdigest()[:16])
+                          client=client_tag(client))
 
         def noted(s: Session) -> Session:
             if notes_of(s, link.id) >= limits.MAX_REVIEW_NOTES:  # counted in the write's transaction

@@ -20,7 +20,6 @@ REVIEW_PAGE = {
     "rlink.created": ("Review link created; it works until {expires}. Copy it now: it is not shown again.",
                       "审阅链接已创建，有效期至 {expires}。请立即复制：它不会再次显示。"),
     "rlink.revoked": ("Review link {id} revoked: it opens nothing now.", "审阅链接 {id} 已撤销：它现在无法打开任何内容。"),
-    "rlink.choose_first": ("Open a session first: a review link shares one session.", "请先打开一个会话：审阅链接分享的是一个会话。"),
     "rlink.whole": ("whole session", "整个会话"),
     "rlink.branch": ("branch to round {round}", "到第 {round} 轮的分支"),
     "rlink.header.id": ("id", "编号"),

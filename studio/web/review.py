@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from studio.core import limits
 from studio.core.messages import Message, language_of
-from studio.core.reviews import ReviewView, tally
+from studio.core.reviews import ReviewView, client_tag, tally
 from studio.core.session import Candidate, Round
 from studio.engine import StudioError
 from studio.services.report import render_report
@@ -100,13 +100,13 @@ class ReviewPages:
         html = html.replace("</head>", CSS + "</head>", 1).replace("<main>", "<main>" + top, 1)
         response = HTMLResponse(html, status_code=status, headers=HEADERS)
         response.set_cookie(CLIENT_COOKIE, client, max_age=365 * 24 * 3600, path="/review/", httponly=True,
-                            samesite="strict")
+                            samesite="lax")  # lax: a link opened from an e-mail still knows its client
         return response
 
     def _form_for(self, view: ReviewView, token: str, client: str, lang: str):
         """`extra(round, candidate)` for the report: the votes so far, this link's notes, and the form."""
         csrf = self._csrf(view.link.id, client)
-        mine = hashlib.sha256(client.encode()).hexdigest()[:16]
+        mine = client_tag(client)
         votes = tally(view.session.reviews)
 
         def extra(r: Round, c: Candidate) -> str:
