@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterator
 
 import gradio as gr
 
+from studio.core.history import on_branch
 from studio.core.params import ROUND_SETTINGS, SETTING_NAMES, default_settings, start_label
 from studio.core.session import Round, Session, find_round, last_round
 from studio.engine import Studio, StudioError
@@ -19,6 +20,7 @@ from studio.core.messages import field_name
 from studio.engine.events import AutoStopped, Finished, Refining, Rendering, Started, throttled
 from studio.ui import presenters as show
 from studio.ui.components import owned
+from studio.ui.history_presenters import tree_view
 from studio.ui.image_presenters import references_markdown
 from studio.ui.locales import I18N, words
 from studio.ui.review_presenters import client_info
@@ -50,7 +52,7 @@ class Handlers:
         lang = self.lang
         return {"session_id": session.id if session else "", "chat": show.conversation(session, lang=lang),
                 **self.tables(session), "insights": show.insights(session, lang),
-                "references": references_markdown(session, lang),
+                "references": references_markdown(session, lang), "tree": tree_view(session, lang),
                 "send": gr.Button(I18N("send.next" if session else "send.start")),  # Gradio says it, as its label
                 "status": show.session_line(session, r, lang), **self.round_view(owner, session, r)}
 
@@ -96,7 +98,7 @@ class Handlers:
             found = find_round(session, int(number) - 1)
             if found is not None:
                 return found
-        return last_round(session)
+        return last_round(on_branch(session))  # the round the designer is on
 
     # ------------------------------------------------------------ sessions
     def start_session(self, owner: str, brief: str) -> View:

@@ -10,6 +10,7 @@ import difflib
 from typing import Any
 
 from studio.core.critique import ItemCheck
+from studio.core.history import on_branch
 from studio.core.memory import agreement, ranked
 from studio.core.messages import Message
 from studio.core.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session, SessionSummary
@@ -24,9 +25,11 @@ VERDICT_MARKS = {"pass": "✓", "fail": "✗", "unsure": "?"}
 
 def conversation(session: Session | None, live: Round | None = None, live_text: str = "", lang: str = "en"
                  ) -> list[dict]:
-    """The chat, in time order: the designer's words and actions, the studio's replies and answers."""
+    """The chat of the branch the designer is on, in time order: the designer's words and actions, the studio's
+    replies and answers."""
     if session is None:
         return []
+    session = on_branch(session)
     rounds = [r for r in session.rounds if live is None or r.index != live.index] + ([live] if live else [])
     entries: list[tuple[float, int, dict]] = []  # (time, order within the time, message)
     previous_prompt = ""
@@ -176,9 +179,10 @@ def candidate_info(r: Round | None, c: Candidate | None, lang: str = "en") -> st
 
 
 def round_choices(session: Session | None, lang: str = "en") -> list[tuple[str, int]]:
-    """The round strip: every round of the session, 1-based, with how it ended when not done."""
+    """The round strip: every round of the branch the designer is on, 1-based, with how it ended when not done."""
     if session is None:
         return []
+    session = on_branch(session)
     return [(f"{r.index + 1}" + (words("strip.auto", lang) if r.auto else "") + strip_mark(r, lang)
              + (words(f"strip.{r.status.value}", lang) if r.status is not RoundStatus.DONE else ""), r.index + 1)
             for r in session.rounds]
