@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import sqlite3
 from dataclasses import replace
 
 import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from fakes import RecordingRefiner, SwappedModels
 from pipelines import base
@@ -23,6 +26,7 @@ from studio.core.reviews import DAY_S
 from studio.core.session import Candidate, Mark, Round, RoundStatus, Session
 from studio.engine import RoundParams, Studio, StudioError
 from studio.engine.events import Finished
+from studio.web.review import review_routes
 
 BRIEF = "a jazz night poster, navy and gold, with a saxophone"
 QUICK = RoundParams(count=2, steps=1, seed=11)
@@ -220,3 +224,30 @@ def test_a_branch_link_shows_that_branch_as_shared_and_a_session_link_shows_ever
             lambda: studio.client_note(branch_token, 1, 0, 1, "", "", ANNA))
     studio.client_note(whole_token, 1, 0, 1, "", "", ANNA)  # the whole session's link shows round 2's pick
     studio.client_note(whole_token, 2, 1, 1, "", "", ANNA)  # and round 3's
+
+
+# ---------------------------------------------------------------- the client's page, in process (studio/web/review.py)
+def test_the_page_takes_a_form_only_from_itself_and_its_client_and_changes_nothing_otherwise(studio, store, picked):
+    token, _ = studio.create_review_link("alice", picked)
+    page = TestClient(Starlette(routes=review_routes(studio)), base_url="http://studio.test")
+    shown = page.get(f"/review/{token}")
+    form = {"csrf": re.search(r'name="csrf" value="([0-9a-f]+)"', shown.text)[1], "round": "0", "candidate": "1",
+            "vote": "1", "comment": "love the gold"}
+    before = digest(store)
+
+    elsewhere = page.post(f"/review/{token}/note", data=form, headers={"sec-fetch-site": "cross-site"})
+    foreign_origin = page.post(f"/review/{token}/note", data=form, headers={"origin": "https://evil.example"})
+    stranger = TestClient(page.app, base_url="http://studio.test")  # another browser: another client id
+    stranger.get(f"/review/{token}")
+    stale = stranger.post(f"/review/{token}/note", data=form)
+    too_big = page.post(f"/review/{token}/note", data={**form, "comment": "x" * 20_000})
+
+    for answer in (elsewhere, foreign_origin, stale, too_big):
+        assert answer.status_code == 400 and "The form was too old or came from elsewhere" in answer.text
+        assert answer.headers["referrer-policy"] == "no-referrer" and answer.headers["cache-control"] == "no-store"
+    assert digest(store) == before
+
+    sent = page.post(f"/review/{token}/note", data=form, headers={"sec-fetch-site": "same-origin",
+                                                                 "origin": "null"}, follow_redirects=False)
+    assert sent.status_code == 303 and [n.comment for n in studio.open_session("alice", picked).reviews] == [
+        "love the gold"]
