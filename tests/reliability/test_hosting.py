@@ -14,6 +14,7 @@ import urllib.parse
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 
 import pytest
 from PIL import Image
@@ -21,6 +22,7 @@ from gradio_client import Client
 
 from kit import BRIEF, fetch, round_inputs, studio_process
 from server import hang_up
+from studio.core.session import Candidate, Mark, Round, RoundStatus
 from studio.engine import Studio
 from studio.services.sessions import Store
 from studio.settings import parse_settings
@@ -190,6 +192,21 @@ def test_a_key_is_its_designer_on_a_studio_with_sign_in_without_the_password(sig
     assert Browser(signed_in.url).request("/config", headers={"Authorization": "Bearer dc_" + "x" * 43})[0] == 401
     assert Browser(signed_in.url).request("/config")[0] == 401  # and nobody gets in without one or a password
     hang_up(script), hang_up(alice)
+
+
+def test_a_review_link_opens_without_signing_in_and_nothing_else_does(signed_in, tiny_registry):
+    """Issue 17: a client reads what a signed-in designer shared, with no account; the rest stays behind sign-in."""
+    with Store(signed_in.data_dir) as store:  # beside the running studio, as its page would make it
+        studio = Studio(store, tiny_registry)
+        sid = studio.start_session("user-carol", "a tea label, green and cream", "Crane tea").id  # no one's quota
+        shown = Round(0, "", RoundStatus.DONE, candidates=(Candidate(0, f"{sid}/r0-c0.png", 7, mark=Mark.PICKED),))
+        store.update_session(sid, lambda s: replace(s, rounds=(shown,)))
+        token, _link = studio.create_review_link("user-carol", sid)
+
+    status, headers, body = Browser(signed_in.url).request(f"/review/{token}")
+    assert status == 200 and "Crane tea" in body.decode()
+    assert {k.lower(): v for k, v in headers.items()}["referrer-policy"] == "no-referrer"
+    assert Browser(signed_in.url).request("/config")[0] == 401
 
 
 # ---------------------------------------------------------------- 2. fair shares
