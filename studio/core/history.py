@@ -59,10 +59,11 @@ def branch_rounds(session: Session) -> tuple[Round, ...]:
 
 def on_branch(session: Session) -> Session:
     """The session as the branch the designer is on sees it: its rounds, and the feedback, questions and clients'
-    notes given on them. What the page shows and what the refiner reads."""
+    notes given on them (nothing to redo: an undone round is off the branch). What the page shows, what the refiner
+    reads, and what a branch's export holds."""
     rounds = branch_rounds(session)
     kept = {r.index for r in rounds}
-    return replace(session, rounds=rounds,
+    return replace(session, rounds=rounds, redo=(),
                    feedback=tuple(f for f in session.feedback if f.round_index in kept),
                    questions=tuple(q for q in session.questions if q.round_index in kept),
                    reviews=tuple(n for n in session.reviews if n.round_index in kept))

@@ -88,10 +88,8 @@ class ArchiveActions:
         branch_only = checks.flag("branch_only", branch_only)
         if not isinstance(lang, str) or lang not in LANGUAGES:
             raise StudioError("archive.lang", value=shown(lang), languages=", ".join(LANGUAGES))
-        if branch_only:  # the rounds an undo left are on another branch: a redo there is not this branch's
+        if branch_only:
             session = on_branch(session)
-            kept = {r.index for r in session.rounds}
-            session = replace(session, redo=tuple(i for i in session.redo if i in kept))
         return session, branch_only, lang
 
     def _report(self, session: Session, lang: str) -> str:
