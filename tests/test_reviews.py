@@ -119,6 +119,15 @@ def test_a_revoked_link_stops_at_once_and_every_bad_token_gets_the_same_refusal(
         refused(GONE, lambda: studio.review(bad))
 
 
+def test_a_deleted_session_takes_its_links_with_it(studio, store, picked):
+    token, _ = studio.create_review_link("alice", picked)
+    studio.delete("alice", picked)
+
+    refused(GONE, lambda: studio.review(token))
+    with contextlib.closing(sqlite3.connect(store.db_path)) as db:
+        assert db.execute("SELECT COUNT(*) FROM review_links").fetchone() == (0,)
+
+
 def test_the_stored_row_keeps_the_tokens_hash_and_never_the_token(studio, store, picked):
     token, link = studio.create_review_link("alice", picked, days=7, branch_only=True)
 
