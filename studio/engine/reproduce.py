@@ -78,7 +78,7 @@ class Reproducer:
         """The round's render request as the worker sent it: every candidate's seed in its place."""
         p = round_.params
         candidates = round_.candidates
-        own = any(c.prompt for c in candidates)  # directions, or upscales of several prompts: one each
+        own = any(c.prompt for c in candidates)  # creative directions: one prompt per candidate, in one batch
         init = self._start_image(session, round_, p)
         return RenderRequest(
             prompt=round_.prompt, seeds=tuple(c.seed for c in candidates), negative=p.negative_prompt,
