@@ -26,6 +26,8 @@ from studio.core.reviews import DAY_S
 from studio.core.session import Candidate, Mark, Round, RoundStatus, Session
 from studio.engine import RoundParams, Studio, StudioError
 from studio.engine.events import Finished
+from studio.ui.presenters import conversation
+from studio.ui.review_presenters import client_info
 from studio.web.review import review_routes
 
 BRIEF = "a jazz night poster, navy and gold, with a saxophone"
@@ -260,3 +262,18 @@ def test_the_page_takes_a_form_only_from_itself_and_its_client_and_changes_nothi
                                                                  "origin": "null"}, follow_redirects=False)
     assert sent.status_code == 303 and [n.comment for n in studio.open_session("alice", picked).reviews] == [
         "love the gold"]
+
+
+def test_the_designer_reads_the_clients_notes_under_the_candidate_and_in_the_conversation(studio, picked):
+    token, _ = studio.create_review_link("alice", picked)
+    studio.client_note(token, 0, 1, 1, "love the *gold*", "Anna", ANNA)
+    studio.client_note(token, 0, 1, -1, "", "", BEN)
+    session = studio.open_session("alice", picked)
+    round_ = session.rounds[0]
+
+    info = client_info(session, round_, round_.candidates[1], "en")
+    assert "Client votes: ▲ 1 · ▼ 1" in info and "love the \\*gold\\*" in info  # typed text shown as text
+    assert client_info(session, round_, round_.candidates[0], "en") == ""
+    said = [m["content"] for m in conversation(session)]
+    assert "**Client** ▲ on 1.2 (Anna): “love the \\*gold\\*”" in said and "**Client** ▼ on 1.2" in said
+    assert "**客户** ▲ 评 1.2（Anna）：“love the \\*gold\\*”" in [m["content"] for m in conversation(session, lang="zh")]

@@ -32,6 +32,7 @@ REVIEW_PAGE = {
     "rlink.vote.down": ("▼", "▼"),
     "rlink.chat": ("**Client** {vote}on {label}{signed}{comment}", "**客户** {vote}评 {label}{signed}{comment}"),
     "rlink.signed": (" ({name})", "（{name}）"),
+    "rlink.said": (": “{comment}”", "：“{comment}”"),
     "rlink.info": ("Client votes: ▲ {up} · ▼ {down}", "客户投票：▲ {up} · ▼ {down}"),
     # ---------------------------------------------------------------- the client's page
     "rpage.banner": ("Shared for your review by the designer of **{title}**. This page is read-only: you can vote "

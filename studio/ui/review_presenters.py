@@ -12,7 +12,7 @@ def client_line(n: ClientNote, lang: str) -> str:
     vote = words("rlink.vote.up", lang) + " " if n.vote > 0 else words("rlink.vote.down", lang) + " " if n.vote < 0 \
         else ""
     signed = words("rlink.signed", lang, name=plain(n.name)) if n.name else ""
-    comment = f": “{plain(n.comment)}”" if n.comment else ""
+    comment = words("rlink.said", lang, comment=plain(n.comment)) if n.comment else ""
     return words("rlink.chat", lang, vote=vote, label=f"{n.round_index + 1}.{n.candidate + 1}", signed=signed,
                  comment=comment)
 
