@@ -104,6 +104,14 @@ def test_a_round_started_from_a_candidate_and_a_region_edit_come_back_pixel_for_
     reproduced_identically(studio, sid, edit.index, 1)
 
 
+def test_a_directions_candidate_comes_back_pixel_for_pixel_from_its_own_prompt(studio, first):
+    sid, _r1 = first
+    inspired = done(studio.run_round("alice", sid, "", replace(QUICK, directions=2)))
+    assert all(c.prompt for c in inspired.candidates)  # one prompt per candidate, rendered in one batch
+
+    reproduced_identically(studio, sid, inspired.index, 1)
+
+
 def test_an_upscaled_candidate_comes_back_pixel_for_pixel_alone(studio, first):
     sid, _r1 = first
     upscaled = done(studio.upscale("alice", sid, 0, [1], 2, QUICK))
