@@ -182,6 +182,26 @@ def test_picking_a_result_opens_its_session_at_that_round_on_that_rounds_branch(
     assert whole["session_id"] == session.id and "Opened" in whole["status"]
 
 
+class WithholdsTheFirst:
+    """A safety check that withholds each round's first candidate (a grey placeholder is stored instead)."""
+
+    def flag(self, images) -> list[str]:
+        return ["flagged for the test"] + [""] * (len(images) - 1)
+
+
+def test_a_withheld_candidate_is_never_embedded_nor_found_by_image(store, tiny_registry, critic):
+    studio = Studio(store, FastModels(tiny_registry, wrap_critic=lambda _m: critic), safety=WithholdsTheFirst())
+    session = a_session(studio, "alice", "A poster for a jazz night", rounds=2)
+    with contextlib.closing(sqlite3.connect(store.db_path)) as db, db:
+        db.execute("DELETE FROM candidate_vectors WHERE round_idx = 1")  # round 2 as if stored before search
+
+    results = studio.search_images("alice", "a grey square")
+
+    assert sorted((h.round, h.candidate) for h in results.hits) == [(0, 1), (1, 1)] and results.unindexed == 0
+    with pytest.raises(StudioError, match="withheld by the safety check"):
+        studio.search_similar("alice", session.id, 1, 0)
+
+
 # ---------------------------------------------------------------- what a query may be
 @pytest.mark.parametrize("query", ['"', "*", "NEAR(", "'", "jazz OR night", "caption:jazz", '"jazz" AND (', "%", "_",
                                    "\\", "a*b", "NOT", "-jazz", "^jazz"])

@@ -30,17 +30,15 @@ class CandidateEmbeddings:
 
     def keep_round(self, session_id: str, round_index: int, candidates: Sequence[Candidate],
                    images: Sequence[Image.Image]) -> None:
-        """Embed a round's candidates (not the ones the safety check withheld) and keep their vectors. The caller
-        holds the model lock. A failure is logged and leaves the round as it is: a later search by image embeds
+        """Embed a round's candidates and keep their vectors (a withheld one's is empty: its file is a placeholder).
+        The caller holds the model lock. A failure is logged and leaves the round as it is: a later search by image embeds
         what is missing."""
         kept = [(c, image) for c, image in zip(candidates, images) if not c.withheld]
-        if not kept:
-            return
         try:
             scorer = self.models.scorer()
-            vectors = np.asarray(scorer.embed_images([image for _, image in kept]), np.float32)
-            self.search.keep_vectors([CandidateKey(session_id, round_index, c.index, c.image) for c, _ in kept],
-                                     vectors, scorer.model_id)
+            vectors = iter(scorer.embed_images([image for _, image in kept]) if kept else ())
+            self.search.keep_vectors([CandidateKey(session_id, round_index, c.index, c.image) for c in candidates],
+                                     [None if c.withheld else next(vectors) for c in candidates], scorer.model_id)
         except Exception:  # the round's images and critiques are what matters; the index catches up at a search
             log.exception("could not embed round %s of session %s for search", round_index, session_id)
 
@@ -67,9 +65,12 @@ class CandidateEmbeddings:
         returns how many are still without one."""
         model = self.model_id()
         missing, total = self.search.unembedded(owner, model, limits.EMBED_PER_SEARCH)
+        withheld = self.search.withheld(missing)  # kept as empty vectors: counted as done from now on
+        self.search.keep_vectors([key for key in missing if key in withheld], [None] * len(withheld), model)
+        missing = [key for key in missing if key not in withheld]
         for start in range(0, len(missing), limits.EMBED_BATCH):
             self._embed_readable(missing[start:start + limits.EMBED_BATCH])
-        return total - len(missing)
+        return total - len(missing) - len(withheld)
 
     def _embed(self, keys: Sequence[CandidateKey], images: Sequence[Image.Image]) -> np.ndarray:
         with self.models.exclusive():

@@ -36,10 +36,11 @@ class CandidateKey:
 
 class SearchService(Protocol):
     def text(self, owner: str, terms: tuple[str, ...], limit: int) -> list[SearchHit]: ...
-    def keep_vectors(self, keys: Sequence[CandidateKey], vectors: np.ndarray, model: str) -> None: ...
+    def keep_vectors(self, keys: Sequence[CandidateKey], vectors: Sequence[np.ndarray | None], model: str) -> None: ...
     def vector(self, key: CandidateKey, model: str) -> np.ndarray | None: ...
     def vectors(self, owner: str, model: str, since: int = 0) -> tuple[list[CandidateKey], np.ndarray]: ...
     def unembedded(self, owner: str, model: str, limit: int) -> tuple[list[CandidateKey], int]: ...
+    def withheld(self, keys: Sequence[CandidateKey]) -> set[CandidateKey]: ...
     def nearest(self, owner: str, model: str, query: np.ndarray, limit: int) -> list[SearchHit]: ...
 
 
@@ -87,10 +88,11 @@ class SqliteSearch:
             return [hit_with_image(db, h) for h in best]
 
     # ------------------------------------------------------------ images
-    def keep_vectors(self, keys: Sequence[CandidateKey], vectors: np.ndarray, model: str) -> None:
+    def keep_vectors(self, keys: Sequence[CandidateKey], vectors: Sequence[np.ndarray | None], model: str) -> None:
         """Each candidate's unit vector, kept while that candidate's row (the same image) stands: a session deleted
-        meanwhile keeps none."""
-        rows = [(k.session_id, k.round, k.candidate, k.image, model, np.asarray(v, np.float32).tobytes(),
+        meanwhile keeps none. None: a candidate never to embed (withheld), kept as an empty vector."""
+        rows = [(k.session_id, k.round, k.candidate, k.image, model,
+                 b"" if v is None else np.asarray(v, np.float32).tobytes(),
                  k.session_id, k.round, k.candidate, k.image) for k, v in zip(keys, vectors)]
         with self.store.transaction() as db:
             db.executemany(
@@ -104,7 +106,7 @@ class SqliteSearch:
             row = db.execute("SELECT vector FROM candidate_vectors WHERE session_id = ? AND round_idx = ?"
                              " AND candidate = ? AND image = ? AND model = ?",
                              (key.session_id, key.round, key.candidate, key.image, model)).fetchone()
-        return None if row is None else np.frombuffer(row[0], np.float32)
+        return np.frombuffer(row[0], np.float32) if row and row[0] else None
 
     def vectors(self, owner: str, model: str, since: int = 0) -> tuple[list[CandidateKey], np.ndarray]:
         """The owner's candidate vectors of `model` (those of rowid `since` or later), as rows of one matrix."""
@@ -113,26 +115,32 @@ class SqliteSearch:
                 "SELECT v.session_id, v.round_idx, v.candidate, v.image, v.vector FROM candidate_vectors v"
                 " JOIN candidates c ON c.session_id = v.session_id AND c.round_idx = v.round_idx"
                 " AND c.idx = v.candidate AND c.image = v.image JOIN sessions s ON s.id = v.session_id"
-                " WHERE s.owner = ? AND v.model = ? AND v.rowid >= ?", (owner, model, since)).fetchall()
+                " WHERE s.owner = ? AND v.model = ? AND v.rowid >= ? AND length(v.vector) > 0",
+                (owner, model, since)).fetchall()
         if not rows:
             return [], np.zeros((0, 0), np.float32)
         matrix = np.frombuffer(b"".join(r[4] for r in rows), np.float32).reshape(len(rows), -1)
         return [CandidateKey(*r[:4]) for r in rows], matrix
 
     def unembedded(self, owner: str, model: str, limit: int) -> tuple[list[CandidateKey], int]:
-        """Up to `limit` of the owner's candidates with no vector of `model` (newest rounds first), and how many
-        there are in all. Candidates the safety check withheld (a grey placeholder) are never embedded."""
+        """Up to `limit` of the owner's candidates with no vector of `model` yet (newest rounds first), and how many
+        there are in all. (A withheld candidate's row is an empty vector: it counts as done.)"""
         where = (" FROM candidates c JOIN sessions s ON s.id = c.session_id"
-                 " JOIN rounds r ON r.session_id = c.session_id AND r.idx = c.round_idx"
                  " WHERE s.owner = ? AND NOT EXISTS (SELECT 1 FROM candidate_vectors v WHERE v.session_id = c.session_id"
-                 " AND v.round_idx = c.round_idx AND v.candidate = c.idx AND v.image = c.image AND v.model = ?)"
-                 " AND NOT EXISTS (SELECT 1 FROM json_each(r.data, '$.candidates') j"
-                 " WHERE json_extract(j.value, '$.index') = c.idx AND json_extract(j.value, '$.withheld') != '')")
+                 " AND v.round_idx = c.round_idx AND v.candidate = c.idx AND v.image = c.image AND v.model = ?)")
         with self.store.transaction() as db:
             (total,) = db.execute("SELECT COUNT(*)" + where, (owner, model)).fetchone()
             rows = db.execute(f"SELECT c.session_id, c.round_idx, c.idx, c.image{where}"
                               " ORDER BY s.updated DESC, c.round_idx DESC, c.idx LIMIT ?", (owner, model, limit))
             return [CandidateKey(*row) for row in rows], total
+
+    def withheld(self, keys: Sequence[CandidateKey]) -> set[CandidateKey]:
+        """Those of `keys` the safety check withheld (a grey placeholder stands in their file): never embedded."""
+        with self.store.transaction() as db:
+            return {key for key in keys if db.execute(
+                "SELECT 1 FROM rounds r, json_each(r.data, '$.candidates') j WHERE r.session_id = ? AND r.idx = ?"
+                " AND json_extract(j.value, '$.index') = ? AND json_extract(j.value, '$.withheld') != ''",
+                (key.session_id, key.round, key.candidate)).fetchone()}
 
     def nearest(self, owner: str, model: str, query: np.ndarray, limit: int) -> list[SearchHit]:
         """The owner's candidates whose vectors are closest to `query` (a unit vector), by cosine, best first."""
