@@ -85,5 +85,6 @@ def test_the_search_benchmark_prints_latency_for_each_size():
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert [size["candidates"] for size in figures["sizes"]] == [80, 160]
     for size in figures["sizes"]:
-        for kind in ("text_words", "text_chinese_4", "text_chinese_2", "image", "image_cold", "image_numpy_only"):
+        for kind in ("text_words", "text_chinese_4", "text_chinese_2", "image", "image_cold", "to_embed",
+                     "image_numpy_only"):
             assert 0 <= size[kind]["median_ms"] <= size[kind]["p95_ms"], kind

@@ -40,6 +40,8 @@ SEARCH_TABLES = (
         model TEXT NOT NULL,  -- the scorer's model id: vectors of different models are never compared
         vector BLOB NOT NULL,  -- float32, unit length
         PRIMARY KEY (session_id, round_idx, candidate, model))""",
+    # Which candidates have a vector, answered from this index alone, never from the rows that hold the vectors.
+    "CREATE INDEX candidate_vectors_made ON candidate_vectors(session_id, round_idx, candidate, image, model)",
     # What a search keeps in memory is checked against these counts: vectors added (read only the new rows) or
     # removed (read them all again) since.
     "CREATE TABLE search_state (vectors_added INTEGER NOT NULL, vectors_removed INTEGER NOT NULL)",
