@@ -26,7 +26,7 @@ from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from studio.core.history import with_round_state
 from studio.core.memory import avoided, build_memory, pinned_phrases
 from studio.core.messages import Message
-from studio.core.session import Candidate, RoundKind, RoundStatus, Session, with_round
+from studio.core.session import Candidate, RoundKind, RoundStatus, Session, find_round, with_round
 from studio.engine.embeddings import CandidateEmbeddings
 from studio.engine.events import Critiquing, Finished, Planning, RoundEvent
 from studio.engine.jobs import RoundJob, RoundState
@@ -233,7 +233,8 @@ class RoundWorker:
             # A finished round keeps its branch's brief, checklist and tastes: a branch started from it gets them.
             return with_round_state(s, state.round.index) if state.round.status is RoundStatus.DONE else s
 
-        self.store.update_session(state.sid, saved)
+        stored = self.store.update_session(state.sid, saved)
+        state.round = find_round(stored, state.round.index) if stored else state.round  # as stored: what Finished says
 
     def _end(self, state: RoundState, status: RoundStatus, error: Message) -> None:
         """The round's end, stored. When the disk refuses even that, the store keeps it in memory: the session
