@@ -29,7 +29,7 @@ def test_a_designer_reproduces_a_candidate_then_compares_two_with_the_slider(des
     page.locator("#reproduce").click()
     expect(page.locator("#reproduce-report")).to_contain_text("Identical: all 4096 pixels", timeout=ROUND_MS)
     expect(page.locator("#reproduced img")).to_have_count(1)
-    assert loaded(page, "#reproduced") == loaded(page, "#reproduce-stored") == [64]
+    assert loaded(page, "#reproduced") == loaded(page, "#reproduce-original") == [64]
 
     page.locator("#compare-with").click()
     expect(page.locator("#status")).to_contain_text("1.1 is one side")

@@ -24,6 +24,7 @@ from studio.core.critique import ChecklistItem, Critique, ItemCheck
 from pipelines.checklist import FALLBACK_DIRECTIONS
 from pipelines.critic import PREFERENCE_POINTS, ModelCritic
 from studio.ui import presenters as views
+from studio.ui.critique_presenters import scorecard
 from studio.core import limits
 from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
@@ -101,7 +102,7 @@ def said(messages: list[dict], role: str) -> list[str]:
 
 def scorecard_rows(r: Round) -> list[tuple[str, float]]:
     """(candidate, score) of each scorecard row, top to bottom."""
-    rows = views.scorecard(r).splitlines()[2:]
+    rows = scorecard(r).splitlines()[2:]
     return [(cells[1], float(cells[2])) for cells in (row.split(" | ") for row in rows)]
 
 
@@ -309,8 +310,8 @@ def test_words_on_the_poster_are_read_and_a_misspelling_is_caught(make_studio, t
     # The rest is equal, so the spelling decides the ranking: the scorecard lists the best first.
     assert r.candidates[1].score > r.candidates[0].score
     assert scorecard_rows(r) == [("#2", round(r.candidates[1].score)), ("#1", round(r.candidates[0].score))]
-    assert "near: read 'JAZZ NIGT'" in views.scorecard(r)
-    assert "接近：读到「JAZZ NIGT」" in views.scorecard(r, lang="zh")
+    assert "near: read 'JAZZ NIGT'" in scorecard(r)
+    assert "接近：读到「JAZZ NIGT」" in scorecard(r, lang="zh")
 
 
 # ---------------------------------------------------------------- 3. memory

@@ -64,7 +64,7 @@ def reproduced_identically(studio, sid: str, round_index: int, candidate: int):
     assert digest(studio.store.data_dir) == before  # a check: nothing stored, nothing changed
     assert again.report.identical, again.report
     assert (again.report.differing_pixels, again.report.largest_difference) == (0, 0)
-    assert list(again.image.getdata()) == list(again.stored.getdata())
+    assert list(again.image.getdata()) == list(again.original.getdata())
     assert again.report.changes == () and [m.code for m in again.messages][-1] == "reproduce.same_environment"
     return again
 

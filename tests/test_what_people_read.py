@@ -19,6 +19,7 @@ from bench.launcher import free_port
 from fakes import a_bug
 from studio.engine import RoundParams
 from studio.ui import build_ui, presenters
+from studio.ui.critique_presenters import scorecard
 from studio.ui.handlers import Handlers
 from studio.ui.wiring import endpoint
 
@@ -63,7 +64,7 @@ def test_what_people_typed_is_shown_as_text_in_every_view(hostile_session):
 
 
 def test_a_bar_in_a_checklist_item_keeps_the_scorecard_one_cell_per_item(hostile_session):
-    table = presenters.scorecard(hostile_session.rounds[0])
+    table = scorecard(hostile_session.rounds[0])
 
     html = rendered(table)
 

@@ -37,7 +37,7 @@ class Reproduction:
     round_index: int
     candidate: int
     image: Image.Image  # rendered now
-    stored: Image.Image  # as the round stored it
+    original: Image.Image  # as the round stored it
     report: ReproductionReport
 
     @property

@@ -22,7 +22,7 @@ def reproduce(h: Handlers, owner: str, session_id: str, round_number, candidate)
     shown = h.shown_to(owner, session_id)
     report = reproduction_report(again, h.lang)
     return {"reproduction": gr.Group(visible=True), "reproduced": owned(again.image, shown),
-            "reproduce_stored": owned(again.stored, shown), "reproduce_report": report,
+            "reproduce_original": owned(again.original, shown), "reproduce_report": report,
             "status": again.messages[0].text(h.lang)}
 
 

@@ -10,7 +10,7 @@ COMPARED = ["compare_slider", "compare_left", "compare_right", "compare_table", 
 def connect_compare(p, on, gpu: dict, quiet: dict) -> None:
     chosen = [p.session_id, p.shown_round, p.candidate]
     on(p.reproduce.click, ["session_id", "round", "candidate"], act.reproduce, chosen,
-       ["reproduction", "reproduced", "reproduce_stored", "reproduce_report", "status"], api_name="reproduce", **gpu)
+       ["reproduction", "reproduced", "reproduce_original", "reproduce_report", "status"], api_name="reproduce", **gpu)
     pickers = [p.compare_first, p.compare_second]
     for trigger, name in ((p.compare_button.click, "compare"), (p.compare_first.submit, None),
                           (p.compare_second.submit, None)):

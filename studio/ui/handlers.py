@@ -20,6 +20,7 @@ from studio.core.messages import field_name
 from studio.engine.events import AutoStopped, Finished, Refining, Rendering, Started, throttled
 from studio.ui import presenters as show
 from studio.ui.components import owned
+from studio.ui.critique_presenters import scorecard
 from studio.ui.history_presenters import tree_view
 from studio.ui.image_presenters import references_markdown
 from studio.ui.locales import I18N, words
@@ -73,7 +74,7 @@ class Handlers:
                 "selected": gr.Radio(choices=[(str(c.index + 1), c.index + 1) for c in (r.candidates if r else ())],
                                      value=None),
                 "candidate": 0, "candidate_info": show.candidate_info(r, None, lang), "answer": "",
-                "details": show.round_details(r, lang), "scorecard": show.scorecard(r, lang)}
+                "details": show.round_details(r, lang), "scorecard": scorecard(r, lang)}
 
     def settings_view(self, session: Session | None) -> View:
         """The session's own round settings (kept per session), or the preset's defaults."""
@@ -258,42 +259,6 @@ class Handlers:
         return {"start_from": start_label(round_index, index),
                 "start_note": words("start_note.text", self.lang, candidate=index + 1, round=round_index + 1),
                 "start_row": gr.Row(visible=True)}
-
-    # ------------------------------------------------------------ checklist and preferences
-    def set_checklist(self, owner: str, session_id: str, rows) -> View:
-        session = self.studio.set_checklist(owner, session_id, rows)
-        return {"checklist": self.tables(session)["checklist"], "insights": show.insights(session, self.lang),
-                "status": words("checklist_saved", self.lang)}
-
-    def edit_checklist(self, owner: str, action: str, session_id: str, row, text: str, kind: str,
-                       pinned: bool) -> View:
-        rows = show.checklist_rows(self.studio.open_session(owner, session_id))
-        rows = _edited(rows, action, row, [text, kind, pinned], "checklist")
-        return {**self.set_checklist(owner, session_id, rows), "item_row": 0, "item_text": "", "item_pinned": False}
-
-    def set_preferences(self, owner: str, session_id: str, rows) -> View:
-        session = self.studio.set_preferences(owner, session_id, rows)
-        return {"preferences": self.tables(session)["preferences"], "insights": show.insights(session, self.lang),
-                "status": words("preferences_saved", self.lang)}
-
-    def edit_preferences(self, owner: str, action: str, session_id: str, row, text: str, polarity: str) -> View:
-        rows = show.preference_rows(self.studio.open_session(owner, session_id))
-        rows = _edited(rows, action, row, [text, polarity], "preferences")
-        return {**self.set_preferences(owner, session_id, rows), "taste_row": 0, "taste_text": ""}
-
-
-def _edited(rows: list[list], action: str, row, new: list, table: str) -> list[list]:
-    """The table's rows with one added, replaced or deleted (`row` is 1-based, as the page counts); `table` is
-    "checklist" or "preferences"."""
-    if action == "add":
-        if not str(new[0] or "").strip():
-            raise StudioError(f"{table}.write_first")
-        return [*rows, new]
-    if not isinstance(row, int) or not 1 <= row <= len(rows):
-        raise StudioError(f"{table}.choose_row")
-    if action == "delete":
-        return rows[:row - 1] + rows[row:]
-    return rows[:row - 1] + [new] + rows[row:]
 
 
 def counted(what: str, number) -> int:

@@ -71,3 +71,14 @@ def page_only(listener: Callable) -> Callable:
             return fn(*values)
         return listener(from_the_page, *args, **options)
     return listen
+
+
+def connect_keys(p, on, quiet: dict) -> None:
+    """The page's own doors (no API name; a request naming one with a key is turned away, `page_only`), so a key
+    that leaks cannot make more keys."""
+    on(page_only(p.keys_panel.expand), [], list_keys, [], ["keys"], **quiet)
+    for trigger in (p.create_key.click, p.key_label.submit):
+        on(page_only(trigger), ["label"], create_key, [p.key_label],
+           ["new_key", "new_key_row", "key_label", "keys", "status"], **quiet)
+    p.keys.select(key_chosen, None, [p.key_id], api_visibility="private", **quiet)
+    on(page_only(p.revoke_key.click), ["key_id"], revoke_key, [p.key_id], ["keys", "key_id", "status"], **quiet)

@@ -7,7 +7,7 @@ COMPARE_PAGE = {
     "repro.button": ("Reproduce", "复现"),
     "repro.compare_with": ("Compare with…", "与……比较"),
     "repro.new": ("Rendered again now", "现在重新生成"),
-    "repro.stored": ("As stored", "保存的原图"),
+    "repro.original": ("As stored", "保存的原图"),
     "repro.title": ("**Reproduced {candidate}** from its stored recipe (nothing was stored):",
                     "**已按保存的配方复现 {candidate}**（未保存任何内容）："),
     # ---------------------------------------------------------------- the Compare tab

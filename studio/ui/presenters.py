@@ -9,19 +9,16 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from studio.core.critique import ItemCheck
 from studio.core.history import on_branch
 from studio.core.memory import agreement, ranked
 from studio.core.messages import Message
 from studio.core.session import Candidate, FeedbackKind, Mark, Round, RoundStatus, Session, SessionSummary
 from studio.engine.events import Rendering, RoundEvent
 from studio.ui.image_presenters import proposed_brief, reference_entries, source_label, source_line, strip_mark, work_title
+from studio.ui.critique_presenters import VERDICT_MARKS, check_line, summary
 from studio.ui.locales import words
 from studio.ui.review_presenters import client_entries
 from studio.ui.plain import plain
-
-VERDICT_MARKS = {"pass": "✓", "fail": "✗", "unsure": "?"}
-
 
 def conversation(session: Session | None, live: Round | None = None, live_text: str = "", lang: str = "en"
                  ) -> list[dict]:
@@ -171,7 +168,7 @@ def candidate_info(r: Round | None, c: Candidate | None, lang: str = "en") -> st
         paragraphs.append(words("info.caption", lang, caption=plain(c.caption)))
     if c.critique:
         paragraphs.append(plain(summary(c, lang)))
-    checks = [_check_line(k, lang) for k in (c.critique.checks if c.critique else ())]
+    checks = [check_line(k, lang) for k in (c.critique.checks if c.critique else ())]
     if checks:
         paragraphs.append("\n".join(checks))
     paragraphs.append(words("info.seed", lang, seed=c.seed))
@@ -196,22 +193,6 @@ def session_line(session: Session | None, r: Round | None, lang: str = "en") -> 
         return words("status.no_rounds", lang, title=plain(session.title))
     state = words(f"state.{r.status.value}", lang, count=len(r.candidates))
     return words("status.round", lang, round=r.index + 1, total=len(session.rounds), state=state)
-
-
-def scorecard(r: Round | None, lang: str = "en") -> str:
-    """The round's candidates ranked, with every checklist item's verdict: a Markdown table."""
-    order = ranked(r) if r else []
-    if not order or not order[0].critique:
-        return ""
-    items = [k.item for k in order[0].critique.checks]
-    head = words("scorecard.head", lang) + " | ".join(plain(i, cell=True) for i in items) + " |"
-    rule = "|---" * (3 + len(items)) + "|"
-    rows = []
-    for rank, c in enumerate(order, 1):
-        verdicts = {k.item: _verdict_cell(k, lang) for k in (c.critique.checks if c.critique else ())}
-        label = f"#{c.index + 1}" + (f" {plain(c.label, cell=True)}" if c.label else "")
-        rows.append(f"| {rank} | {label} | {c.score:.0f} | " + " | ".join(verdicts.get(i, "") for i in items) + " |")
-    return "\n".join([head, rule, *rows])
 
 
 def checklist_rows(session: Session | None) -> list[list]:
@@ -242,40 +223,6 @@ def session_choices(summaries: list[SessionSummary], lang: str = "en") -> list[t
                    rounds=s.rounds), s.id) for s in summaries]
 
 
-def evidence(k: ItemCheck, lang: str = "en") -> str:
-    """What a check rests on: the VQA model's answer, or what OCR read and how close it came, in the reader's
-    language (rows stored before the reading was data carry their English as it was)."""
-    if not k.reading:
-        return k.evidence
-    if k.reading == "missing" and not k.evidence:
-        return words("reading.nothing", lang)
-    return words(f"reading.{k.reading}", lang, read=k.evidence)
-
-
-def _check_line(k: ItemCheck, lang: str) -> str:
-    """'- ✓ says "JAZZ" (exact: read 'JAZZ')': one checklist item's verdict, in a list."""
-    said = evidence(k, lang)
-    return f"- {VERDICT_MARKS[k.verdict]} {plain(k.item)}" + (f" ({plain(said)})" if said else "")
-
-
-def _verdict_cell(k: ItemCheck, lang: str) -> str:
-    """One item's verdict in the scorecard (a text item's with what OCR read)."""
-    return f"{VERDICT_MARKS[k.verdict]} {plain(evidence(k, lang), cell=True) if k.kind == 'text' else ''}".strip()
-
-
-def summary(c: Candidate, lang: str = "en") -> str:
-    """The refiner's note on a candidate, or one composed from what the critic found, in the reader's language."""
-    k = c.critique
-    if k is None:
-        return c.caption
-    if k.summary:
-        return k.summary
-    parts = [words("critique.shows", lang, caption=c.caption) if c.caption else words("critique.no_caption", lang)]
-    parts += [words("critique.matches", lang, items=", ".join(k.matches))] if k.matches else []
-    parts += [words("critique.missing", lang, items=", ".join(k.missing))] if k.missing else []
-    return " ".join(parts)
-
-
 def progress_line(event: RoundEvent, lang: str = "en") -> str:
     if isinstance(event, Rendering):
         filled = round(10 * event.step / max(event.total, 1))
@@ -295,7 +242,8 @@ def round_details(r: Round | None, lang: str = "en") -> dict[str, Any]:
         "params": None if r.params is None else {
             k: v for k, v in vars(r.params).items() if k not in ("reference", "mask", "start_from", "style_reference")},
         "started_from": started_from(r, lang),
-        "candidates": [{"candidate": c.index + 1, "seed": c.seed, "from": source_label(c.source) if c.source else "", "label": c.label, "prompt": c.prompt or r.prompt,
+        "candidates": [{"candidate": c.index + 1, "seed": c.seed, "from": source_label(c.source) if c.source else "",
+                        "label": c.label, "prompt": c.prompt or r.prompt,
                         "caption": c.caption, "score": c.score, "mark": c.mark.value, "image": c.image,
                         "critique": summary(c, lang) if c.critique else "",
                         "checks": [vars(k) for k in c.critique.checks] if c.critique else [],

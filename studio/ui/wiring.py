@@ -21,13 +21,13 @@ import gradio as gr
 
 from studio.core.params import SETTING_NAMES
 from studio.engine import StudioError
-from studio.engine.validation import ITEM_KINDS
 from studio.core.messages import language_of
 from studio.ui import keys, presenters as show
 from studio.ui.handlers import KEPT_SETTINGS, Handlers
 from studio.ui.history_panel import connect_history
 from studio.ui.compare_wiring import connect_compare
 from studio.ui.image_wiring import connect_image_work
+from studio.ui.tables import connect_tables
 from studio.ui.share_wiring import connect_share
 from studio.ui.locales import GRADIO_LOCALES, I18N
 from studio.ui.refusals import answer
@@ -122,9 +122,9 @@ def connect(page: SimpleNamespace, handlers: Handlers, gpu_concurrency: int) -> 
     _rounds(p, H, on, gpu, quiet)
     _settings(p, H, on, quiet)
     _candidates(p, H, on, gpu, quiet)
-    _tables(p, H, on, quiet)
+    connect_tables(p, on, quiet)
     _sessions(p, H, on, quiet)
-    _keys(p, H, on, quiet)
+    keys.connect_keys(p, on, quiet)
     connect_image_work(p, on, gpu, quiet, ROUND_VIEW, SESSION_VIEW, SETTINGS_VIEW)
     connect_review(p, on, quiet)
     connect_compare(p, on, gpu, quiet)
@@ -240,42 +240,6 @@ def _candidates(p, H: type[Handlers], on, gpu: dict, quiet: dict) -> None:
        [p.session_id, p.shown_round, p.candidate], ["start_from", "start_note", "start_row"], **quiet)
 
 
-def _row_chosen(kinds: tuple[str, ...], default: str, pinned: bool) -> Callable:
-    """A click on a table row fills the editor below it: (row number, text, choice[, pinned])."""
-    def chosen(evt: gr.SelectData):
-        row = [*(evt.row_value or [])[:3], "", default, False][:3]
-        values = (evt.index[0] + 1, row[0], row[1] if row[1] in kinds else default)
-        return (*values, row[2] in (True, "true", "True")) if pinned else values
-    return chosen
-
-
-def _edit(edit: Callable, action: str) -> Callable:
-    def call(h, owner, *values):
-        return edit(h, owner, action, *values)
-    call.__name__ = f"{action}_{edit.__name__}"
-    return call
-
-
-def _tables(p, H: type[Handlers], on, quiet: dict) -> None:
-    on(p.api_set_checklist.click, ["session_id", "rows"], H.set_checklist, [p.session_id, p.checklist],
-       ["checklist", "insights", "status"], api_name="set_checklist", **quiet)
-    on(p.api_set_preferences.click, ["session_id", "rows"], H.set_preferences, [p.session_id, p.preferences],
-       ["preferences", "insights", "status"], api_name="set_preferences", **quiet)
-    p.checklist.select(_row_chosen(ITEM_KINDS, "visual", pinned=True), None,
-                       [p.item_row, p.item_text, p.item_kind, p.item_pinned],
-                       api_visibility="private", **quiet)
-    p.preferences.select(_row_chosen(("like", "dislike"), "like", pinned=False), None,
-                         [p.taste_row, p.taste_text, p.taste_polarity], api_visibility="private", **quiet)
-    for action, button in (("add", p.add_item), ("update", p.update_item), ("delete", p.delete_item)):
-        on(button.click, ["session_id", "row", "text", "kind", "pinned"], _edit(H.edit_checklist, action),
-           [p.session_id, p.item_row, p.item_text, p.item_kind, p.item_pinned],
-           ["checklist", "insights", "status", "item_row", "item_text", "item_pinned"], **quiet)
-    for action, button in (("add", p.add_taste), ("update", p.update_taste), ("delete", p.delete_taste)):
-        on(button.click, ["session_id", "row", "text", "polarity"], _edit(H.edit_preferences, action),
-           [p.session_id, p.taste_row, p.taste_text, p.taste_polarity],
-           ["preferences", "insights", "status", "taste_row", "taste_text"], **quiet)
-
-
 def _sessions(p, H: type[Handlers], on, quiet: dict) -> None:
     shown = [*SESSION_VIEW, *LIST_VIEW, *SETTINGS_VIEW, "status", "browser"]
     on(p.sessions.input, ["session_id"], H.open_session, [p.sessions], shown, **quiet)
@@ -290,15 +254,3 @@ def _sessions(p, H: type[Handlers], on, quiet: dict) -> None:
        [*SESSION_VIEW, *LIST_VIEW, "confirm_row", "browser", "status"], api_name="delete", **quiet)
     on(p.new.click, [], lambda h, owner: h.new_session(), [],
        [*SESSION_VIEW, "sessions", "start_from", "start_note", "start_row", "status", "browser"], **quiet)
-
-
-def _keys(p, H: type[Handlers], on, quiet: dict) -> None:
-    """API keys: the page's own doors (no API name; a request naming one with a key is turned away, keys.page_only),
-    so a key that leaks cannot make more keys."""
-    on(keys.page_only(p.keys_panel.expand), [], keys.list_keys, [], ["keys"], **quiet)
-    for trigger in (p.create_key.click, p.key_label.submit):
-        on(keys.page_only(trigger), ["label"], keys.create_key, [p.key_label],
-           ["new_key", "new_key_row", "key_label", "keys", "status"], **quiet)
-    p.keys.select(keys.key_chosen, None, [p.key_id], api_visibility="private", **quiet)
-    on(keys.page_only(p.revoke_key.click), ["key_id"], keys.revoke_key, [p.key_id], ["keys", "key_id", "status"],
-       **quiet)
