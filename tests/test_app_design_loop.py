@@ -53,7 +53,7 @@ def test_a_script_runs_the_design_loop_through_every_endpoint(designer):
     sid, *_ = designer.predict(BRIEF, api_name="/start_session")
 
     # Round 1 writes the checklist from the brief's clauses (the tiny refiner's own is unusable).
-    chat, _gallery, status, *_, checklist, _prefs, insights, _sid, _references = designer.predict(
+    chat, _gallery, status, *_, checklist, _prefs, insights, _sid, _references, _tree = designer.predict(
         session_id=sid, text="", api_name="/run_round", **SETTINGS)
     assert status == "Round 1 done."
     assert checklist["data"] == BRIEF_ITEMS
@@ -97,7 +97,7 @@ def test_a_script_runs_the_design_loop_through_every_endpoint(designer):
     assert rounds_of(designer, sid) == 4
 
     # Pick the third direction, with a reason: a taste kept, and a pick the critic is compared with.
-    _sid, chat, *_, preferences, insights, _references, status, reason = \
+    _sid, chat, *_, preferences, insights, _references, _tree, status, reason = \
         designer.predict(sid, 2, 3, "painterly warmth", api_name="/pick")
     assert (status, reason) == ("Noted: pick candidate 3.", "")
     assert ["painterly warmth", "like"] in preferences["data"]
@@ -144,7 +144,7 @@ def test_a_script_works_a_chinese_brief_through_the_api(designer):
     sid, *_ = designer.predict(ZH_BRIEF, api_name="/start_session")
     prompts = []
     for text in ["", *ZH_CORRECTIONS[:2]]:
-        _chat, _gallery, _status, details, *_, checklist, _prefs, _insights, _sid, _references = designer.predict(
+        _chat, _gallery, _status, details, *_, checklist, _prefs, _insights, _sid, _references, _tree = designer.predict(
             session_id=sid, text=text, api_name="/run_round", **SETTINGS)
         assert as_dict(details)["status"] == "done"
         prompts.append(as_dict(details)["prompt"])

@@ -6,6 +6,8 @@ Tiny preset: the images are noise; this proves the link works, not the pictures.
 """
 from __future__ import annotations
 
+import re
+
 from gradio_client import Client
 from playwright.sync_api import expect
 
@@ -26,8 +28,9 @@ def test_a_client_votes_and_comments_through_the_link_and_the_designer_reads_it(
     until_the_server_answered(page, lambda: page.locator("#pick").click())
     page.locator("#review-tab-button").click()
     until_the_server_answered(page, lambda: page.locator("#create-review").click())
-    address = page.locator("#review-url textarea, #review-url input").first.input_value()
-    assert address.startswith(studio.url.rstrip("/") + "/review/")  # whole, to copy
+    shown = page.locator("#review-url textarea, #review-url input").first
+    expect(shown).to_have_value(re.compile("^" + re.escape(studio.url.rstrip("/") + "/review/")))  # whole, to copy
+    address = shown.input_value()
 
     other = Client(studio.url, verbose=False)  # another designer's session, with images of its own
     other_sid = other.predict(OTHER_BRIEF, api_name="/start_session")[0]
