@@ -6,28 +6,16 @@ Tiny preset: the candidates are noise; this proves the page works, not the pictu
 """
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from test_browser import browser, studio, until_the_server_answered  # noqa: F401
+from test_browser import browser, designer_page, fresh_browser, studio  # noqa: F401
 
 ROUND_MS = 60_000  # the first round may load the tiny models
 BRIEF = "A zanzibar jazz poster, 爵士海报, navy and gold"
 
 
-@pytest.fixture
-def designer_page(browser, studio):
-    context = browser.new_context(viewport={"width": 1600, "height": 1100})
-    page = context.new_page()
-    page.page_errors = []
-    page.on("pageerror", lambda error: page.page_errors.append(error))
-    until_the_server_answered(page, lambda: page.goto(studio.url))
-    yield page
-    context.close()
-
-
 def test_a_designer_finds_her_session_opens_the_result_and_asks_for_more_like_a_candidate(designer_page):
-    page = designer_page
+    page = designer_page()
     page.locator("#message textarea").fill(BRIEF)
     page.locator("#send").click()
     expect(page.locator("#status")).to_contain_text("Round 1 done.", timeout=ROUND_MS)

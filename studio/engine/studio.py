@@ -3,7 +3,7 @@
 Each public method takes plain values (the caller's owner id first), checks who is asking, and hands
 the action to the room that does it: validation (engine/validation.py), planning a round
 (planner.py), running it (running.py, worker.py), auto-rounds (auto.py), the session's images
-(gallery.py), a designer's API keys (services/keys.py); work on images (image_actions.py, edits.py, references.py). Bad input raises `StudioError` with a message meant for a
+(gallery.py), a designer's API keys (key_actions.py, services/keys.py); work on images (image_actions.py, edits.py, references.py). Bad input raises `StudioError` with a message meant for a
 person and changes nothing.
 `run_round` and `run_auto` are generators of typed events (engine/events.py). A store that fails (a full or
 failing disk) or has closed refuses the action too (store_failures.py); `shut_down` drains the rounds (running.py).
@@ -25,7 +25,6 @@ from pipelines.checklist import words_to_show
 from pipelines.presets import Preset
 from pipelines.safety import SafetyChecker
 from studio.core import limits
-from studio.core.keys import ApiKey, key_shaped
 from studio.core.memory import Agreement, agreement
 from studio.core.params import RoundParams
 from studio.core.session import (Candidate, Feedback, FeedbackKind, Preference, Question, RoundStatus, Session,
@@ -38,6 +37,7 @@ from studio.engine.edits import EditPlanner
 from studio.engine.events import RoundEvent
 from studio.engine.history_actions import HistoryActions
 from studio.engine.image_actions import ImageActions
+from studio.engine.key_actions import KeyActions
 from studio.engine.search_actions import SearchActions
 from studio.engine.planner import RoundPlanner
 from studio.engine.references import References
@@ -70,7 +70,8 @@ class Models(Protocol):
     def remove_listener(self, listener: Callable) -> None: ...
 
 
-class Studio(ImageActions, HistoryActions, ReviewActions, CompareActions, SearchActions, ArchiveActions):
+class Studio(ImageActions, HistoryActions, ReviewActions, CompareActions, SearchActions, ArchiveActions,
+             KeyActions):
     def __init__(self, store: Store, models: Models, clock: Callable[[], float] = time.time,
                  safety: SafetyChecker | None = None, upload_roots: tuple[Path, ...] | None = None,
                  keys: ApiKeys | None = None, quotas: limits.Quotas = limits.Quotas(),
@@ -276,30 +277,6 @@ class Studio(ImageActions, HistoryActions, ReviewActions, CompareActions, Search
         report = self._runner.shut_down(grace)
         self.store.close()
         return report
-
-    # ------------------------------------------------------------ API keys
-    def create_api_key(self, owner: str, label: str = "") -> tuple[str, ApiKey]:
-        """A key a script sends to act as `owner`: (the key, its record). The key is returned here only."""
-        owner = checks.owner(owner)
-        label = checks.text("key_label", label, limits.MAX_KEY_LABEL_CHARS)
-        made = self.keys.create(owner, label, self.clock(), limits.MAX_API_KEYS)
-        if made is None:
-            raise StudioError("key.too_many", limit=limits.MAX_API_KEYS)
-        return made
-
-    def list_api_keys(self, owner: str) -> list[ApiKey]:
-        return self.keys.list(checks.owner(owner))
-
-    def revoke_api_key(self, owner: str, key_id: str) -> ApiKey:
-        owner, key_id = checks.owner(owner), checks.key_id(key_id)
-        revoked = self.keys.revoke(owner, key_id, self.clock())
-        if revoked is None:  # another owner's key looks just like a missing one
-            raise StudioError("key.missing")
-        return revoked
-
-    def owner_for_key(self, key) -> str | None:
-        """Who a script sending `key` is: the owner of a stored, unrevoked key; None for anything else."""
-        return self.keys.owner_for(key, self.clock()) if key_shaped(key) else None
 
 
 def title_from(brief: str) -> str:
