@@ -45,4 +45,9 @@ def test_a_designer_reproduces_a_candidate_then_compares_two_with_the_slider(des
     assert loaded(page, "#compare-slider") == [64, 64]  # both served to this designer
     page.get_by_label("side by side").check()
     expect(page.locator("#compare-left img")).to_be_visible()
+
+    page.locator("#new-session").click()  # another session: nothing of this one stays in the Compare tab
+    expect(page.locator("#compare-left img")).to_have_count(0)
+    expect(page.locator("#compare-rows")).to_have_count(0)
+    expect(page.locator("#compare-first input, #compare-first textarea")).to_have_value("")
     assert page.page_errors == []

@@ -61,4 +61,8 @@ def test_a_client_votes_and_comments_through_the_link_and_the_designer_reads_it(
     expect(page.locator("#chat")).to_contain_text("Client ▲ on 1.2 (Anna): “love the gold”")
     page.locator("#review-tab-button").click()
     expect(page.locator("#review-links")).to_contain_text("whole session")
+    until_the_server_answered(page, lambda: page.locator("#create-review").click())
+    expect(shown).not_to_have_value("")
+    page.locator("#new-session").click()  # another session: the address shown was the one before's
+    expect(shown).to_have_value("")
     assert page.page_errors == []

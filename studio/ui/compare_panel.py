@@ -21,7 +21,8 @@ def reproduce_controls(p) -> None:
     with gr.Group(visible=False, elem_id="reproduction") as p.reproduction:
         with gr.Row():
             p.reproduced = OwnedImage(label=t("repro.new"), height=200, elem_id="reproduced", **SHOWN)
-            p.reproduce_original = OwnedImage(label=t("repro.original"), height=200, elem_id="reproduce-original", **SHOWN)
+            p.reproduce_original = OwnedImage(label=t("repro.original"), height=200, elem_id="reproduce-original",
+                                              **SHOWN)
         p.reproduce_report = gr.Markdown(elem_id="reproduce-report")
 
 

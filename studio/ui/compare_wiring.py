@@ -20,3 +20,8 @@ def connect_compare(p, on, gpu: dict, quiet: dict) -> None:
        [*chosen, *pickers], ["compare_first", "compare_second", *COMPARED], **quiet)
     on(p.compare_view.change, ["view"], act.compare_view, [p.compare_view], ["compare_slider", "compare_sides"],
        **quiet)
+    # Another session opened (or a new one): what was reproduced and compared belongs to the one before. Cleared in
+    # the browser, with no call to the server.
+    cleared = [p.reproduced, p.reproduce_original, p.reproduce_report, *pickers, p.compare_slider, p.compare_left,
+               p.compare_right, p.compare_table]
+    p.session_id.change(None, None, cleared, js="() => [null, null, '', '', '', null, null, null, '']")

@@ -16,3 +16,6 @@ def connect_review(p, on, quiet: dict) -> None:
     p.review_links.select(links.link_chosen, None, [p.review_link_id], api_visibility="private", **quiet)
     on(p.revoke_review.click, ["session_id", "link_id"], links.revoke_link, [p.session_id, p.review_link_id],
        ["review_links", "review_link_id", "status"], api_name="revoke_review_link", **quiet)
+    # Another session opened: the address shown and the link chosen were the one before's. Cleared in the browser;
+    # the list is read again when the tab is opened.
+    p.session_id.change(None, None, [p.review_url, p.review_link_id], js="() => ['', '']")
