@@ -119,9 +119,7 @@ class EditPlanner:
     # ------------------------------------------------------------ helpers
     def source(self, session: Session, round_index, candidate) -> tuple[Round, Candidate, Image.Image]:
         """A candidate of the session (as the engine counts: from 0) and its pixels."""
-        round_, chosen = checks.chosen_candidate(session, round_index, candidate)
-        if chosen.withheld:
-            raise StudioError("candidate.withheld", candidate=chosen.index + 1, round=round_.index + 1)
+        round_, chosen = checks.candidate_with_image(session, round_index, candidate)
         return round_, chosen, gallery.opened(self.store, chosen.image).convert("RGB")
 
     def region_of(self, mask, image: Image.Image) -> tuple[Image.Image, tuple[Message, ...]]:

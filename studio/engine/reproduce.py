@@ -51,9 +51,7 @@ class Reproducer:
         self.store, self.models, self.safety = store, models, safety
 
     def reproduce(self, session: Session, round_index, candidate) -> Reproduction:
-        round_, chosen = checks.chosen_candidate(session, round_index, candidate)
-        if chosen.withheld:  # the safety check kept the original from everyone: no image to compare with
-            raise StudioError("candidate.withheld", candidate=chosen.index + 1, round=round_.index + 1)
+        round_, chosen = checks.candidate_with_image(session, round_index, candidate)
         params = round_.params
         if params is None:
             raise StudioError("reproduce.no_recipe", round=round_.index + 1)

@@ -31,9 +31,7 @@ class SearchActions:
                        limit=limits.SEARCH_RESULTS) -> SearchResults:
         """More like this candidate: the owner's candidates whose images are closest to it (it comes first)."""
         session = self.open_session(owner, session_id)
-        round_, chosen = checks.chosen_candidate(session, round_index, candidate)
-        if chosen.withheld:
-            raise StudioError("candidate.withheld", round=round_.index + 1, candidate=chosen.index + 1)
+        round_, chosen = checks.candidate_with_image(session, round_index, candidate)
         limit = checks.whole("search_limit", limit, 1, limits.MAX_SEARCH_RESULTS)
         with refusing_model_load_errors():
             vector = self._embeddings.of_candidate(CandidateKey(session.id, round_.index, chosen.index, chosen.image))

@@ -271,3 +271,12 @@ def chosen_candidate(session: Session, round_index, candidate) -> tuple[Round, C
         raise StudioError("candidate.none_in_round" if not count else "candidate.out_of_range_one" if count == 1
                           else "candidate.out_of_range", round=r + 1, count=count)
     return round_, chosen
+
+
+def candidate_with_image(session: Session, round_index, candidate) -> tuple[Round, Candidate]:
+    """A candidate as `chosen_candidate` finds it, refused when the safety check withheld its image: there is no
+    picture of it to work on, reproduce or search from."""
+    round_, chosen = chosen_candidate(session, round_index, candidate)
+    if chosen.withheld:
+        raise StudioError("candidate.withheld", candidate=chosen.index + 1, round=round_.index + 1)
+    return round_, chosen
