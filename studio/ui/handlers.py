@@ -13,7 +13,7 @@ import gradio as gr
 
 from studio.core.history import on_branch
 from studio.core.params import ROUND_SETTINGS, SETTING_NAMES, default_settings, start_label
-from studio.core.session import Round, Session, find_round, last_round
+from studio.core.session import Candidate, Round, Session, find_round, last_round
 from studio.engine import Studio, StudioError
 from studio.engine.validation import chosen_candidate, whole
 from studio.core.messages import field_name
@@ -227,6 +227,10 @@ class Handlers:
         session = self.studio.open_session(owner, session_id)
         r = self.round_shown(session, round_number)
         chosen = next((c for c in r.candidates if c.index + 1 == candidate), None) if r else None
+        return self.candidate_view(session, r, chosen)
+
+    def candidate_view(self, session: Session, r: Round | None, chosen: Candidate | None) -> View:
+        """What the selected candidate's panel says: the studio's account of it, and what clients said of it."""
         return {"candidate_info": show.candidate_info(r, chosen, self.lang) + client_info(session, r, chosen, self.lang),
                 "answer": ""}
 

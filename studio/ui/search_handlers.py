@@ -13,7 +13,6 @@ import gradio as gr
 
 from studio.core import history
 from studio.core.search import SearchHit, SearchResults
-from studio.ui import presenters as show
 from studio.ui.components import owned
 from studio.ui.handlers import Handlers, View, counted
 from studio.ui.locales import words
@@ -98,5 +97,5 @@ def open_result(h: Handlers, owner: str, session_id: str, round_number=0, candid
         chosen = next(c for c in r.candidates if c.index == counted("candidate", candidate))
         view |= {"selected": gr.Radio(choices=[(str(c.index + 1), c.index + 1) for c in r.candidates],
                                       value=chosen.index + 1), "candidate": chosen.index + 1,
-                 "candidate_info": show.candidate_info(r, chosen, h.lang)}
+                 **h.candidate_view(session, r, chosen)}
     return view
