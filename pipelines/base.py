@@ -16,6 +16,10 @@ class ModelLoadError(RuntimeError):
     """A model could not be loaded; the message names the model id and what to do."""
 
 
+class ModelUnavailable(ModelLoadError):
+    """A model's server could not be reached or failed to answer; the message says where, and what to do."""
+
+
 class Interrupted(Exception):
     """Raised from a progress callback to stop a model call (the designer pressed Stop)."""
 

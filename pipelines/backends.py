@@ -1,0 +1,60 @@
+"""Where each model role runs: in this process (the default), or on a server of an existing engine.
+
+A preset names the models; `Backends` says where they run. The studio above `pipelines/` never knows:
+the registry hands it the same Protocols (`pipelines.base`) whichever backend answers, and each backend
+keeps its own concurrency policy (in-process models: one device lock and the out-of-memory retry;
+remote ones: their server's queue, timeouts and retries).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class RemoteChat:
+    """An OpenAI-compatible chat server: vLLM, SGLang, TGI, Ollama, `transformers serve`, or OpenAI itself."""
+
+    base_url: str  # e.g. http://127.0.0.1:8000/v1
+    model: str  # the name the server knows the model by
+    api_key_env: str = "OPENAI_API_KEY"  # the environment variable holding the key ("" or unset: no key)
+    timeout_s: float = 30.0  # for a connection, and between two streamed tokens
+    max_retries: int = 2  # on 429 and 5xx answers and lost connections, with exponential backoff
+    concurrency: int = 8  # requests in flight at once from this studio (a critic's notes go side by side)
+    context_tokens: int = 4096  # what the studio sends at most in one request (the server's model may take more)
+
+    @property
+    def api_key(self) -> str:
+        return os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+
+
+@dataclass(frozen=True)
+class RayPool:
+    """A Ray Serve deployment of the generator: replicas on a Ray cluster, shared by every studio that joins it."""
+
+    address: str  # "ray://host:10001" (Ray Client), "auto" (a cluster this machine is part of), or "local"
+    app_name: str = "dc-generator"  # the Serve application; deployed by the first studio that finds none
+    min_replicas: int = 1
+    max_replicas: int = 1
+    gpus_per_replica: float = 0.0  # `ray_actor_options={"num_gpus": ...}`: 1 for a replica per GPU, 0.5 for two
+    cpus_per_replica: float = 1.0
+    max_batch_size: int = 4  # requests merged into one render by `@serve.batch` when their settings allow
+    batch_wait_s: float = 0.05  # how long a replica waits for more requests to fill a batch
+    retries: int = 1  # a request whose replica died is sent again this many times
+
+
+@dataclass(frozen=True)
+class Backends:
+    """Per role: None runs it in this process (the preset's model), else where the server is."""
+
+    refiner: RemoteChat | None = None
+    vlm: RemoteChat | None = None  # a critic that sees the pixels (answers the checklist and writes the notes)
+    generator: RayPool | None = None
+
+    def describe(self) -> dict[str, str]:
+        """Each role's place, for the log and the page ("local" or where)."""
+        return {"refiner": self.refiner.base_url if self.refiner else LOCAL,
+                "critic": (self.vlm.base_url if self.vlm else "captioner + VQA"),
+                "generator": self.generator.address if self.generator else LOCAL}
