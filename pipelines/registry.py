@@ -1,4 +1,8 @@
-"""Loads each model of a preset once per process, lazily, and shares it across sessions."""
+"""Each model role's backend, loaded once per process, lazily, and shared across sessions.
+
+A role runs in this process (the preset's model, behind the device lock of `pipelines/inprocess.py`) or on a
+server (`pipelines/remote/`, as `Backends` says). Either way the studio gets the same Protocol.
+"""
 from __future__ import annotations
 
 import gc
@@ -6,14 +10,16 @@ import logging
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 from pipelines import tiny
+from pipelines.backends import Backends
 from pipelines.base import (Captioner, Generator, ModelLoadError, Refiner, Scorer, Segmenter, SpeedOptions,
                             Upscaler)
 from pipelines.critic import ModelCritic
+from pipelines.inprocess import MODEL_CALLS, LocalGenerator, Locked
 from pipelines.ocr import RapidTextReader
 from pipelines.presets import IPAdapterSpec, ModelSpec, Preset
 
@@ -48,8 +54,10 @@ def adapter_source(adapter: IPAdapterSpec | None) -> IPAdapterSpec | None:
 
 
 class ModelRegistry:
-    def __init__(self, preset: Preset, placement: Placement | None = None, speed: SpeedOptions = SpeedOptions()):
+    def __init__(self, preset: Preset, placement: Placement | None = None, speed: SpeedOptions = SpeedOptions(),
+                 backends: Backends = Backends()):
         self.preset = preset
+        self.backends = backends
         self._placement = placement  # chosen on first use: torch loads behind the page, not before it
         self.speed = speed
         self.load_counts: Counter[str] = Counter()
@@ -60,8 +68,8 @@ class ModelRegistry:
         # everything up front instead would put those seconds before the page. Re-entrant: a load may ask for
         # another role. A model already loaded is returned without it.
         self._load_lock = threading.RLock()
-        # One model call at a time in this process: a diffusers pipeline and its scheduler are not thread-safe.
-        self._exclusive = threading.Lock()
+        # One model call at a time in this process (pipelines/inprocess.py): in-process models hold it per call.
+        self.device_lock = threading.RLock()
         self._listeners: list[Callable[[LoadEvent], None]] = []
         self.text_reader = RapidTextReader()  # real OCR in every preset: its models ship in the wheel
 
@@ -88,16 +96,16 @@ class ModelRegistry:
             listener(event)
 
     # ------------------------------------------------------------ models
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
-        """Hold the one model lock: every model call (and load) of a round stage or a question runs inside it,
-        so two sessions' rounds interleave stage by stage and never collide."""
-        with self._exclusive:
-            yield
-
     # Each role's module is imported inside its load(): under the load lock, never beside another load.
     def refiner(self) -> Refiner:
         spec = self.preset.refiner
+
+        remote = self.backends.refiner
+        if remote is not None:
+            from pipelines.remote.openai_chat import RemoteRefiner
+
+            return self._get("refiner", replace(spec, model_id=remote.model), lambda: RemoteRefiner(remote),
+                             where=remote.base_url)
 
         def load() -> Refiner:
             from pipelines.refiner import ChatRefiner
@@ -105,13 +113,19 @@ class ModelRegistry:
             refiner = ChatRefiner(spec.model_id, source(spec), self.placement, compile=self.speed.compile)
             if self.speed.compile:
                 refiner.warm_up()
-            return refiner
+            return Locked(refiner, self.device_lock, MODEL_CALLS["refiner"])
 
         return self._get("refiner", spec, load)
 
     def generator(self) -> Generator:
         preset = self.preset
         spec, previewer = preset.generator, preset.previewer
+
+        pool = self.backends.generator
+        if pool is not None:
+            from pipelines.remote.ray_pool import PoolGenerator
+
+            return self._get("generator", spec, lambda: PoolGenerator(pool, preset, self.speed), where=pool.address)
 
         def load() -> Generator:
             from pipelines.generator import DiffusersGenerator
@@ -120,7 +134,7 @@ class ModelRegistry:
                                            source(previewer) if previewer else None, adapter_source(preset.ip_adapter))
             if self.speed.compile:  # compile now, at load, not in the designer's first round
                 generator.warm_up(preset.size, preset.size, preset.steps, count=4)
-            return generator
+            return LocalGenerator(generator, self.device_lock, self.free_memory)
 
         return self._get("generator", spec, load)
 
@@ -130,8 +144,9 @@ class ModelRegistry:
         def load() -> Captioner:
             from pipelines.captioner import BlipCaptioner
 
-            return BlipCaptioner((cap.model_id, source(cap), cap.classes[0]),
-                                 (vqa.model_id, source(vqa), vqa.classes[0]), self.placement)
+            captioner = BlipCaptioner((cap.model_id, source(cap), cap.classes[0]),
+                                      (vqa.model_id, source(vqa), vqa.classes[0]), self.placement)
+            return Locked(captioner, self.device_lock, MODEL_CALLS["captioner"])
 
         return self._get("captioner", cap, load)
 
@@ -141,7 +156,8 @@ class ModelRegistry:
         def load() -> Scorer:
             from pipelines.scorer import ClipScorer
 
-            return ClipScorer(spec.model_id, source(spec), self.placement)
+            return Locked(ClipScorer(spec.model_id, source(spec), self.placement), self.device_lock,
+                          MODEL_CALLS["scorer"])
 
         return self._get("scorer", spec, load)
 
@@ -158,7 +174,8 @@ class ModelRegistry:
         def load() -> Segmenter:
             from pipelines.segmenter import ClipSegSegmenter
 
-            return ClipSegSegmenter(spec.model_id, source(spec), self.placement)
+            return Locked(ClipSegSegmenter(spec.model_id, source(spec), self.placement), self.device_lock,
+                          MODEL_CALLS["segmenter"])
 
         return self._get("segmenter", spec, load)
 
@@ -168,13 +185,12 @@ class ModelRegistry:
     def preload(self) -> None:
         """Load every model now, in the order a round needs them. At the first that fails to load, preloading
         stops (the rest would most likely fail alike): the failure is logged, and the round that needs the
-        model reports it to the designer. Each load holds the model lock, as a round's loads do: a round's model
+        model reports it to the designer. Each in-process load holds the device lock (`_load`): a round's model
         call never runs beside a load (a call may import lazily too), and a round waits at most one load."""
         for role in PRELOADED_ROLES:
             load = getattr(self, role)
             try:
-                with self.exclusive():
-                    load()
+                load()
             except ModelLoadError as err:
                 log.warning("preloading stopped: %s", err)
                 return
@@ -182,17 +198,26 @@ class ModelRegistry:
     def loaded(self) -> tuple[str, ...]:
         return tuple(role for role in ROLES if role in self._models)
 
-    def _get(self, role: str, spec: ModelSpec, build: Callable[[], object]):
+    def _get(self, role: str, spec: ModelSpec, build: Callable[[], object], where: str = ""):
         model = self._models.get(role)
         if model is not None:
             return model
         with self._load_lock:
             model = self._models.get(role)
             if model is None:
-                model = self._models[role] = self._load(role, spec, build)
+                model = self._models[role] = self._load(role, spec, build, where)
         return model
 
-    def _load(self, role: str, spec: ModelSpec, build: Callable[[], object]):
+    def _load(self, role: str, spec: ModelSpec, build: Callable[[], object], where: str = ""):
+        if where:  # a server's model: what loads here is the client (and the generator's tokenizer)
+            spec = replace(spec, model_id=f"{spec.model_id} at {where}")
+        # In process, a load holds the device (taken after the load lock, never before it); a server's client does not.
+        with nullcontext() if where else self.device_lock:
+            model = self._build(role, spec, build)
+        self.load_counts[role] += 1
+        return model
+
+    def _build(self, role: str, spec: ModelSpec, build: Callable[[], object]):
         import torch
 
         self._emit(LoadEvent(role, spec.model_id, "loading"))
@@ -206,6 +231,9 @@ class ModelRegistry:
                 f"preset (--preset cpu, or --preset tiny for the offline demo) or close what else uses memory.")
             self._emit(LoadEvent(role, spec.model_id, "failed", message=str(error)))
             raise error from err
+        except ModelLoadError as err:  # a backend's own words (a server that cannot be reached)
+            self._emit(LoadEvent(role, spec.model_id, "failed", message=str(err)))
+            raise
         except (OSError, ValueError, ImportError, RuntimeError) as err:
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             error = ModelLoadError(
@@ -215,7 +243,6 @@ class ModelRegistry:
                 f"`--preset tiny` for the offline demo.")
             self._emit(LoadEvent(role, spec.model_id, "failed", message=str(error)))
             raise error from err
-        self.load_counts[role] += 1
         self._emit(LoadEvent(role, spec.model_id, "loaded", time.perf_counter() - started))
         return model
 

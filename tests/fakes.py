@@ -54,12 +54,6 @@ class SwappedModels:
     def scorer(self):
         return self.registry.scorer()
 
-    def exclusive(self):
-        return self.registry.exclusive()
-
-    def free_memory(self) -> None:
-        self.registry.free_memory()
-
     def add_listener(self, listener) -> None:
         self.registry.add_listener(listener)
 

@@ -101,7 +101,7 @@ def test_a_round_stopped_by_its_designer_is_counted_as_cancelled(tmp_path, tiny_
         studio = Studio(store, tiny_registry)
         ops = Operations(studio)
         session = studio.start_session("alice", BRIEF)
-        with studio.models.exclusive():  # the round waits for the model lock at its first stage
+        with studio.models.device_lock:  # the round waits for the device at its first model call
             events = studio.run_round("alice", session.id, "", SMALL)
             assert isinstance(next(events), Started)
             assert studio.cancel("alice", session.id)

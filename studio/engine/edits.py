@@ -132,9 +132,8 @@ class EditPlanner:
         return region, (Message("mask.resized", {"width": image.width, "height": image.height}),) if resized else ()
 
     def locate(self, image: Image.Image, item: ChecklistItem) -> Segment:
-        """Where the segmenter finds `item` in `image` (under the one model lock)."""
-        with self.models.exclusive():
-            return self.models.segmenter().segment(image, [item_phrase(item)])[0]
+        """Where the segmenter finds `item` in `image`."""
+        return self.models.segmenter().segment(image, [item_phrase(item)])[0]
 
     def _plan(self, session: Session, work: ImageWork, message: str, params: RoundParams, strength: float,
               start: Image.Image | None, mask: Image.Image | None = None, notes: tuple = ()) -> RoundPlan:

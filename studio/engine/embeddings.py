@@ -26,12 +26,12 @@ class CandidateEmbeddings:
     def __init__(self, search: SearchService, store: Store, models):
         self.search = search
         self.store = store
-        self.models = models  # studio.engine.studio.Models: its exclusive() is the one model lock
+        self.models = models  # studio.engine.studio.Models
 
     def keep_round(self, session_id: str, round_index: int, candidates: Sequence[Candidate],
                    images: Sequence[Image.Image]) -> None:
         """Embed a round's candidates and keep their vectors (a withheld one's is empty: its file is a placeholder).
-        The caller holds the model lock. A failure is logged and leaves the round as it is: a later search by image embeds
+        A failure is logged and leaves the round as it is: a later search by image embeds
         what is missing."""
         kept = [(c, image) for c, image in zip(candidates, images) if not c.withheld]
         try:
@@ -44,13 +44,11 @@ class CandidateEmbeddings:
 
     def model_id(self) -> str:
         """The scorer's id: the vectors a search compares are this model's."""
-        with self.models.exclusive():
-            return self.models.scorer().model_id
+        return self.models.scorer().model_id
 
     def of_text(self, text: str) -> np.ndarray:
         """`text`'s unit vector from the scorer's text tower."""
-        with self.models.exclusive():
-            return np.asarray(self.models.scorer().embed_texts([text])[0], np.float32)
+        return np.asarray(self.models.scorer().embed_texts([text])[0], np.float32)
 
     def of_candidate(self, key: CandidateKey) -> np.ndarray:
         """One candidate's unit vector: the kept one, or embedded now (and kept)."""
@@ -73,9 +71,8 @@ class CandidateEmbeddings:
         return total - len(missing) - len(withheld)
 
     def _embed(self, keys: Sequence[CandidateKey], images: Sequence[Image.Image]) -> np.ndarray:
-        with self.models.exclusive():
-            scorer = self.models.scorer()
-            vectors = np.asarray(scorer.embed_images(images), np.float32)
+        scorer = self.models.scorer()
+        vectors = np.asarray(scorer.embed_images(images), np.float32)
         self.search.keep_vectors(keys, vectors, scorer.model_id)
         return vectors
 

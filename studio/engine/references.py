@@ -42,12 +42,11 @@ class References:
         return [uploads.open_picture(f, "reference_file", self.upload_roots) for f in files]
 
     def read(self, images: list[Image.Image]) -> list[ImageReport]:
-        """A caption and the answers to `QUESTIONS` for each image, under the one model lock."""
+        """A caption and the answers to `QUESTIONS` for each image."""
         questions = [q for _, q in QUESTIONS]
-        with self.models.exclusive():
-            captioner = self.models.captioner()
-            captions = captioner.caption(images)
-            answers = captioner.answer([im for im in images for _ in questions], questions * len(images))
+        captioner = self.models.captioner()
+        captions = captioner.caption(images)
+        answers = captioner.answer([im for im in images for _ in questions], questions * len(images))
         per_image = len(questions)
         return [ImageReport(caption, tuple(zip(questions, answers[i * per_image:(i + 1) * per_image])))
                 for i, caption in enumerate(captions)]
@@ -69,16 +68,14 @@ class References:
     def propose(self, images: list[Image.Image], words: str) -> tuple[list[ImageReport], str]:
         """What the images show, and a brief the refiner writes from them and the designer's words."""
         reports = self.read(images)
-        with self.models.exclusive():
-            brief, _ = propose_brief(self.models.refiner(), reports, words)
+        brief, _ = propose_brief(self.models.refiner(), reports, words)
         if len(brief) > limits.MAX_BRIEF_CHARS:
             brief = brief[:limits.MAX_BRIEF_CHARS].rsplit(" ", 1)[0]
         return reports, checks.text("brief", brief, limits.MAX_BRIEF_CHARS, required=True)
 
     def write_checklist(self, session: Session) -> Session:
         """The checklist of a brief proposed from images, written now: the designer reviews both before round 1."""
-        with self.models.exclusive():
-            items, fallback = make_checklist(self.models.refiner(), session.brief)
+        items, fallback = make_checklist(self.models.refiner(), session.brief)
         return self.store.update_session(session.id, lambda s: replace(with_checklist(s, items, fallback),
                                                                          updated=self.clock()))
 

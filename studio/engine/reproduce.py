@@ -56,7 +56,7 @@ class Reproducer:
         if params is None:
             raise StudioError("reproduce.no_recipe", round=round_.index + 1)
         stored = gallery.opened(self.store, chosen.image).convert("RGB")
-        with refusing_model_load_errors(), self.models.exclusive():
+        with refusing_model_load_errors():
             generator = self.models.generator()
             if round_.kind is RoundKind.UPSCALE:
                 image, rendered = self.models.upscaler().upscale(self._upscale_request(session, round_, chosen)), 1

@@ -19,7 +19,7 @@ from PIL import Image
 from pipelines import base
 from pipelines.base import CritiqueRequest, Interrupted, ModelLoadError, RefineRequest, UpscaleRequest
 from pipelines.checklist import make_checklist, propose_directions
-from pipelines.oom import OneCandidateTooBig, is_out_of_memory, render_with_retry
+from pipelines.oom import OneCandidateTooBig, is_out_of_memory
 from pipelines.prompting import fit_prompt, left_out, region_phrase
 from pipelines.safety import SafetyChecker, placeholder
 from studio.core.critique import ChecklistItem, Critique, ItemCheck
@@ -43,7 +43,7 @@ class RoundWorker:
     def __init__(self, store: Store, models, clock: Callable[[], float], safety: SafetyChecker | None = None):
         self.store = store
         self.safety = safety
-        self.models = models  # studio.engine.studio.Models: its exclusive() is the one model lock
+        self.models = models  # studio.engine.studio.Models: each backend keeps its own locks and retries
         self.clock = clock
         self.observers = Observers()  # operations: each stage's time, each round's end (Studio.observe)
         self.embeddings = CandidateEmbeddings(SqliteSearch(store), store, models)  # search by image (Studio's too)
@@ -153,14 +153,14 @@ class RoundWorker:
                    **stored)
 
     def render_candidates(self, state: RoundState) -> None:
-        """4. Every candidate in one batched call (the model layer's out-of-memory policy applies); an upscale
-        enlarges its candidates one by one."""
+        """4. Every candidate in one batched call (the backend's out-of-memory policy applies); an upscale enlarges
+        its candidates one by one."""
         work = state.job.work
         if work is not None and work.kind is RoundKind.UPSCALE:
             state.images = self._stage(state, "render", lambda: self._upscale(state, work))
             return
-        state.images = self._stage(state, "render", lambda: render_with_retry(
-            state.models["generator"], state.request, state.on_step, self.models.free_memory))
+        state.images = self._stage(state, "render", lambda: state.models["generator"].render(
+            state.request, state.on_step))
 
     def _upscale(self, state: RoundState, work: ImageWork) -> list[Image.Image]:
         upscaler, request = self.models.upscaler(), state.request
@@ -213,17 +213,16 @@ class RoundWorker:
 
     # ------------------------------------------------------------ helpers
     def _stage(self, state: RoundState, name: str, fn: Callable[[], Any]) -> Any:
-        """`fn()` under the model lock, timed; a Stop is seen before and after the wait for the lock."""
+        """`fn()`, timed; a Stop is seen before and after it. Each backend keeps its own concurrency: in-process
+        models hold the device lock call by call (two sessions' rounds interleave, never collide), a server queues."""
         state.check_stop()
-        with self.models.exclusive():  # stage by stage: two sessions' rounds interleave, never collide
-            state.check_stop()
-            started = time.perf_counter()
-            try:
-                return fn()
-            finally:
-                seconds = time.perf_counter() - started
-                state.timings[name] = round(state.timings.get(name, 0.0) + seconds, 3)
-                self.observers.report(StageTimed(name, seconds))
+        started = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            seconds = time.perf_counter() - started
+            state.timings[name] = round(state.timings.get(name, 0.0) + seconds, 3)
+            self.observers.report(StageTimed(name, seconds))
 
     def _save(self, state: RoundState, **changes) -> None:
         state.round = replace(state.round, timings=dict(state.timings), **changes)
@@ -250,9 +249,8 @@ class RoundWorker:
             self.store.keep_unwritten(state.sid, state.round)
 
     def answer(self, image: Image.Image, question: str) -> str:
-        """The VQA model's answer to one question about one image, under the model lock."""
-        with self.models.exclusive():
-            return self.models.captioner().answer([image], [question])[0]
+        """The VQA model's answer to one question about one image."""
+        return self.models.captioner().answer([image], [question])[0]
 
 
 def with_checklist(session: Session, items, fallback: bool) -> Session:

@@ -154,16 +154,16 @@ def test_a_second_roles_load_waits_until_the_first_load_is_done(fresh_registry):
     assert fresh_registry.load_counts == {"refiner": 1, "generator": 1}
 
 
-def test_preloading_waits_for_the_model_lock_between_loads(fresh_registry):
-    """A round's model call never runs beside a preload's load: the preload takes the model lock for each."""
+def test_preloading_waits_for_the_device_between_loads(fresh_registry):
+    """A round's model call never runs beside a preload's load: the preload takes the device lock for each."""
     events: list[LoadEvent] = []
     fresh_registry.add_listener(events.append)
-    door = fresh_registry._exclusive = DoorLock(fresh_registry._exclusive)
-    with fresh_registry.exclusive():  # a round's stage holds the model lock
+    door = fresh_registry.device_lock = DoorLock(fresh_registry.device_lock)
+    with door:  # a round's model call holds the device
         assert door.arrivals.acquire(timeout=30)
         preload = threading.Thread(target=fresh_registry.preload)
         preload.start()
-        assert door.arrivals.acquire(timeout=30)  # the preload is at the model lock
+        assert door.arrivals.acquire(timeout=30)  # the preload is at the device lock
         assert events == [] and fresh_registry.loaded() == ()
     preload.join(120)
     assert fresh_registry.loaded() == ("refiner", "generator", "captioner", "scorer")
@@ -227,16 +227,21 @@ def test_preloading_is_on_unless_turned_off(monkeypatch):
     assert parse_settings(["--preload"]).preload is True
 
 
-# ---------------------------------------------------------------- the one model lock and the out-of-memory policy
-def test_the_registry_holds_one_model_lock_for_the_whole_process():
-    import threading
-
-    registry = ModelRegistry(PRESETS["tiny"])
-    entered = threading.Event()
-    with registry.exclusive():
-        waiter = threading.Thread(target=lambda: registry.exclusive().__enter__() or entered.set(), daemon=True)
-        waiter.start()
-        assert not entered.wait(0.2)  # a second caller waits while the first holds it
+# ---------------------------------------------------------------- the in-process backend: the device lock, out of memory
+def test_each_in_process_model_call_waits_for_the_device_and_its_other_attributes_do_not(fresh_registry, photos):
+    door = fresh_registry.device_lock = DoorLock(fresh_registry.device_lock)
+    scorer = fresh_registry.scorer()  # built behind the door: its calls go through it
+    assert door.arrivals.acquire(timeout=30)  # the load
+    scored = []
+    with door:  # another round's call holds the device
+        assert door.arrivals.acquire(timeout=30)
+        assert scorer.model_id == "tiny/clip"  # a name, not a model call: no wait
+        caller = threading.Thread(target=lambda: scored.append(scorer.similarity(photos[:1], "a poster")))
+        caller.start()
+        assert door.arrivals.acquire(timeout=30)  # the call is at the device lock
+        assert scored == []
+    caller.join(30)
+    assert len(scored[0]) == 1
 
 
 def test_out_of_gpu_memory_the_render_is_retried_in_two_halves_after_freeing_memory():

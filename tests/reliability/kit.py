@@ -61,7 +61,8 @@ class FastModels(SwappedModels):
     """The tiny generator, a refiner that replies from a script and a critic with no model.
 
     A round costs one render: the tiny refiner loads only if a turn other than prompt writing
-    comes (set the session's checklist first, or it writes one). `free_memory` calls are counted.
+    comes (set the session's checklist first, or it writes one). `free_memory` calls are counted (an
+    out-of-memory test passes it to the in-process generator it builds).
     """
 
     replies: tuple[str, ...] = (GOOD_REPLY,)

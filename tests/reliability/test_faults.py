@@ -23,6 +23,7 @@ from PIL import Image
 from fakes import Delegate, PausingGenerator
 from images import same_up_to_rounding
 from kit import BRIEF, CHECKLIST, FastModels
+from pipelines.inprocess import LocalGenerator
 from studio.engine.validation import StudioError
 from studio.engine import RoundParams, Studio
 from studio.core.session import Round, RoundStatus
@@ -185,11 +186,19 @@ class OutOfMemory(Delegate):
         return self.inner.render(request, on_step)
 
 
+def out_of_memory_models(registry, oom: OutOfMemory) -> FastModels:
+    """The fast models with `oom` as the in-process generator, under the in-process backend's out-of-memory policy
+    (`freed` counts its calls to free memory)."""
+    models = FastModels(registry)
+    models.wrap_generator = lambda _real: LocalGenerator(oom, registry.device_lock, models.free_memory)
+    return models
+
+
 @pytest.mark.parametrize("count, halves", [(4, [2, 2]), (3, [2, 1])])
 def test_out_of_memory_once_frees_memory_and_renders_in_two_halves(designer, tiny_registry, count, halves):
     studio, reference_models, sid, first = designer
-    oom = OutOfMemory(tiny_registry.generator(), failing={1})
-    models = FastModels(tiny_registry, wrap_generator=lambda _real: oom)
+    oom = OutOfMemory(tiny_registry.generator().inner, failing={1})
+    models = out_of_memory_models(tiny_registry, oom)
     retrying = Studio(studio.store, models)
 
     done = run(retrying, "alice", sid, count=count)
@@ -209,8 +218,8 @@ def test_out_of_memory_once_frees_memory_and_renders_in_two_halves(designer, tin
 
 def test_out_of_memory_twice_fails_with_what_to_change_and_the_next_round_works(designer, tiny_registry):
     studio, _models, sid, first = designer
-    oom = OutOfMemory(tiny_registry.generator())
-    models = FastModels(tiny_registry, wrap_generator=lambda _real: oom)
+    oom = OutOfMemory(tiny_registry.generator().inner)
+    models = out_of_memory_models(tiny_registry, oom)
 
     failed = run(Studio(studio.store, models), "alice", sid, count=4)
 
@@ -226,8 +235,8 @@ def test_out_of_memory_twice_fails_with_what_to_change_and_the_next_round_works(
 
 def test_out_of_memory_on_one_candidate_says_what_happened(designer, tiny_registry):
     studio, _models, sid, _first = designer
-    oom = OutOfMemory(tiny_registry.generator())
-    models = FastModels(tiny_registry, wrap_generator=lambda _real: oom)
+    oom = OutOfMemory(tiny_registry.generator().inner)
+    models = out_of_memory_models(tiny_registry, oom)
 
     failed = run(Studio(studio.store, models), "alice", sid, count=1)
 

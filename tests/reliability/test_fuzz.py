@@ -26,7 +26,6 @@ import re
 import shutil
 import sqlite3
 import tempfile
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,10 +140,6 @@ class InstantModels:
         self._critic = ScriptedCritic(lambda call, count: [50.0] * count)
         self._captioner = ScriptedCaptioner(lambda place, question: "yes")
         self._scorer = FixedScorer()
-        self._lock = threading.Lock()
-
-    def exclusive(self):
-        return self._lock
 
     def refiner(self):
         return self._refiner
@@ -166,9 +161,6 @@ class InstantModels:
 
     def scorer(self):
         return self._scorer
-
-    def free_memory(self) -> None:
-        pass
 
     def add_listener(self, listener) -> None:
         pass
