@@ -91,3 +91,80 @@ def unavailable(chat: RemoteChat, err: Exception) -> ModelUnavailable:
     else:
         message = f"{where} failed: {err}"
     return ModelUnavailable(message)
+
+
+def estimate_tokens(text: str) -> int:
+    """An upper bound of the tokens `text` takes in the server's model, whose tokenizer is not here.
+
+    Its UTF-8 bytes: every byte-level BPE (GPT-2, Llama 3, Qwen, Mistral's Tekken) and every SentencePiece model
+    with byte fallback (Llama 2, Mistral, Gemma) covers at least one byte with each token, so no text takes more
+    tokens than it has bytes. The bound is loose (about 4x for English, 2-3x for Chinese), the price of never
+    overflowing a context we cannot measure."""
+    return len(text.encode("utf-8"))
+
+
+def fit(user: str, budget: int) -> str:
+    """`user` within `budget` estimated tokens, cut at a word; a <data> quote cut open is closed again."""
+    fitted = fit_words(user, estimate_tokens, budget)
+    if fitted != user and fitted.count("<data>") > fitted.count("</data>"):
+        fitted = fit_words(user, estimate_tokens, budget - estimate_tokens("</data>")) + "</data>"
+    return fitted
+
+
+class RemoteRefiner:
+    """The `Refiner` Protocol over `/v1/chat/completions`: streamed, greedy, stoppable.
+
+    The prompt for the generator is still fitted here with the generator's own tokenizer
+    (`RefineRequest.count_tokens`); only the LLM's context is estimated (`estimate_tokens`)."""
+
+    def __init__(self, chat: RemoteChat):
+        self.chat = chat
+        self.model_id = chat.model
+        self.client = openai_client(chat)
+
+    def user_budget(self, system: str, max_new_tokens: int) -> int:
+        """Estimated tokens a user message may take beside `system`, the chat template and the reply."""
+        return max(self.chat.context_tokens - max_new_tokens - estimate_tokens(system) - FRAME_TOKENS, 0)
+
+    def complete(self, system: str, user: str, max_new_tokens: int,
+                 on_token: TokenCallback | None = None) -> str:
+        """One streamed chat turn. When `on_token` raises (`Interrupted`: the designer pressed Stop), the
+        stream's HTTP response is closed before the error goes on: the server sees the client leave and stops
+        generating, instead of writing a reply nobody reads."""
+        import openai  # installed: `openai_client` checked it
+
+        user = fit(user, self.user_budget(system, max_new_tokens))  # a text that can't fit is cut, never sent raw
+        pieces: list[str] = []
+        try:
+            stream = self.client.chat.completions.create(
+                model=self.chat.model, stream=True, max_tokens=max_new_tokens, temperature=0, seed=SEED,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}])
+            with stream:  # closes the response on every way out, the callback's exceptions included
+                for chunk in stream:
+                    piece = chunk.choices[0].delta.content if chunk.choices else None
+                    if piece:
+                        pieces.append(piece)
+                        if on_token is not None:
+                            on_token(piece)
+        except openai.OpenAIError as err:
+            raise unavailable(self.chat, err) from err
+        return "".join(pieces)
+
+    def complete_each(self, system: str, users: Sequence[str], max_new_tokens: int) -> list[str]:
+        """One reply per message, as concurrent requests (at most `chat.concurrency` in flight): the server
+        batches what arrives together, as the local refiner batches in one `generate`. Replies in order."""
+        if not users:
+            return []
+        pool = ThreadPoolExecutor(max_workers=min(self.chat.concurrency, len(users)),
+                                  thread_name_prefix="remote-refiner")
+        try:
+            replies = [pool.submit(self.complete, system, user, max_new_tokens) for user in users]
+            return [reply.result() for reply in replies]
+        finally:  # on a failure, the requests not yet sent are not sent: the round has failed already
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def refine(self, request: RefineRequest, on_token: TokenCallback | None = None) -> RefinedPrompt:
+        system = system_prompt(request.language)
+        user = user_message(request.memory, estimate_tokens, self.user_budget(system, request.max_new_tokens))
+        reply = self.complete(system, user, request.max_new_tokens, on_token)
+        return refined(reply, request.memory, request.count_tokens, request.token_limit)
