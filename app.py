@@ -81,11 +81,12 @@ def engine(settings: Settings, store: Store) -> tuple[Studio, list]:
     notes += storage_notes(settings)
     for note in notes:
         log.warning(str(note).replace("**", ""))
-    log.info("preset %s, data in %s", preset.name, settings.data_dir)
+    log.info("preset %s, data in %s; models: %s", preset.name, settings.data_dir,
+             ", ".join(f"{role} {where}" for role, where in settings.backends.describe().items()))
     if settings.safety:
         log.info("image safety check on: flagged images are replaced by a placeholder and never stored")
     # Uploads are read only from Gradio's upload folder: a path from an API caller can name nothing else.
-    studio = Studio(store, ModelRegistry(preset, speed=settings.speed),
+    studio = Studio(store, ModelRegistry(preset, speed=settings.speed, backends=settings.backends),
                     safety=NudeNetChecker() if settings.safety else None, upload_roots=(Path(get_upload_folder()),),
                     quotas=limits.Quotas(settings.hosting.sessions_per_owner, settings.hosting.images_per_owner))
     return studio, notes

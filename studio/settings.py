@@ -8,11 +8,13 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.backends import Backends
 from pipelines.base import DTYPE_NAMES, OFFLOAD_MODES, SpeedOptions
 from pipelines.presets import PRESETS, Preset, get_preset, missing_weights
 from studio.core.messages import Message
 from studio.engine.running import MAX_STOP_GRACE_S
 from studio.services.sessions import SPACE_DATA_DIR, default_data_dir
+from studio.settings_backends import add_backend_arguments, backends_from
 
 HUB_HOST = ("huggingface.co", 443)
 log = logging.getLogger("design-collaborator")
@@ -52,6 +54,7 @@ class Settings:
     preload: bool  # load the models in the background once the page is up
     hosting: Hosting  # who may use it and how much (studio/web)
     stop_grace: float = 30.0  # seconds running rounds get to finish after SIGTERM (Studio.shut_down)
+    backends: Backends = Backends()  # where each model role runs (studio/settings_backends.py)
 
     @property
     def on_space(self) -> bool:
@@ -95,6 +98,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                         help="on SIGTERM, seconds the running rounds get to finish before they are stopped; new "
                              "rounds are refused meanwhile (env DC_STOP_GRACE; default 30)")
     _hosting_arguments(parser, env)
+    add_backend_arguments(parser, env)
     args = parser.parse_args(argv)
     auth = []
     for pair in filter(None, (p.strip() for p in args.auth.split(","))):
@@ -118,7 +122,8 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                     safety=args.safety == "on" or (args.safety == "auto" and public),
                     speed=SpeedOptions(compile=args.compile, offload=args.offload, vae_tiling=args.vae_tiling,
                                        vae_slicing=args.vae_tiling, dtype=args.dtype),
-                    preload=args.preload, stop_grace=args.stop_grace, hosting=_hosting(args, public, bool(auth), oauth))
+                    preload=args.preload, stop_grace=args.stop_grace, hosting=_hosting(args, public, bool(auth), oauth),
+                    backends=backends_from(args, parser))
 
 
 def _hosting_arguments(parser: argparse.ArgumentParser, env) -> None:
