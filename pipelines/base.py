@@ -229,6 +229,18 @@ class Captioner(Protocol):
         """The answer to questions[i] about images[i] (visual question answering)."""
 
 
+class Viewer(Protocol):
+    """A vision-language model: it reads an image and a text together (GPT-4V in Idea2Img), so the critic's
+    answers and notes come from the pixels, not from a caption of them."""
+
+    model_id: str
+
+    def look(self, system: str, images: Sequence[Image], prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        """The reply to prompts[i] about images[i] under `system`, every pair at once (batched in one `generate`,
+        or requests side by side on a server). `system` is the instruction; what the designer wrote reaches the
+        model only inside the prompts, between <data> tags."""
+
+
 class Scorer(Protocol):
     model_id: str
 

@@ -16,6 +16,7 @@ FAMILY_CLASSES: dict[str, tuple[str, ...]] = {
     "blip-caption": ("BlipForConditionalGeneration", "BlipProcessor"),
     "blip-vqa": ("BlipForQuestionAnswering", "BlipProcessor"),
     "clip": ("CLIPModel", "CLIPProcessor"),
+    "llava": ("LlavaForConditionalGeneration", "LlavaProcessor"),  # a critic that sees (pipelines/vision.py)
     "clipseg": ("CLIPSegForImageSegmentation", "CLIPSegProcessor"),
     "taesd": ("AutoencoderTiny",),
     "taef1": ("AutoencoderTiny",),
@@ -92,12 +93,16 @@ class Preset:
     upscale_tile: int = 512
     max_upscale: int = 2
     ip_adapter: IPAdapterSpec | None = None  # loaded with the generator: style references (`RenderRequest.style_image`)
+    # A vision-language model the critic asks about each candidate's pixels (`pipelines.vision.LocalViewer`):
+    # its yes/no answers and notes replace BLIP's VQA and the refiner's notes. None: the captioner + VQA critic.
+    vlm: ModelSpec | None = None
 
     @property
     def models(self) -> dict[str, ModelSpec]:
         roles = {"refiner": self.refiner, "generator": self.generator, "captioner": self.captioner,
                  "vqa": self.vqa, "scorer": self.scorer, "segmenter": self.segmenter}
-        return roles | ({"previewer": self.previewer} if self.previewer else {})
+        return (roles | ({"previewer": self.previewer} if self.previewer else {})
+                | ({"vlm": self.vlm} if self.vlm else {}))
 
 
 def _tiny(family: str) -> ModelSpec:
@@ -106,6 +111,7 @@ def _tiny(family: str) -> ModelSpec:
 
 APACHE = "Apache-2.0"
 BSD3 = "BSD-3-Clause"
+LLAMA2 = "Llama 2 Community License (free below 700M monthly users; read the model card)"
 SAI = "Stability AI Community License (free below $1M yearly revenue; read the model card)"
 
 # CLIPSeg (refined decoder, reduce dim 64): text-prompted masks, ~150M parameters (~0.6 GB in fp32, counted in every
@@ -161,15 +167,21 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     # image encoder as a repo of its own, openai/clip-vit-large-patch14): wiring it is a change to the generator.
     # FLUX.1-schnell is the best open model that renders legible text in 4 steps, and it is
     # Apache-2.0 (FLUX.1-dev is not). Qwen2.5-7B writes and critiques far better than the small ones.
+    # The critic sees through LLaVA-1.5-7B (7.06B parameters, ~14.1 GB in bf16: 48.5 -> 62.6 GB, so this preset
+    # now wants an 80 GB card): its yes/no answers about objects are what POPE measures (~86 F1), which is what
+    # a checklist asks. Qwen2.5-VL-7B (Apache-2.0) sees better, but in transformers 5.23 every Qwen2-VL processor
+    # holds a video processor that needs torchvision: a new dependency for the whole studio, and one whose tiny
+    # twin cannot be tested here (PyPI's torchvision is built against CUDA torch). Serve it instead (--vlm-url).
     Preset(
-        "quality", "A 48 GB+ GPU: FLUX.1-schnell in 4 steps at 1024 px, a 7B refiner, CLIP-H.",
+        "quality", "An 80 GB GPU: FLUX.1-schnell in 4 steps at 1024 px, a 7B refiner, a 7B VLM critic, CLIP-H.",
         refiner=ModelSpec("Qwen/Qwen2.5-7B-Instruct", "qwen2", APACHE),
         generator=ModelSpec("black-forest-labs/FLUX.1-schnell", "flux", APACHE),
         captioner=ModelSpec("Salesforce/blip-image-captioning-large", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
         scorer=ModelSpec("laion/CLIP-ViT-H-14-laion2B-s32B-b79K", "clip", "MIT"), segmenter=CLIPSEG,
-        memory_gb=48.5, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
-        max_size=1024, previewer=ModelSpec("madebyollin/taef1", "taef1", "MIT"), upscale_tile=1024, max_upscale=2),
+        memory_gb=62.6, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
+        max_size=1024, previewer=ModelSpec("madebyollin/taef1", "taef1", "MIT"), upscale_tile=1024, max_upscale=2,
+        vlm=ModelSpec("llava-hf/llava-1.5-7b-hf", "llava", LLAMA2)),
 ]}
 
 

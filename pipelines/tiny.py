@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipelines.tiny_images import build_clipseg, build_ip_adapter_sd, build_ip_adapter_sdxl
+from pipelines.tiny_vlm import build_llava
 
 TINY_VERSION = "3"  # bump when a builder changes, so stale caches are rebuilt
 IMAGE_SIZE = 32  # what the tiny captioner and scorer see
@@ -365,6 +366,7 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
     "blip-vqa": build_blip_vqa,
     "clip": build_clip,
     "clipseg": build_clipseg,
+    "llava": build_llava,
     "ip-adapter-sd": build_ip_adapter_sd,
     "ip-adapter-sdxl": build_ip_adapter_sdxl,
 }

@@ -18,7 +18,7 @@ def test_every_real_family_has_a_tiny_builder():
     families = {spec.family for spec in REAL_SPECS.values()}
 
     assert families == {"sd", "sdxl", "flux", "qwen2", "blip-caption", "blip-vqa", "clip", "clipseg", "taesd",
-                        "taef1"}
+                        "taef1", "llava"}
     assert families <= set(tiny.BUILDERS)
     assert all(spec.is_tiny for spec in PRESETS["tiny"].models.values())
     assert not any(spec.is_tiny for spec in REAL_SPECS.values())
