@@ -14,10 +14,11 @@ what that asks of us:
 - An exception other than `gr.Error` comes back as "ZeroGPU worker error" with only its class name: the relay sends
   `fn`'s own exception back as a value, so `ModelUnavailable`, `torch.OutOfMemoryError` and `ValueError` arrive as
   themselves, with their messages.
-- `spaces.GPU` must have wrapped every task before `spaces`' startup (`startup()` below): that is when it tells
-  ZeroGPU the Space has GPU functions and packs the weights already placed on "cuda". One wrapper per model call,
-  made once (the registry wraps a model when it loads it): a fresh wrapper per call would fork a fresh child, and
-  move every weight to the GPU, at every call.
+- `spaces.GPU` must have wrapped a task before `spaces`' startup (`startup()` below): that is when it tells
+  ZeroGPU the Space has GPU functions and packs the weights already placed on "cuda". spaces keeps one child per
+  task and moves every weight to the GPU when it starts one: every model call here shares ONE task, which finds
+  the call by a key in its copy of this memory. So wrap each model call once, when its model loads, before the
+  child is forked (the first call): a call wrapped later is not in that child.
 - Gradio's request (its `X-IP-Token` header says whose ZeroGPU quota a call spends) is read from a context variable:
   a thread started with `threading.Thread` does not see it unless it was started in `contextvars.copy_context()`.
 """
@@ -60,26 +61,55 @@ def startup() -> None:
         return
     from spaces import zero
 
-    zero.startup()
+    report = getattr(zero, "startup", None)  # defined by spaces only when it was imported on ZeroGPU
+    if report is None:
+        raise RuntimeError("`spaces` was imported before SPACES_ZERO_GPU was set: call zerogpu.activate() first.")
+    report()
+
+
+# Every model call wrapped so far, by key: the forked child finds the function here, in its copy of this memory.
+_CALLS: dict[int, tuple[Callable, int]] = {}
+_SHARED: list[Callable] = []  # the one spaces.GPU task, made at the first wrap
+_WRAPPING = threading.Lock()
 
 
 def gpu_task(fn: Callable, seconds: int = GPU_SECONDS) -> Callable:
     """`fn` as a ZeroGPU task on a ZeroGPU Space (its callable arguments relayed, see the module's docstring), else
-    `fn` itself. The task gets `seconds` of GPU per call; a call past them may be aborted by ZeroGPU."""
+    `fn` itself. A call may hold the GPU `seconds`; past them ZeroGPU may abort it, and a visitor's quota must
+    have them left. Wrap once per model call, before `startup()`."""
     if not on_zero_gpu():
         return fn
-    import spaces
-
-    task = spaces.GPU(_streamed(fn), duration=seconds)
+    with _WRAPPING:
+        key = len(_CALLS)
+        _CALLS[key] = (fn, seconds)
+        task = _shared_task()
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "a model call")
 
     @functools.wraps(fn)
     def on_gpu(*args, **kwargs):
         args, kwargs, callbacks = portable_arguments(args, kwargs)
-        return drive(task(args, kwargs), callbacks, name)
+        return drive(task(key, args, kwargs), callbacks, name)
 
-    on_gpu.gpu = task  # what spaces.GPU made of it: tests and logs can tell a wrapped call from a plain one
+    on_gpu.gpu = task  # what spaces.GPU made: tests and logs can tell a wrapped call from a plain one
     return on_gpu
+
+
+def _shared_task() -> Callable:
+    """One spaces.GPU task for every model call: spaces keeps one child process per task and, when it starts one,
+    moves every weight to its GPU; a task per call would do that once per role (ten times ~16 GB for turbo)."""
+    if not _SHARED:
+        import spaces
+
+        _SHARED.append(spaces.GPU(run_on_gpu, duration=lambda key, args, kwargs: _CALLS[key][1]))
+    return _SHARED[0]
+
+
+def run_on_gpu(key: int, args: tuple, kwargs: dict) -> Generator[tuple, None, None]:
+    """The child's side of a call: the wrapped function by its key, streamed."""
+    if key not in _CALLS:  # wrapped after this child was forked
+        yield RAISED, ModelUnavailable("This model was set up after the GPU worker started: restart the Space.")
+        return
+    yield from _streamed(_CALLS[key][0])(args, kwargs)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from PIL import Image
 
 from pipelines import zerogpu
 from pipelines.base import Interrupted, ModelUnavailable, StepEvent
-from studio.settings import parse_settings
+from studio.settings import parse_settings, storage_notes
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE_ENV = {"SPACE_ID": "someone/design-collaborator", "SPACE_HOST": "someone-design-collaborator.hf.space",
@@ -73,6 +73,14 @@ def test_a_space_without_sign_in_refuses_to_start_open_to_anyone(on_a_space, cap
     assert "--allow-anonymous" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(Path("/data").exists(), reason="this machine has a /data folder: a Space with storage")
+def test_a_space_without_persistent_storage_warns_that_sessions_do_not_survive_a_restart(on_a_space):
+    settings = parse_settings([])
+    assert [note.code for note in storage_notes(settings)] == ["note.no_storage"]
+    on_a_space.setenv("DC_DATA_DIR", "/data/design-collaborator")  # what a Space with storage gets by itself
+    assert storage_notes(parse_settings([])) == []
+
+
 def test_an_oauth_client_id_off_a_space_turns_no_sign_in_on(on_a_space):
     on_a_space.delenv("SPACE_ID")
     assert not parse_settings([]).hosting.oauth
@@ -101,9 +109,10 @@ def render(request, on_step=None):
     return request
 
 on_gpu = zerogpu.gpu_task(render, 30)
+another = zerogpu.gpu_task(lambda prompt: prompt, 10)
 print(json.dumps({"same": on_gpu is render, "marked": hasattr(on_gpu.gpu, "zerogpu"),
                   "registered": on_gpu.gpu in decorated_cache, "name": on_gpu.__name__,
-                  "cuda_emulated": torch.cuda.is_available()}))
+                  "one_task": another.gpu is on_gpu.gpu, "cuda_emulated": torch.cuda.is_available()}))
 """
 
 
@@ -124,7 +133,8 @@ def test_on_zerogpu_a_model_call_becomes_a_spaces_gpu_task():
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     # spaces.GPU marked it and registered it for its startup report; torch's CUDA is spaces' emulation here.
-    assert seen == {"same": False, "marked": True, "registered": True, "name": "render", "cuda_emulated": True}
+    assert seen == {"same": False, "marked": True, "registered": True, "name": "render", "one_task": True,
+                    "cuda_emulated": True}
 
 
 def test_on_zerogpu_a_model_call_reaches_spaces_gpu_as_a_task_that_streams(monkeypatch):
@@ -140,6 +150,7 @@ def test_on_zerogpu_a_model_call_reaches_spaces_gpu_as_a_task_that_streams(monke
 
     on_gpu = zerogpu.gpu_task(render, 30)
     assert on_gpu is not render and inspect.isgeneratorfunction(on_gpu.gpu)  # spaces streams what a generator yields
+    assert zerogpu.gpu_task(lambda prompt: prompt, 10).gpu is on_gpu.gpu  # one task, one child, one weight transfer
     steps = []
     assert on_gpu("a jazz poster", on_step=steps.append) == ["a jazz poster"]
     assert steps == [StepEvent(1, 1)]
@@ -148,14 +159,12 @@ def test_on_zerogpu_a_model_call_reaches_spaces_gpu_as_a_task_that_streams(monke
 def across_the_fork(fn):
     """`gpu_task`'s two sides joined the way spaces joins them on ZeroGPU, without the fork and the GPU: the
     arguments and every item streamed back go through pickle, so nothing the caller holds reaches `fn`."""
-    task = zerogpu._streamed(fn)
-
     def call(*args, **kwargs):
         args, kwargs, callbacks = zerogpu.portable_arguments(args, kwargs)
         args, kwargs = pickle.loads(pickle.dumps((args, kwargs)))
 
         def stream():
-            child = task(args, kwargs)
+            child = zerogpu._streamed(fn)(args, kwargs)
             try:
                 for item in child:
                     yield pickle.loads(pickle.dumps(item))
