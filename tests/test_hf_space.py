@@ -1,4 +1,5 @@
 """The studio as a Hugging Face Space: its card, its settings under a Space's environment, and ZeroGPU.
+(Persistent storage on a Space: tests/reliability/test_space.py.)
 
 ZeroGPU's own machinery (a forked child that holds the GPU, scheduled by the platform's device API) needs the
 platform; these tests prove what can be proved here: `spaces.GPU` really wraps our model calls under a ZeroGPU
@@ -24,7 +25,7 @@ from PIL import Image
 
 from pipelines import zerogpu
 from pipelines.base import Interrupted, ModelUnavailable, StepEvent
-from studio.settings import parse_settings, storage_notes
+from studio.settings import parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE_ENV = {"SPACE_ID": "someone/design-collaborator", "SPACE_HOST": "someone-design-collaborator.hf.space",
@@ -71,14 +72,6 @@ def test_a_space_without_sign_in_refuses_to_start_open_to_anyone(on_a_space, cap
     with pytest.raises(SystemExit):
         parse_settings([])
     assert "--allow-anonymous" in capsys.readouterr().err
-
-
-@pytest.mark.skipif(Path("/data").exists(), reason="this machine has a /data folder: a Space with storage")
-def test_a_space_without_persistent_storage_warns_that_sessions_do_not_survive_a_restart(on_a_space):
-    settings = parse_settings([])
-    assert [note.code for note in storage_notes(settings)] == ["note.no_storage"]
-    on_a_space.setenv("DC_DATA_DIR", "/data/design-collaborator")  # what a Space with storage gets by itself
-    assert storage_notes(parse_settings([])) == []
 
 
 def test_an_oauth_client_id_off_a_space_turns_no_sign_in_on(on_a_space):
