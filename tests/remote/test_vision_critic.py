@@ -192,3 +192,15 @@ def test_an_unreachable_vlm_server_fails_the_round_with_a_message_naming_it(stor
     failed = events[-1].round
     assert failed.status == RoundStatus.FAILED
     assert nowhere.base_url in str(failed.error) and "is it running?" in str(failed.error)
+
+
+def test_a_large_candidate_is_sent_shrunk_to_what_a_vlm_reads_and_a_small_one_pixel_for_pixel():
+    from pipelines.remote.vision import MAX_SIDE, image_part
+
+    large = Image.new("RGB", (2 * MAX_SIDE, MAX_SIDE), (10, 200, 30))
+    [small] = candidates()[:1]
+
+    assert Image.open(io.BytesIO(base64.b64decode(image_part(large)["image_url"]["url"].split(",", 1)[1]))).size == \
+        (MAX_SIDE, MAX_SIDE // 2)
+    assert png_pixels(image_part(small)) == small.tobytes()
+    assert large.size == (2 * MAX_SIDE, MAX_SIDE)  # the candidate itself is left as it was
