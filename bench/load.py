@@ -1,6 +1,7 @@
 """Load: many designers at once, each starting a session and running rounds through the API.
 
-    python bench/load.py [--clients 16] [--rounds 5] [--queue-size 64] [--gpu-concurrency 2]
+    python bench/load.py [--clients 16 | --clients 1,2,4,8,16] [--rounds 5] [--queue-size 64] [--gpu-concurrency 2]
+                         [--generator ray:local --replicas 2] [--profile]
 
 Starts `python app.py --preset tiny` on a free loopback port with the given queue size and GPU
 concurrency, runs one warm-up round (the models load), then starts CLIENTS `gradio_client` clients
@@ -10,6 +11,12 @@ on threads at once. Each starts its own session and runs ROUNDS rounds of CANDID
 rounds/s, p50/p95 latency, max RSS, the RSS growth from the first to the last quarter of the run and
 the outcome counts; the last line is `RESULT {json}` for scripts. Figures depend on the hardware;
 nothing here is a pass mark (tests/reliability/test_load.py checks behaviour only).
+
+A list of client counts sweeps them against one studio (started and warmed once) and ends with one table row
+per count: round latency p50/p95, rounds/s, and how busy the studio process was (its CPU in cores, its child
+processes', and with --profile the share of time its GIL was held, by the studio's own code and by the models':
+bench/studio_cpu.py). `--generator` and `--replicas` go to app.py: `ray:local` puts the generator on a Ray Serve
+pool the studio starts.
 """
 from __future__ import annotations
 
@@ -33,6 +40,7 @@ from gradio_client.utils import QueueError
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as `python bench/load.py`
 
 from bench.launcher import HOST, studio_process  # noqa: E402
+from bench.studio_cpu import CpuMeter, GilProfile  # noqa: E402
 STARTUP_S = 90
 SAMPLE_EVERY_S = 0.5
 START_ATTEMPTS = 5  # a session start refused as queue full is tried again, this many times in all
@@ -59,10 +67,10 @@ def is_queue_full(err: Exception) -> bool:
 
 
 @contextlib.contextmanager
-def running_studio(work: Path, queue_size: int, gpu_concurrency: int):
+def running_studio(work: Path, queue_size: int, gpu_concurrency: int, extra: tuple[str, ...] = ()):
     """`python app.py --preset tiny` on a free loopback port; yields (url, process, log file)."""
     args = ("--data-dir", str(work / "data"), "--host", HOST, "--queue-size", str(queue_size),
-            "--gpu-concurrency", str(gpu_concurrency), "--safety", "off")
+            "--gpu-concurrency", str(gpu_concurrency), "--safety", "off", *extra)
     with studio_process(*args, log_dir=work, startup_s=STARTUP_S) as studio:
         yield studio.url, studio.process, studio.log_file
 
@@ -162,59 +170,84 @@ def quarter_growth(samples: list[tuple[float, int]]) -> int:
     return round(statistics.mean(last) - statistics.mean(first))
 
 
-def run(clients: int, rounds: int, queue_size: int, gpu_concurrency: int, candidates: int, work: Path,
-        run_limit_s: float) -> dict:
-    with running_studio(work, queue_size, gpu_concurrency) as (url, process, log_file):
+def sweep(counts: list[int], rounds: int, queue_size: int, gpu_concurrency: int, candidates: int, work: Path,
+          run_limit_s: float, extra: tuple[str, ...] = (), profile: bool = False) -> list[dict]:
+    """One studio, warmed once, then a measured load for each client count in turn."""
+    with running_studio(work, queue_size, gpu_concurrency, extra) as (url, process, log_file):
         started_rss = rss_bytes(psutil.Process(process.pid))
         warm = Client(url, verbose=False)  # one round first: the models load outside the measurement
         try:
             run_round(warm, warm.predict(BRIEF, api_name="/start_session")[0], candidates, seed=0)
         finally:
             warm.close()
-        samples: list[tuple[float, int]] = []
-        stop = threading.Event()
-        sampler = threading.Thread(target=sample_rss, args=(process.pid, samples, stop), daemon=True)
-        outcomes = Outcomes()
-        go = threading.Barrier(clients, timeout=STARTUP_S)
-        threads = [threading.Thread(target=designer, args=(url, n, rounds, candidates, go, outcomes), daemon=True)
-                   for n in range(clients)]
-        sampler.start()
-        began = time.perf_counter()
-        for t in threads:
-            t.start()
-        deadline = began + run_limit_s
-        for n, t in enumerate(threads):
-            t.join(max(0.0, deadline - time.perf_counter()))
-            if t.is_alive():
-                with outcomes.lock:
-                    outcomes.errors.append(f"client {n} did not finish within {run_limit_s:.0f} s")
-        wall = time.perf_counter() - began
-        stop.set()
-        sampler.join()
-        log = log_file.read_text(errors="replace")
+        results = []
+        for clients in counts:
+            result = measure(url, process.pid, clients, rounds, candidates, run_limit_s,
+                             work / f"pyspy-{clients}.txt" if profile else None)
+            log = log_file.read_text(errors="replace")
+            results.append({"clients": clients, "rounds_per_client": rounds, "queue_size": queue_size,
+                            "gpu_concurrency": gpu_concurrency, "candidates": candidates, "studio_args": list(extra),
+                            **result, "rss_start_mb": round(started_rss / 2**20, 1),
+                            "database_locked_in_log": log.lower().count("database is locked"),
+                            "log": str(log_file)})
+    return results
+
+
+def measure(url: str, pid: int, clients: int, rounds: int, candidates: int, run_limit_s: float,
+            profile_to: Path | None) -> dict:
+    """CLIENTS designers at once against the running studio: outcomes, latencies, memory and CPU."""
+    samples: list[tuple[float, int]] = []
+    stop = threading.Event()
+    sampler = threading.Thread(target=sample_rss, args=(pid, samples, stop), daemon=True)
+    outcomes = Outcomes()
+    meters: dict = {}
+
+    def begin() -> None:  # all clients connected, sessions started: the rounds start now, and so do the meters
+        meters.update(began=time.perf_counter(), cpu=CpuMeter(pid),
+                      gil=GilProfile(pid, profile_to) if profile_to else None)
+
+    go = threading.Barrier(clients, action=begin, timeout=STARTUP_S)
+    threads = [threading.Thread(target=designer, args=(url, n, rounds, candidates, go, outcomes), daemon=True)
+               for n in range(clients)]
+    sampler.start()
+    for t in threads:
+        t.start()
+    deadline = time.perf_counter() + STARTUP_S + run_limit_s
+    for n, t in enumerate(threads):
+        t.join(max(0.0, deadline - time.perf_counter()))
+        if t.is_alive():
+            with outcomes.lock:
+                outcomes.errors.append(f"client {n} did not finish within {run_limit_s:.0f} s")
+    if not meters:  # a client could not connect: the barrier broke, and nothing was measured
+        begin()
+    wall = time.perf_counter() - meters["began"]
+    busy = {**meters["cpu"].stop(), **(meters["gil"].stop() if meters["gil"] else {})}
+    stop.set()
+    sampler.join()
     done = len(outcomes.latencies)
     return {
-        "clients": clients, "rounds_per_client": rounds, "queue_size": queue_size,
-        "gpu_concurrency": gpu_concurrency, "candidates": candidates, "wall_s": round(wall, 2),
-        "rounds_asked": outcomes.started * rounds, "completed": done, "queue_full": outcomes.queue_full,
-        "starts_refused": outcomes.starts_refused, "other_errors": len(outcomes.errors),
-        "errors": outcomes.errors[:20], "rounds_per_s": round(done / wall, 3) if wall else None,
+        "wall_s": round(wall, 2), "rounds_asked": outcomes.started * rounds, "completed": done,
+        "queue_full": outcomes.queue_full, "starts_refused": outcomes.starts_refused,
+        "other_errors": len(outcomes.errors), "errors": outcomes.errors[:20],
+        "rounds_per_s": round(done / wall, 3) if wall else None,
         "latency_p50_s": percentile(outcomes.latencies, 50), "latency_p95_s": percentile(outcomes.latencies, 95),
-        "rss_start_mb": round(started_rss / 2**20, 1),
         "rss_max_mb": round(max((r for _, r in samples), default=0) / 2**20, 1),
-        "rss_growth_mb": round(quarter_growth(samples) / 2**20, 1), "rss_samples": len(samples),
-        "database_locked_in_log": log.lower().count("database is locked"),
-        "log": str(log_file),
+        "rss_growth_mb": round(quarter_growth(samples) / 2**20, 1), "rss_samples": len(samples), **busy,
     }
 
 
-def report(result: dict) -> None:
-    def secs(value):
-        return "-" if value is None else f"{value:.2f} s"
+def secs(value) -> str:
+    return "-" if value is None else f"{value:.2f} s"
 
+
+def share(value) -> str:
+    return "-" if value is None else f"{100 * value:.0f} %"
+
+
+def report(result: dict) -> None:
     print(f"load: {result['clients']} clients x {result['rounds_per_client']} rounds, queue size "
           f"{result['queue_size']}, GPU concurrency {result['gpu_concurrency']}, {result['candidates']} "
-          "candidate(s) at 64 px / 2 steps, tiny preset")
+          f"candidate(s) at 64 px / 2 steps, tiny preset {' '.join(result['studio_args'])}")
     print(f"rounds: {result['completed']} done, {result['queue_full']} refused as queue full, "
           f"{result['other_errors']} other errors, {result['starts_refused']} sessions never started "
           f"({result['wall_s']:.1f} s)")
@@ -222,15 +255,42 @@ def report(result: dict) -> None:
           f"p95 {secs(result['latency_p95_s'])}")
     print(f"server RSS: {result['rss_start_mb']} MB at start, max {result['rss_max_mb']} MB, "
           f"growth first to last quarter {result['rss_growth_mb']:+} MB ({result['rss_samples']} samples)")
+    print(f"CPU: studio process {result['studio_cpu_cores']} cores, its child processes "
+          f"{result['children_cpu_cores']} cores, of {result['machine_cores']} (load average "
+          f"{result['load_average_1m']}); GIL held {share(result.get('gil_busy'))}: studio "
+          f"{share(result.get('gil_studio'))}, models {share(result.get('gil_models'))}")
+    for frame, samples in result.get("gil_top_studio") or ():
+        print(f"  studio GIL time: {samples:6d} samples in {frame}")
     print(f"'database is locked' in the server log: {result['database_locked_in_log']}")
     for error in result["errors"]:
         print(f"  error: {error}")
-    print("RESULT " + json.dumps(result))
+
+
+TABLE = ("| clients | rounds done | rounds/s | p50 | p95 | studio CPU (cores) | child processes' CPU | "
+         "GIL held: studio / models | load avg |")
+
+
+def table(results: list[dict]) -> None:
+    """One Markdown row per client count: bench/README.md takes it as it is."""
+    print(TABLE)
+    print("|" + "---|" * TABLE.count(" | ") + "---|")
+    for r in results:
+        print(f"| {r['clients']} | {r['completed']} | {r['rounds_per_s']} | {secs(r['latency_p50_s'])} | "
+              f"{secs(r['latency_p95_s'])} | {r['studio_cpu_cores']} | {r['children_cpu_cores']} | "
+              f"{share(r.get('gil_studio'))} / {share(r.get('gil_models'))} | {r['load_average_1m']} |")
+
+
+def client_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"give client counts of 1 or more, e.g. 16 or 1,2,4,8,16; not {text!r}")
+    return counts
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bench/load.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=16, help="concurrent gradio_client clients (default 16)")
+    parser.add_argument("--clients", type=client_counts, default=[16],
+                        help="concurrent gradio_client clients (default 16), or a list to sweep: 1,2,4,8,16")
     parser.add_argument("--rounds", type=int, default=5, help="rounds each client runs (default 5)")
     parser.add_argument("--queue-size", type=int, default=64, help="the studio's --queue-size (default 64)")
     parser.add_argument("--gpu-concurrency", type=int, default=2, help="the studio's --gpu-concurrency (default 2)")
@@ -239,10 +299,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds the clients may take in all; a client still running then is an error")
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="where the data folder and studio.log go (default: a new temporary folder)")
+    parser.add_argument("--generator", default="",
+                        help="the studio's --generator, e.g. ray:local (default: in the studio's process)")
+    parser.add_argument("--replicas", type=int, default=0, help="the studio's --replicas (with --generator)")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the studio's GIL with py-spy (bench/studio_cpu.py) while the clients run")
     args = parser.parse_args(argv)
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="load-"))
     work.mkdir(parents=True, exist_ok=True)
-    report(run(args.clients, args.rounds, args.queue_size, args.gpu_concurrency, args.candidates, work, args.limit))
+    extra = (("--generator", args.generator) if args.generator else ()) + \
+        (("--replicas", str(args.replicas)) if args.replicas else ())
+    results = sweep(args.clients, args.rounds, args.queue_size, args.gpu_concurrency, args.candidates, work,
+                    args.limit, extra, args.profile)
+    for result in results:
+        report(result)
+    if len(results) > 1:
+        table(results)
+    print("RESULT " + json.dumps(results[0] if len(results) == 1 else {"sweep": results}))
     return 0
 
 
