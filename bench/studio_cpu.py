@@ -31,29 +31,29 @@ MODEL_PATHS = ("/torch/", "/diffusers/", "/transformers/", "/tokenizers/", "/acc
 STACK_LINE = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
 
 
-def cpu_seconds(process: psutil.Process) -> tuple[float, float]:
-    """(this process's CPU seconds, its live descendants' CPU seconds)."""
-    own = process.cpu_times()
-    children = 0.0
-    for child in process.children(recursive=True):
+def cpu_seconds(process: psutil.Process) -> dict[int, float]:
+    """CPU seconds by pid: this process's, and each of its live descendants'."""
+    seconds = {}
+    for p in [process, *process.children(recursive=True)]:
         with contextlib.suppress(psutil.NoSuchProcess):
-            times = child.cpu_times()
-            children += times.user + times.system
-    return own.user + own.system, children
+            times = p.cpu_times()
+            seconds[p.pid] = times.user + times.system
+    return seconds
 
 
 class CpuMeter:
     def __init__(self, pid: int):
         self.process = psutil.Process(pid)
         self.began = time.perf_counter()
-        self.own, self.children = cpu_seconds(self.process)
+        self.seconds = cpu_seconds(self.process)
 
     def stop(self) -> dict:
         wall = time.perf_counter() - self.began
-        own, children = cpu_seconds(self.process)
-        return {"studio_cpu_cores": round((own - self.own) / wall, 2),
-                # children that ended in the window take their CPU time with them: a floor, not a total
-                "children_cpu_cores": round(max(0.0, children - self.children) / wall, 2),
+        used = {pid: s - self.seconds.get(pid, 0.0) for pid, s in cpu_seconds(self.process).items()}
+        own = used.pop(self.process.pid, 0.0)
+        return {"studio_cpu_cores": round(own / wall, 2),
+                # a child that ended within the window took its CPU time with it: a floor, not a total
+                "children_cpu_cores": round(sum(used.values()) / wall, 2),
                 "machine_cores": psutil.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
 
 
