@@ -52,9 +52,10 @@ class Backends:
     refiner: RemoteChat | None = None
     vlm: RemoteChat | None = None  # a critic that sees the pixels (answers the checklist and writes the notes)
     generator: RayPool | None = None
+    local_vlm: str = ""  # or a critic that sees in this process: a LLaVA-class checkpoint's id (presets.with_local_vlm)
 
     def describe(self) -> dict[str, str]:
         """Each role's place, for the log and the page ("local" or where)."""
         return {"refiner": self.refiner.base_url if self.refiner else LOCAL,
-                "critic": (self.vlm.base_url if self.vlm else "captioner + VQA"),
+                "critic": (self.vlm.base_url if self.vlm else self.local_vlm or "captioner + VQA"),
                 "generator": self.generator.address if self.generator else LOCAL}

@@ -5,7 +5,7 @@ model of every family, so the `tiny` preset (and the tests) run the very same cl
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # The classes each family loads with; tiny models of a family are built from the same classes.
 FAMILY_CLASSES: dict[str, tuple[str, ...]] = {
@@ -167,22 +167,33 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     # image encoder as a repo of its own, openai/clip-vit-large-patch14): wiring it is a change to the generator.
     # FLUX.1-schnell is the best open model that renders legible text in 4 steps, and it is
     # Apache-2.0 (FLUX.1-dev is not). Qwen2.5-7B writes and critiques far better than the small ones.
-    # The critic sees through LLaVA-1.5-7B (7.06B parameters, ~14.1 GB in bf16: 48.5 -> 62.6 GB, so this preset
-    # now wants an 80 GB card): its yes/no answers about objects are what POPE measures (~86 F1), which is what
-    # a checklist asks. Qwen2.5-VL-7B (Apache-2.0) sees better, but in transformers 5.23 every Qwen2-VL processor
-    # holds a video processor that needs torchvision: a new dependency for the whole studio, and one whose tiny
-    # twin cannot be tested here (PyPI's torchvision is built against CUDA torch). Serve it instead (--vlm-url).
+    # No VLM critic in the preset: LLaVA-1.5-7B would take it from 48.5 to 62.6 GB, off the 48 GB cards it is for.
+    # On an 80 GB card add it with `--vlm-model llava-hf/llava-1.5-7b-hf` (LOCAL_VLM below), or serve a VLM.
     Preset(
-        "quality", "An 80 GB GPU: FLUX.1-schnell in 4 steps at 1024 px, a 7B refiner, a 7B VLM critic, CLIP-H.",
+        "quality", "A 48 GB+ GPU: FLUX.1-schnell in 4 steps at 1024 px, a 7B refiner, CLIP-H.",
         refiner=ModelSpec("Qwen/Qwen2.5-7B-Instruct", "qwen2", APACHE),
         generator=ModelSpec("black-forest-labs/FLUX.1-schnell", "flux", APACHE),
         captioner=ModelSpec("Salesforce/blip-image-captioning-large", "blip-caption", BSD3),
         vqa=ModelSpec("Salesforce/blip-vqa-capfilt-large", "blip-vqa", BSD3),
         scorer=ModelSpec("laion/CLIP-ViT-H-14-laion2B-s32B-b79K", "clip", "MIT"), segmenter=CLIPSEG,
-        memory_gb=62.6, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
-        max_size=1024, previewer=ModelSpec("madebyollin/taef1", "taef1", "MIT"), upscale_tile=1024, max_upscale=2,
-        vlm=ModelSpec("llava-hf/llava-1.5-7b-hf", "llava", LLAMA2)),
+        memory_gb=48.5, speed="a few seconds a round on an H100", steps=4, guidance=0.0, size=1024,
+        max_size=1024, previewer=ModelSpec("madebyollin/taef1", "taef1", "MIT"), upscale_tile=1024, max_upscale=2),
 ]}
+
+# A critic that sees, in this process (`--vlm-model`, pipelines/vision.py): LLaVA-1.5-7B (7.06B parameters, ~14.1 GB
+# in bf16). Its yes/no answers about objects are what POPE measures (~86 F1), which is what a checklist asks.
+# Qwen2.5-VL-7B (Apache-2.0) sees better, but in transformers 5.23 every Qwen2-VL processor holds a video processor
+# that needs torchvision: a new dependency for the whole studio, and one whose tiny twin cannot be tested here
+# (PyPI's torchvision is built against CUDA torch). Serve it instead (--vlm-url).
+LOCAL_VLM = ModelSpec("llava-hf/llava-1.5-7b-hf", "llava", LLAMA2)
+
+
+def with_local_vlm(preset: Preset, model_id: str) -> Preset:
+    """`preset` with a vision-language critic loaded in this process: a LLaVA-class checkpoint by id, or tiny/llava."""
+    if not model_id:
+        return preset
+    license = LOCAL_VLM.license if model_id == LOCAL_VLM.model_id else "read the model card"
+    return replace(preset, vlm=ModelSpec(model_id, "llava", license))
 
 
 def auto_preset_name(cuda_memory_gb: float | None) -> str:

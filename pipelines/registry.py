@@ -17,18 +17,18 @@ from typing import TYPE_CHECKING, Callable
 from pipelines import tiny
 from pipelines.backends import Backends
 from pipelines.base import (Captioner, Generator, ModelLoadError, Refiner, Scorer, Segmenter, SpeedOptions,
-                            Upscaler)
+                            Upscaler, Viewer)
 from pipelines.critic import ModelCritic
 from pipelines.inprocess import MODEL_CALLS, LocalGenerator, Locked
 from pipelines.ocr import RapidTextReader
-from pipelines.presets import IPAdapterSpec, ModelSpec, Preset
+from pipelines.presets import IPAdapterSpec, ModelSpec, Preset, with_local_vlm
 
 if TYPE_CHECKING:
     from pipelines.device import Placement
 
-ROLES = ("refiner", "generator", "captioner", "scorer", "segmenter")
+ROLES = ("refiner", "generator", "captioner", "scorer", "viewer", "segmenter")
 # What a round needs, in the order it needs them: `preload` loads these. The rest load at their first use.
-PRELOADED_ROLES = ("refiner", "generator", "captioner", "scorer")
+PRELOADED_ROLES = ("refiner", "generator", "captioner", "scorer", "viewer")
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +56,7 @@ def adapter_source(adapter: IPAdapterSpec | None) -> IPAdapterSpec | None:
 class ModelRegistry:
     def __init__(self, preset: Preset, placement: Placement | None = None, speed: SpeedOptions = SpeedOptions(),
                  backends: Backends = Backends()):
-        self.preset = preset
+        self.preset = with_local_vlm(preset, backends.local_vlm)
         self.backends = backends
         self._placement = placement  # chosen on first use: torch loads behind the page, not before it
         self.speed = speed
@@ -179,8 +179,28 @@ class ModelRegistry:
 
         return self._get("segmenter", spec, load)
 
+    def viewer(self) -> Viewer | None:
+        """A critic's eyes: a vision-language model on a server, or in this process when the preset has one."""
+        remote = self.backends.vlm
+        if remote is not None:
+            from pipelines.remote.vision import RemoteViewer
+
+            spec = ModelSpec(remote.model, "llava", "as its server says")
+            return self._get("viewer", spec, lambda: RemoteViewer(remote), where=remote.base_url)
+        spec = self.preset.vlm
+        if spec is None:
+            return None
+
+        def load() -> Viewer:
+            from pipelines.vision import LocalViewer
+
+            return Locked(LocalViewer(spec.model_id, source(spec), self.placement), self.device_lock,
+                          MODEL_CALLS["viewer"])
+
+        return self._get("viewer", spec, load)
+
     def critic(self) -> ModelCritic:
-        return ModelCritic(self.captioner(), self.scorer(), self.refiner(), self.text_reader)
+        return ModelCritic(self.captioner(), self.scorer(), self.refiner(), self.text_reader, viewer=self.viewer())
 
     def preload(self) -> None:
         """Load every model now, in the order a round needs them. At the first that fails to load, preloading

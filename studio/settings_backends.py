@@ -17,7 +17,9 @@ def add_backend_arguments(parser: argparse.ArgumentParser, env) -> None:
                            help=f"{what} on an OpenAI-compatible server (vLLM, SGLang, TGI, Ollama, transformers "
                                 f"serve), e.g. http://127.0.0.1:8000/v1 (env DC_{upper}_URL)")
         group.add_argument(f"--{role}-model", default=env(f"DC_{upper}_MODEL", ""),
-                           help=f"the model's name on that server (env DC_{upper}_MODEL)")
+                           help=f"the model's name on that server (env DC_{upper}_MODEL)" + (
+                               "; without --vlm-url, a LLaVA-class checkpoint loaded in this process, e.g. "
+                               "llava-hf/llava-1.5-7b-hf (~14 GB in bf16)" if role == "vlm" else ""))
         group.add_argument(f"--{role}-key-env", default=env(f"DC_{upper}_KEY_ENV", "OPENAI_API_KEY"),
                            help=f"the environment variable holding that server's API key (env DC_{upper}_KEY_ENV; "
                                 "default OPENAI_API_KEY)")
@@ -37,8 +39,9 @@ def add_backend_arguments(parser: argparse.ArgumentParser, env) -> None:
 
 
 def backends_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Backends:
+    local_vlm = args.vlm_model.strip() if not args.vlm_url.strip() else ""  # a model without a server: in process
     return Backends(refiner=_chat("refiner", args, parser), vlm=_chat("vlm", args, parser),
-                    generator=_pool(args, parser))
+                    generator=_pool(args, parser), local_vlm=local_vlm)
 
 
 def _chat(role: str, args: argparse.Namespace, parser: argparse.ArgumentParser) -> RemoteChat | None:

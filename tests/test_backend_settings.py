@@ -2,6 +2,8 @@
 import pytest
 
 from pipelines.backends import Backends, RayPool, RemoteChat
+from pipelines.presets import PRESETS
+from pipelines.registry import ModelRegistry
 from studio.settings import parse_settings
 
 
@@ -43,3 +45,13 @@ def test_a_wrong_place_is_refused_with_what_to_type(flags, said, capsys):
     with pytest.raises(SystemExit):
         parse_settings(flags)
     assert said in capsys.readouterr().err
+
+
+def test_a_vlm_model_without_a_server_is_a_critic_that_sees_in_this_process():
+    backends = parse_settings(["--vlm-model", "tiny/llava"]).backends
+    assert (backends.vlm, backends.local_vlm) == (None, "tiny/llava")
+    registry = ModelRegistry(PRESETS["tiny"], backends=backends)
+    assert registry.preset.vlm.model_id == "tiny/llava" and registry.preset.models["vlm"].family == "llava"
+    viewer = registry.critic().viewer
+    assert viewer.model_id == "tiny/llava" and viewer is registry.viewer()  # loaded once, behind the device lock
+    assert ModelRegistry(PRESETS["tiny"]).viewer() is None  # the tiny preset's critic is captioner + VQA

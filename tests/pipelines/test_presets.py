@@ -8,7 +8,7 @@ import torch
 from pipelines import tiny
 from pipelines.base import RenderRequest
 from pipelines.generator import DiffusersGenerator
-from pipelines.presets import FAMILY_CLASSES, PRESETS, auto_preset_name, get_preset
+from pipelines.presets import FAMILY_CLASSES, LOCAL_VLM, PRESETS, auto_preset_name, get_preset
 
 REAL_PRESETS = [preset for name, preset in PRESETS.items() if name != "tiny"]
 REAL_SPECS = {(preset.name, role): spec for preset in REAL_PRESETS for role, spec in preset.models.items()}
@@ -18,8 +18,8 @@ def test_every_real_family_has_a_tiny_builder():
     families = {spec.family for spec in REAL_SPECS.values()}
 
     assert families == {"sd", "sdxl", "flux", "qwen2", "blip-caption", "blip-vqa", "clip", "clipseg", "taesd",
-                        "taef1", "llava"}
-    assert families <= set(tiny.BUILDERS)
+                        "taef1"}
+    assert families | {LOCAL_VLM.family} <= set(tiny.BUILDERS)  # the in-process critic that sees (--vlm-model) too
     assert all(spec.is_tiny for spec in PRESETS["tiny"].models.values())
     assert not any(spec.is_tiny for spec in REAL_SPECS.values())
 
