@@ -38,7 +38,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_ready(served: Served) -> None:
+def wait_ready(served: Served) -> None:
     """Until the server lists its models (the model is loaded at start with a forced model)."""
     deadline = time.monotonic() + READY_LIMIT_S
     while time.monotonic() < deadline:
@@ -61,11 +61,12 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def start_server(model_dir: Path, workdir: Path, hold: Path | None = None,
-                 extra_args: tuple[str, ...] = ()) -> Iterator[Served]:
+def start_server(model_dir: Path, workdir: Path, hold: Path | None = None, extra_args: tuple[str, ...] = (),
+                 ready: bool = True) -> Iterator[Served]:
     """`transformers serve model_dir` on 127.0.0.1, offline, its log and hub cache under `workdir`.
 
-    `hold`: a file that, while it exists, holds each reply after its first text (tests/remote/held_serve.py)."""
+    `hold`: a file that, while it exists, holds each reply after its first text (tests/remote/held_serve.py).
+    `ready=False` yields at once, for a test with other work to do while the server starts: `wait_ready` it."""
     pytest.importorskip("openai")
     pytest.importorskip("transformers.cli.serving.utils", reason="needs transformers[serving]")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -80,7 +81,8 @@ def start_server(model_dir: Path, workdir: Path, hold: Path | None = None,
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     served = Served(f"http://127.0.0.1:{port}/v1", str(model_dir), process, log, hold)
     try:
-        _wait_ready(served)
+        if ready:
+            wait_ready(served)
         yield served
     finally:
         stop(process)

@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("openai")
 
-from chat_server import Served, free_port, start_server, stop  # noqa: E402
+from chat_server import Served, free_port, start_server, stop, wait_ready  # noqa: E402
 from fakes import Delegate, SwappedModels  # noqa: E402
 from pipelines.backends import Backends, RemoteChat  # noqa: E402
 from pipelines.base import ModelUnavailable  # noqa: E402
@@ -137,9 +137,9 @@ def test_a_round_runs_with_the_refiner_on_the_server_and_its_reply_streams_to_th
     keeping = Acting(lambda: None)
     studio = Studio(store, SwappedModels(remote_registry, wrap_refiner=keeping))
     session = studio.start_session("alice", BRIEF)
-    events = list(studio.run_round("alice", session.id, params=RoundParams(count=2)))
+    events = list(studio.run_round("alice", session.id, params=RoundParams(count=1)))
     done, written = finished(events), keeping.results[0]
-    assert done.status is RoundStatus.DONE and len(done.candidates) == 2
+    assert done.status is RoundStatus.DONE and len(done.candidates) == 1
     streamed = [e.text for e in events if isinstance(e, Refining)]
     assert len(streamed) > 1 and streamed[-1] == written.raw  # the page saw the reply grow, piece by piece
     assert (done.prompt, done.negative_prompt, done.fallback) == (written.prompt, written.negative, written.fallback)
@@ -153,7 +153,7 @@ def test_stop_while_the_server_writes_ends_the_round_stopped_and_the_server_stop
     stopping = Acting(lambda: studio.cancel("alice", session.id), held=chat_server)
     studio = Studio(store, SwappedModels(remote_registry, wrap_refiner=stopping))
     session = studio.start_session("alice", BRIEF)
-    stopped = finished(list(studio.run_round("alice", session.id, params=RoundParams(count=2))))
+    stopped = finished(list(studio.run_round("alice", session.id, params=RoundParams(count=1))))
     assert (stopped.status, stopped.error) == (RoundStatus.INTERRUPTED, Message("round.stopped"))
     # the held reply went on only because the server saw the client leave; then it stopped generating
     wait_for(cancelled.exists, "the server cancelled the stopped reply")
@@ -161,14 +161,15 @@ def test_stop_while_the_server_writes_ends_the_round_stopped_and_the_server_stop
 
 def test_a_server_that_dies_mid_reply_fails_the_round_by_its_address_and_the_session_is_intact(
         store, remote_registry, talkative_model, tmp_path):
-    studio = Studio(store, remote_registry)
-    session = studio.start_session("alice", BRIEF)
-    earlier = finished(list(studio.run_round("alice", session.id, params=RoundParams(count=2))))
-    with start_server(talkative_model, tmp_path / "doomed", hold=tmp_path / "doomed" / "hold") as doomed:
-        registry = ModelRegistry(PRESETS["tiny"], backends=Backends(refiner=chat_for(doomed)))
-        # held: the server dies mid-reply, never after it
-        killing = SwappedModels(registry, wrap_refiner=Acting(lambda: stop(doomed.process), held=doomed))
-        failed = finished(list(Studio(store, killing).run_round("alice", session.id, params=RoundParams(count=2))))
+    with start_server(talkative_model, tmp_path / "doomed", hold=tmp_path / "doomed" / "hold", ready=False) as doomed:
+        studio = Studio(store, remote_registry)  # the earlier round, on the shared server while this one starts
+        session = studio.start_session("alice", BRIEF)
+        earlier = finished(list(studio.run_round("alice", session.id, params=RoundParams(count=1))))
+        wait_ready(doomed)
+        # The same studio with the refiner on the doomed server, held: it dies mid-reply, never after it.
+        acting, remote = Acting(lambda: stop(doomed.process), held=doomed), RemoteRefiner(chat_for(doomed))
+        killing = SwappedModels(remote_registry, wrap_refiner=lambda _shared: acting(remote))
+        failed = finished(list(Studio(store, killing).run_round("alice", session.id, params=RoundParams(count=1))))
     assert (failed.status, failed.error.code) == (RoundStatus.FAILED, "model.error")
     assert doomed.base_url in failed.error.args["detail"] and "lost the connection" in failed.error.args["detail"]
     rounds = studio.open_session("alice", session.id).rounds
