@@ -8,9 +8,12 @@ remote ones: their server's queue, timeouts and retries).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from pipelines.presets import ModelSpec, Preset, with_local_vlm
 
 LOCAL = "local"
+SERVED = "the served model's own license (read its model card)"
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,15 @@ class Backends:
         return {"refiner": self.refiner.base_url if self.refiner else LOCAL,
                 "critic": (self.vlm.base_url if self.vlm else self.local_vlm or "captioner + VQA"),
                 "generator": self.generator.address if self.generator else LOCAL}
+
+
+def placed(preset: Preset, backends: Backends) -> Preset:
+    """`preset` as `backends` run it: a role on a chat server is the server's model, named with its address (what the
+    page lists, and what each round records as its models). The pool serves the preset's own generator."""
+    changes = {}
+    if backends.refiner is not None:
+        changes["refiner"] = ModelSpec(f"{backends.refiner.model} at {backends.refiner.base_url}",
+                                       preset.refiner.family, SERVED)
+    if backends.vlm is not None:
+        changes["vlm"] = ModelSpec(f"{backends.vlm.model} at {backends.vlm.base_url}", "llava", SERVED)
+    return replace(with_local_vlm(preset, backends.local_vlm), **changes)

@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
 
 from pipelines import tiny
-from pipelines.backends import Backends
+from pipelines.backends import Backends, placed
 from pipelines.base import (Captioner, Generator, ModelLoadError, Refiner, Scorer, Segmenter, SpeedOptions,
                             Upscaler, Viewer)
 from pipelines.critic import ModelCritic
 from pipelines.inprocess import MODEL_CALLS, LocalGenerator, Locked
 from pipelines.ocr import RapidTextReader
-from pipelines.presets import IPAdapterSpec, ModelSpec, Preset, with_local_vlm
+from pipelines.presets import IPAdapterSpec, ModelSpec, Preset
 
 if TYPE_CHECKING:
     from pipelines.device import Placement
@@ -56,7 +56,7 @@ def adapter_source(adapter: IPAdapterSpec | None) -> IPAdapterSpec | None:
 class ModelRegistry:
     def __init__(self, preset: Preset, placement: Placement | None = None, speed: SpeedOptions = SpeedOptions(),
                  backends: Backends = Backends()):
-        self.preset = with_local_vlm(preset, backends.local_vlm)
+        self.preset = placed(preset, backends)
         self.backends = backends
         self._placement = placement  # chosen on first use: torch loads behind the page, not before it
         self.speed = speed
@@ -104,8 +104,7 @@ class ModelRegistry:
         if remote is not None:
             from pipelines.remote.openai_chat import RemoteRefiner
 
-            return self._get("refiner", replace(spec, model_id=remote.model), lambda: RemoteRefiner(remote),
-                             where=remote.base_url)
+            return self._get("refiner", spec, lambda: RemoteRefiner(remote), local=False)
 
         def load() -> Refiner:
             from pipelines.refiner import ChatRefiner
@@ -125,7 +124,7 @@ class ModelRegistry:
         if pool is not None:
             from pipelines.remote.ray_pool import PoolGenerator
 
-            return self._get("generator", spec, lambda: PoolGenerator(pool, preset, self.speed), where=pool.address)
+            return self._get("generator", spec, lambda: PoolGenerator(pool, preset, self.speed), local=False)
 
         def load() -> Generator:
             from pipelines.generator import DiffusersGenerator
@@ -181,15 +180,13 @@ class ModelRegistry:
 
     def viewer(self) -> Viewer | None:
         """A critic's eyes: a vision-language model on a server, or in this process when the preset has one."""
-        remote = self.backends.vlm
+        remote, spec = self.backends.vlm, self.preset.vlm
+        if spec is None:
+            return None
         if remote is not None:
             from pipelines.remote.vision import RemoteViewer
 
-            spec = ModelSpec(remote.model, "llava", "as its server says")
-            return self._get("viewer", spec, lambda: RemoteViewer(remote), where=remote.base_url)
-        spec = self.preset.vlm
-        if spec is None:
-            return None
+            return self._get("viewer", spec, lambda: RemoteViewer(remote), local=False)
 
         def load() -> Viewer:
             from pipelines.vision import LocalViewer
@@ -218,21 +215,20 @@ class ModelRegistry:
     def loaded(self) -> tuple[str, ...]:
         return tuple(role for role in ROLES if role in self._models)
 
-    def _get(self, role: str, spec: ModelSpec, build: Callable[[], object], where: str = ""):
+    def _get(self, role: str, spec: ModelSpec, build: Callable[[], object], local: bool = True):
         model = self._models.get(role)
         if model is not None:
             return model
         with self._load_lock:
             model = self._models.get(role)
             if model is None:
-                model = self._models[role] = self._load(role, spec, build, where)
+                model = self._models[role] = self._load(role, spec, build, local)
         return model
 
-    def _load(self, role: str, spec: ModelSpec, build: Callable[[], object], where: str = ""):
-        if where:  # a server's model: what loads here is the client (and the generator's tokenizer)
-            spec = replace(spec, model_id=f"{spec.model_id} at {where}")
-        # In process, a load holds the device (taken after the load lock, never before it); a server's client does not.
-        with nullcontext() if where else self.device_lock:
+    def _load(self, role: str, spec: ModelSpec, build: Callable[[], object], local: bool):
+        # In process, a load holds the device (taken after the load lock, never before it); a server's client (and the
+        # pool's tokenizer) does not.
+        with self.device_lock if local else nullcontext():
             model = self._build(role, spec, build)
         self.load_counts[role] += 1
         return model

@@ -55,3 +55,14 @@ def test_a_vlm_model_without_a_server_is_a_critic_that_sees_in_this_process():
     viewer = registry.critic().viewer
     assert viewer.model_id == "tiny/llava" and viewer is registry.viewer()  # loaded once, behind the device lock
     assert ModelRegistry(PRESETS["tiny"]).viewer() is None  # the tiny preset's critic is captioner + VQA
+
+
+def test_a_served_role_is_named_by_its_server_where_the_page_and_each_round_list_the_models():
+    backends = parse_settings(["--refiner-url", "http://gpu-box:8000/v1", "--refiner-model", "Qwen/Qwen2.5-7B-Instruct",
+                               "--vlm-url", "https://api.openai.com/v1", "--vlm-model", "gpt-4o",
+                               "--generator", "ray://10.0.0.5:10001"]).backends
+    models = ModelRegistry(PRESETS["tiny"], backends=backends).preset.models
+    assert models["refiner"].model_id == "Qwen/Qwen2.5-7B-Instruct at http://gpu-box:8000/v1"
+    assert models["vlm"].model_id == "gpt-4o at https://api.openai.com/v1"
+    assert models["generator"] == PRESETS["tiny"].generator  # the pool serves the preset's own generator
+    assert "license" in models["refiner"].license
