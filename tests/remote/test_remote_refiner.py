@@ -18,7 +18,7 @@ pytest.importorskip("openai")
 from chat_server import Served, free_port, start_server, stop, wait_ready  # noqa: E402
 from fakes import Delegate, SwappedModels  # noqa: E402
 from pipelines.backends import Backends, RemoteChat  # noqa: E402
-from pipelines.base import ModelUnavailable  # noqa: E402
+from pipelines.base import Memory, ModelUnavailable, RefineRequest  # noqa: E402
 from pipelines.presets import PRESETS  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
 from pipelines.remote.openai_chat import RemoteRefiner  # noqa: E402
@@ -176,16 +176,20 @@ def test_a_server_that_dies_mid_reply_fails_the_round_by_its_address_and_the_ses
     assert [r.status for r in rounds] == [RoundStatus.DONE, RoundStatus.FAILED] and rounds[0] == earlier
 
 
-# ---------------------------------------------------------------- a failing server, for people
-class Refusing(http.server.BaseHTTPRequestHandler):
-    """Answers every chat request with the server's `status`, counting them."""
+# ---------------------------------------------------------------- a stub server: what is sent, how failures read
+class Answering(http.server.BaseHTTPRequestHandler):
+    """Keeps every chat request's body; answers with the server's `status`: 200 streams one short reply."""
 
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.server.requests += 1
-        body = json.dumps({"error": {"message": "refused by the test server", "type": "test"}}).encode()
+        self.server.requests.append(json.loads(self.rfile.read(int(self.headers.get("content-length", 0)))))
+        if self.server.status == 200:
+            delta = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "PROMPT: x"}}]}
+            body, kind = f"data: {json.dumps(delta)}\n\ndata: [DONE]\n\n".encode(), "text/event-stream"
+        else:
+            body = json.dumps({"error": {"message": "refused by the test server", "type": "test"}}).encode()
+            kind = "application/json"
         self.send_response(self.server.status)
-        self.send_header("content-type", "application/json")
+        self.send_header("content-type", kind)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -195,9 +199,9 @@ class Refusing(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def refusing_server(status: int):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
-    server.status, server.requests = status, 0
+def stub_server(status: int):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answering)
+    server.status, server.requests = status, []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -208,6 +212,32 @@ def refusing_server(status: int):
         thread.join()
 
 
+@pytest.mark.parametrize("brief", ["一张爵士之夜的海报，藏青色和金色，有一支萨克斯风。" * 400,
+                                   "a jazz night poster, navy and gold, with a saxophone. " * 400],
+                         ids=["chinese", "english"])
+def test_a_long_memory_in_chinese_or_english_is_cut_to_what_the_servers_context_holds(brief):
+    from transformers import AutoTokenizer
+
+    from pipelines import tiny
+
+    memory = Memory(brief=brief, corrections=(brief, brief), image_reports=(brief,))
+    with stub_server(200) as server:
+        chat = RemoteChat(f"http://127.0.0.1:{server.server_port}/v1", "poster-writer", api_key_env="",
+                          context_tokens=2048)
+        refiner = RemoteRefiner(chat)
+        refiner.refine(RefineRequest(memory, max_new_tokens=100))
+    sent = server.requests[0]
+    system, user = (message["content"] for message in sent["messages"])
+    # The tiny Qwen2's byte-level BPE takes a token per byte of Chinese: the bound's worst case, met exactly.
+    tokenizer = AutoTokenizer.from_pretrained(tiny.ensure("qwen2"))
+    context = tokenizer.apply_chat_template(sent["messages"], add_generation_prompt=True, tokenize=True,
+                                            return_dict=True)["input_ids"]
+    assert len(context) + sent["max_tokens"] <= chat.context_tokens
+    # cut to fit, not emptied (user_message halves its longest line until the whole fits: at least ~half is kept)
+    assert len(user.encode()) > 0.4 * refiner.user_budget(system, 100) and refiner.user_budget(system, 100) > 900
+    assert (sent["temperature"], sent["seed"], sent["stream"]) == (0, 0, True)  # greedy and reproducible
+
+
 @pytest.mark.parametrize("status, requests, words", [
     (503, 3, "failed (503) after 2 retries: look at the server's log"),
     (429, 3, "over its rate limit (429) after 2 retries"),
@@ -216,11 +246,11 @@ def refusing_server(status: int):
 ])
 def test_a_failing_server_is_retried_when_it_may_recover_then_named_in_the_error(monkeypatch, status, requests, words):
     monkeypatch.setenv("DC_TEST_KEY", "a wrong key")
-    with refusing_server(status) as server:
+    with stub_server(status) as server:
         chat = RemoteChat(f"http://127.0.0.1:{server.server_port}/v1", "poster-writer", api_key_env="DC_TEST_KEY")
         with pytest.raises(ModelUnavailable) as raised:
             RemoteRefiner(chat).complete(SYSTEM, BRIEF, 12)
-    assert server.requests == requests  # the first request, and the SDK's max_retries=2 retries where they help
+    assert len(server.requests) == requests  # the first request, and the SDK's max_retries=2 retries where they help
     assert words in str(raised.value) and chat.base_url in str(raised.value)
 
 
