@@ -266,8 +266,8 @@ def report(result: dict) -> None:
         print(f"  error: {error}")
 
 
-TABLE = ("| clients | rounds done | rounds/s | p50 | p95 | studio CPU (cores) | child processes' CPU | "
-         "GIL held: studio / models | load avg |")
+TABLE = ("| clients | rounds done | rounds/s | p50 | p95 | studio CPU (cores) | studio CPU s / round | "
+         "child processes' CPU | GIL held: studio / models | load avg |")
 
 
 def table(results: list[dict]) -> None:
@@ -275,8 +275,9 @@ def table(results: list[dict]) -> None:
     print(TABLE)
     print("|" + "---|" * TABLE.count(" | ") + "---|")
     for r in results:
+        per_round = r["studio_cpu_cores"] * r["wall_s"] / r["completed"] if r["completed"] else None
         print(f"| {r['clients']} | {r['completed']} | {r['rounds_per_s']} | {secs(r['latency_p50_s'])} | "
-              f"{secs(r['latency_p95_s'])} | {r['studio_cpu_cores']} | {r['children_cpu_cores']} | "
+              f"{secs(r['latency_p95_s'])} | {r['studio_cpu_cores']} | {secs(per_round)} | {r['children_cpu_cores']} | "
               f"{share(r.get('gil_studio'))} / {share(r.get('gil_models'))} | {r['load_average_1m']} |")
 
 
