@@ -98,7 +98,7 @@ def estimate_tokens(text: str) -> int:
 
     Its UTF-8 bytes: every byte-level BPE (GPT-2, Llama 3, Qwen, Mistral's Tekken) and every SentencePiece model
     with byte fallback (Llama 2, Mistral, Gemma) covers at least one byte with each token, so no text takes more
-    tokens than it has bytes. The bound is loose (about 4x for English, 2-3x for Chinese), the price of never
+    tokens than it has bytes. The bound is loose (about 4x for English, 2-4x for Chinese), the price of never
     overflowing a context we cannot measure."""
     return len(text.encode("utf-8"))
 
@@ -141,7 +141,8 @@ class RemoteRefiner:
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}])
             with stream:  # closes the response on every way out, the callback's exceptions included
                 for chunk in stream:
-                    piece = chunk.choices[0].delta.content if chunk.choices else None
+                    delta = chunk.choices[0].delta if chunk.choices else None  # usage-only chunks have none
+                    piece = delta.content if delta else None
                     if piece:
                         pieces.append(piece)
                         if on_token is not None:
