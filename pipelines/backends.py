@@ -26,7 +26,9 @@ class RemoteChat:
     timeout_s: float = 30.0  # for a connection, and between two streamed tokens
     max_retries: int = 2  # on 429 and 5xx answers and lost connections, with exponential backoff
     concurrency: int = 8  # requests in flight at once from this studio (a critic's notes go side by side)
-    context_tokens: int = 4096  # what the studio sends at most in one request (the server's model may take more)
+    # What one request may take at most, the reply included: the studio counts what it sends by an upper bound (UTF-8
+    # bytes; no tokenizer of the server's model is at hand), so any server whose model takes this many fits.
+    context_tokens: int = 8192
 
     @property
     def api_key(self) -> str:

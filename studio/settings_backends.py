@@ -25,6 +25,9 @@ def add_backend_arguments(parser: argparse.ArgumentParser, env) -> None:
                                 "default OPENAI_API_KEY)")
     group.add_argument("--llm-timeout", type=float, default=float(env("DC_LLM_TIMEOUT", "30")),
                        help="seconds an LLM server may take to answer or between two tokens (env DC_LLM_TIMEOUT)")
+    group.add_argument("--llm-context", type=int, default=int(env("DC_LLM_CONTEXT", "8192")),
+                       help="tokens an LLM server's model takes in one request, the reply included (env "
+                            "DC_LLM_CONTEXT; default 8192): what the studio sends is bounded by it")
     group.add_argument("--generator", default=env("DC_GENERATOR", ""),
                        help=f"the generator on a Ray Serve pool: {RAY_FORMS} (env DC_GENERATOR; default: in this "
                             "process)")
@@ -55,7 +58,10 @@ def _chat(role: str, args: argparse.Namespace, parser: argparse.ArgumentParser) 
                      "(GET <url>/models lists them)")
     if args.llm_timeout <= 0:
         parser.error("--llm-timeout takes a number of seconds above 0")
-    return RemoteChat(url.rstrip("/"), model, getattr(args, f"{role}_key_env").strip(), timeout_s=args.llm_timeout)
+    if args.llm_context < 1024:
+        parser.error("--llm-context takes 1024 tokens or more: the studio's instructions alone take several hundred")
+    return RemoteChat(url.rstrip("/"), model, getattr(args, f"{role}_key_env").strip(), timeout_s=args.llm_timeout,
+                      context_tokens=args.llm_context)
 
 
 def _pool(args: argparse.Namespace, parser: argparse.ArgumentParser) -> RayPool | None:

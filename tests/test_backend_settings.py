@@ -14,9 +14,11 @@ def test_by_default_every_role_runs_in_this_process():
 def test_the_refiner_and_a_seeing_critic_on_llm_servers_by_flag():
     backends = parse_settings(["--refiner-url", "http://127.0.0.1:8000/v1/", "--refiner-model", "qwen",
                                "--vlm-url", "https://api.example.com/v1", "--vlm-model", "gpt-4o",
-                               "--vlm-key-env", "EXAMPLE_KEY", "--llm-timeout", "12"]).backends
-    assert backends.refiner == RemoteChat("http://127.0.0.1:8000/v1", "qwen", "OPENAI_API_KEY", timeout_s=12)
-    assert backends.vlm == RemoteChat("https://api.example.com/v1", "gpt-4o", "EXAMPLE_KEY", timeout_s=12)
+                               "--vlm-key-env", "EXAMPLE_KEY", "--llm-timeout", "12", "--llm-context", "32768"]).backends
+    assert backends.refiner == RemoteChat("http://127.0.0.1:8000/v1", "qwen", "OPENAI_API_KEY", timeout_s=12,
+                                          context_tokens=32768)
+    assert backends.vlm == RemoteChat("https://api.example.com/v1", "gpt-4o", "EXAMPLE_KEY", timeout_s=12,
+                                      context_tokens=32768)
     assert backends.generator is None
 
 
@@ -36,6 +38,7 @@ def test_the_generator_pool_by_environment(monkeypatch):
     (["--refiner-url", "http://127.0.0.1:8000/v1"], "needs --refiner-model"),
     (["--vlm-url", "http://127.0.0.1:8000/v1"], "needs --vlm-model"),
     (["--refiner-url", "http://h/v1", "--refiner-model", "m", "--llm-timeout", "0"], "above 0"),
+    (["--refiner-url", "http://h/v1", "--refiner-model", "m", "--llm-context", "100"], "1024 tokens or more"),
     (["--generator", "banana"], "ray://HOST:PORT"),
     (["--generator", "ray:local", "--replicas", "0"], "1 or more"),
     (["--generator", "ray:local", "--replicas", "3", "--max-replicas", "2"], "at least as many"),
