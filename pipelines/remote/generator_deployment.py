@@ -157,7 +157,11 @@ class GeneratorReplica:
             key = merge_key(job.request)
             groups.setdefault(key if key is not None else ("alone", i), []).append(job)
         for group in groups.values():
-            await asyncio.to_thread(self._render_group, group)
+            try:
+                await asyncio.to_thread(self._render_group, group)
+            except Exception as err:  # never leave a caller's stream waiting
+                for job in group:
+                    job.put(err)
         return [None] * len(jobs)
 
     def _render_group(self, group: list[_Job]) -> None:

@@ -10,10 +10,12 @@ Ray is imported here only when a pool is used: the studio runs without it.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from pipelines.base import (Interrupted, ModelUnavailable, RenderRequest, SpeedOptions, StepCallback, StepEvent)
 
@@ -45,17 +47,40 @@ def join_cluster(pool: RayPool) -> None:
 
     if ray.is_initialized():
         return
+    if pool.address.startswith("ray://"):
+        send_cluster_token()
+    import pipelines
+
+    # The replicas run this studio's own `pipelines` code, shipped with the job (Serve deployments inherit it): a
+    # cluster's nodes need Ray, torch, diffusers and transformers installed, not this project.
+    code = {"py_modules": [str(Path(pipelines.__file__).parent)], "excludes": ["__pycache__"]}
     try:
         if pool.address == "local":  # a cluster of this process's own, reachable from this machine only
             ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
-                     log_to_driver=False)
+                     log_to_driver=False, runtime_env=code)
         else:
-            ray.init(address=pool.address, log_to_driver=False)
+            ray.init(address=pool.address, log_to_driver=False, runtime_env=code)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:
         raise ModelUnavailable(
             f"Could not join the Ray cluster at {pool.address} for the generator pool ({first_line(err)}): "
             f"is the cluster running? Start one with `ray start --head --node-ip-address=127.0.0.1 "
-            f"--ray-client-server-port=10001`, or run the generator in this process (--generator local).") from err
+            f"--ray-client-server-port=10001`, or run the generator in this process (--generator local). A "
+            f"cluster on another machine also needs its token here: RAY_AUTH_TOKEN, or its ~/.ray/auth_token.") \
+            from err
+
+
+def send_cluster_token() -> None:
+    """Ray Client sends the cluster's token (token auth is on by default) only in token mode, which a driver on the
+    cluster's own machine enters by itself when a token is at hand (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or
+    ~/.ray/auth_token): do the same for Ray Client, with Ray's own function (private in Ray 2.60)."""
+    if "RAY_AUTH_MODE" in os.environ:
+        return
+    try:
+        from ray._private.authentication.authentication_token_setup import \
+            maybe_enable_token_auth_if_token_available
+    except ImportError:  # another Ray: its users set RAY_AUTH_MODE=token themselves
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def pool_handle(pool: RayPool, preset: Preset, speed: SpeedOptions, step_gate: str = ""):
@@ -67,6 +92,14 @@ def pool_handle(pool: RayPool, preset: Preset, speed: SpeedOptions, step_gate: s
         return serve.get_app_handle(pool.app_name)
     except RayServeException:
         log.info("no Serve application %r on %s: deploying the generator pool", pool.app_name, pool.address)
+    return deploy(pool, preset, speed, step_gate)
+
+
+def deploy(pool: RayPool, preset: Preset, speed: SpeedOptions, step_gate: str = ""):
+    """Deploy (or update in place) the pool's Serve application on the joined cluster; its handle once every
+    replica has loaded its model. Serve keeps it running after this process ends."""
+    from ray import serve
+
     from pipelines.remote.generator_deployment import pool_app
 
     serve.start(proxy_location="Disabled")  # the studio calls through handles: no HTTP port is opened
@@ -76,8 +109,11 @@ def pool_handle(pool: RayPool, preset: Preset, speed: SpeedOptions, step_gate: s
 class PoolGenerator:
     """A `pipelines.base.Generator` whose renders run on the replicas of a Ray Serve deployment."""
 
-    def __init__(self, pool: RayPool, preset: Preset, speed: SpeedOptions = SpeedOptions(), step_gate: str = ""):
-        """`step_gate`: passed to a deployment made here (see `GeneratorReplica`); tests hold renders with it."""
+    def __init__(self, pool: RayPool, preset: Preset, speed: SpeedOptions = SpeedOptions(), step_gate: str = "",
+                 relay: bool | None = None):
+        """`step_gate`: passed to a deployment made here (see `GeneratorReplica`); tests hold renders with it.
+        `relay`: read the replicas' streams through a relay actor on the cluster (`pipelines.remote.relay`); None:
+        when joined through Ray Client (`ray://`), which cannot read them here."""
         from ray.exceptions import RayError
         from transformers import AutoTokenizer
 
@@ -87,9 +123,10 @@ class PoolGenerator:
         self.recent: deque[PoolRender] = deque(maxlen=RECENT_RENDERS)
         self.rendering: dict[str, str] = {}  # request id -> the replica rendering it now
         join_cluster(pool)
-        self._handle = pool_handle(pool, preset, speed, step_gate)
+        # The Serve application's handle: operators and tests may call the replicas' `describe` and `stop_report`.
+        self.handle = pool_handle(pool, preset, speed, step_gate)
         try:
-            described = self._handle.describe.remote().result(timeout_s=DESCRIBE_TIMEOUT_S)
+            described = self.handle.describe.remote().result(timeout_s=DESCRIBE_TIMEOUT_S)
         except (RayError, TimeoutError) as err:
             raise ModelUnavailable(f"The generator pool at {pool.address} ({pool.app_name}) did not answer: "
                                    f"{first_line(err)}. `serve status` on the cluster says why.") from err
@@ -104,6 +141,11 @@ class PoolGenerator:
         self.prompt_language: str = described["prompt_language"]
         self.style_reference: bool = described["style_reference"]
         self._environment: dict[str, str] = described["environment"]
+        self._relay = None
+        if relay if relay is not None else pool.address.startswith("ray://"):
+            from pipelines.remote.relay import StreamRelay
+
+            self._relay = StreamRelay.remote(pool.app_name)
         # Counting tokens is asked for often, while the refiner writes: here, with the generator's own tokenizer.
         self._tokenizer = AutoTokenizer.from_pretrained(source(preset.generator), subfolder="tokenizer")
 
@@ -123,7 +165,7 @@ class PoolGenerator:
         for attempt in range(1, self.pool.retries + 2):
             try:
                 return self._render_once(request, request_id, on_step, attempt)
-            except RayActorError as err:
+            except (RayActorError, ReplicaLost) as err:
                 lost.append(first_line(err))
                 log.warning("the replica rendering %s was lost (attempt %d): %s", request_id, attempt, lost[-1])
         self.recent.append(PoolRender(request_id, "", 0, len(lost), "lost"))
@@ -134,12 +176,15 @@ class PoolGenerator:
 
     def _render_once(self, request: RenderRequest, request_id: str, on_step: StepCallback | None,
                      attempt: int) -> list[Image]:
+        from ray.serve.exceptions import RayServeException
+
         from pipelines.remote.generator_deployment import Rendered, Started
 
-        response = self._handle.options(stream=True).render.remote(request, request_id)
+        items, cancel = (relayed_stream(self._relay, request, request_id) if self._relay is not None else
+                         direct_stream(self.handle, request, request_id))
         replica = ""
         try:
-            for item in response:
+            for item in items:
                 if isinstance(item, Started):
                     replica = self.rendering[request_id] = item.replica
                 elif isinstance(item, StepEvent) and on_step is not None:
@@ -148,16 +193,55 @@ class PoolGenerator:
                     self.recent.append(PoolRender(request_id, item.replica, item.batch_size, attempt, "rendered"))
                     return list(item.images)
         except Interrupted:
-            response.cancel()  # the replica stops at its next step
+            cancel()  # the replica stops at its next step
             self.recent.append(PoolRender(request_id, replica, 0, attempt, "stopped"))
             raise
         except ConnectionError as err:
             raise ModelUnavailable(f"Lost the connection to the Ray cluster at {self.pool.address} "
                                    f"({first_line(err)}): is the cluster running?") from err
+        except RayServeException as err:  # the application was deleted, or has no replica left to take requests
+            raise ModelUnavailable(f"The generator pool '{self.pool.app_name}' at {self.pool.address} is not "
+                                   f"answering ({first_line(err)}): `serve status` on the cluster says why; "
+                                   f"`python -m pipelines.remote` deploys it again.") from err
         finally:
             self.rendering.pop(request_id, None)
         raise ModelUnavailable(f"The generator pool at {self.pool.address} ended a render without its images; "
                                f"`serve status` on the cluster says why.")
+
+
+class ReplicaLost(RuntimeError):
+    """The relay saw the replica rendering a request die (`pipelines.remote.relay.Lost`)."""
+
+
+def direct_stream(handle, request: RenderRequest, request_id: str) -> tuple[Iterator, Callable[[], None]]:
+    """The replica's stream, read here (a driver on the cluster: `auto`, `local`); and how to cancel it."""
+    response = handle.options(stream=True).render.remote(request, request_id)
+    return iter(response), response.cancel
+
+
+def relayed_stream(relay, request: RenderRequest, request_id: str) -> tuple[Iterator, Callable[[], None]]:
+    """The replica's stream through the relay on the cluster (Ray Client cannot read Serve streams); and how to
+    cancel it."""
+    import ray
+
+    from pipelines.remote.generator_deployment import Rendered
+    from pipelines.remote.relay import Lost
+
+    ray.get(relay.start.remote(request, request_id))
+
+    def items() -> Iterator:
+        try:
+            while True:
+                item = ray.get(relay.next.remote(request_id))
+                if isinstance(item, Lost):
+                    raise ReplicaLost(item.reason)
+                yield item
+                if isinstance(item, Rendered):
+                    return
+        finally:
+            relay.forget.remote(request_id)
+
+    return items(), lambda: relay.cancel.remote(request_id)
 
 
 def first_line(err: BaseException) -> str:

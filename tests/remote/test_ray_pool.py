@@ -27,7 +27,7 @@ from pipelines.base import ModelUnavailable, RenderRequest  # noqa: E402
 from pipelines.presets import PRESETS  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
 from pipelines.remote.generator_deployment import GATE_NAMESPACE  # noqa: E402
-from pipelines.remote.ray_pool import PoolGenerator  # noqa: E402
+from pipelines.remote.ray_pool import PoolGenerator, join_cluster  # noqa: E402
 from studio.core.params import RoundParams  # noqa: E402
 from studio.core.session import RoundStatus  # noqa: E402
 from studio.engine import Studio  # noqa: E402
@@ -90,7 +90,7 @@ class StepGate:
 @pytest.fixture(scope="module")
 def gate():
     """A local Ray cluster on loopback with the step gate; Serve and Ray are shut down at the end."""
-    ray.init(address="local", num_cpus=3, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    join_cluster(POOL)  # as a studio does: a cluster of this process's own, the project's code shipped to it
     try:
         yield StepGate.options(name=GATE, namespace=GATE_NAMESPACE).remote()
     finally:
@@ -99,10 +99,12 @@ def gate():
 
 
 @pytest.fixture(scope="module")
-def pooled(gate) -> ModelRegistry:
-    """The tiny preset with its generator on the pool (two replicas, deployed here with the gate)."""
+def pooled(gate, tiny_registry) -> SwappedModels:
+    """The tiny preset with its generator on the pool (two replicas, deployed here with the gate): the generator
+    as the studio's registry makes it for `Backends(generator=POOL)`; the other roles are the run's tiny models."""
     PoolGenerator(POOL, TINY, step_gate=GATE)  # deploys the application; the registry's own client joins it
-    return ModelRegistry(TINY, backends=Backends(generator=POOL))
+    generator = ModelRegistry(TINY, backends=Backends(generator=POOL)).generator()
+    return SwappedModels(tiny_registry, wrap_generator=lambda _: generator)
 
 
 @pytest.fixture
@@ -140,6 +142,23 @@ def run_round(studio: Studio, owner: str, session_id: str, on_event=lambda event
     return events
 
 
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stop_report(pool: PoolGenerator, request_id: str):
+    """The replica's own account of the stopped render. A call reaches either replica: the one that never had the
+    request answers None at once, the one that had it answers once the render has ended."""
+    for _ in range(50):
+        report = pool.handle.stop_report.remote(request_id, 30.0).result(timeout_s=60)
+        if report is not None:
+            return report
+    raise AssertionError(f"no replica reported stopping {request_id}")
+
+
 # ---------------------------------------------------------------- tests
 def test_a_studio_pointed_at_a_cluster_that_is_not_running_is_told_to_start_one():
     """In a fresh process (this one joins its own cluster below), with Ray Client's connection timeout cut short."""
@@ -157,12 +176,6 @@ def test_a_studio_pointed_at_a_cluster_that_is_not_running_is_told_to_start_one(
                           timeout=120).stdout
     assert "Could not join the Ray cluster at ray://127.0.0.1:" in said and "is the cluster running?" in said, said
 
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_round_through_the_pool_streams_its_steps_and_renders_the_in_process_pixels(pooled, tiny_registry,
@@ -198,6 +211,50 @@ def test_two_owners_rounds_at_once_render_on_both_replicas(pooled, held, store):
     assert [r.status for r in ended.values()] == [RoundStatus.DONE, RoundStatus.DONE]
     last_two = list(pooled.generator().recent)[-2:]
     assert len({r.replica for r in last_two}) == 2, last_two
+
+
+@pytest.mark.parametrize("through", ["stream", "relay"])
+def test_stop_during_a_pooled_render_interrupts_the_round_and_the_replica_stops(pooled, held, store, through):
+    """"relay": as a studio joined through Ray Client reads the replica's stream (pipelines/remote/relay.py)."""
+    pool = pooled.generator() if through == "stream" else PoolGenerator(POOL, TINY, relay=True)
+    paused, go_on = threading.Event(), threading.Event()
+    studio = Studio(store, SwappedModels(pooled, wrap_generator=lambda _: PausingGenerator(pool, paused, go_on)))
+    session = studio.start_session("alice", BRIEF)
+    ray.get(held.hold.remote(2, 1))  # the replica renders on only once its caller has gone away
+
+    def stop_at_first_step(event) -> None:
+        if isinstance(event, Rendering) and not go_on.is_set():
+            assert paused.wait(30)
+            assert studio.cancel("alice", session.id) is True
+            go_on.set()
+
+    stopped = run_round(studio, "alice", session.id, stop_at_first_step, count=2, steps=4)[-1].round
+    assert stopped.status is RoundStatus.INTERRUPTED
+    assert pool.recent[-1].outcome == "stopped"
+    report = stop_report(pool, pool.recent[-1].request_id)
+    assert report.replica == pool.recent[-1].replica and report.stopped_at_step == 3  # of 4: it stopped rendering
+
+
+def test_compatible_requests_merge_into_one_render_and_each_gets_its_own_pixels(gate, tiny_registry):
+    merging = PoolGenerator(MERGING, TINY)
+    asked = {"cat": RenderRequest("a red cat", (1, 2), width=64, height=64, steps=2),
+             "dog": RenderRequest("a blue dog", (3,), width=64, height=64, steps=2),
+             "guided cat": RenderRequest("a red cat", (1, 2), width=64, height=64, steps=2, guidance=3.0),
+             "guided dog": RenderRequest("a blue dog", (3,), width=64, height=64, steps=2, guidance=3.0)}
+    rendered = {}
+
+    def designer(name: str) -> None:
+        rendered[name] = [image.tobytes() for image in merging.render(asked[name])]
+
+    for pair in (("cat", "dog"), ("guided cat", "guided dog")):
+        threads = [threading.Thread(target=designer, args=(name,)) for name in pair]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert [r.batch_size for r in merging.recent] == [2, 2, 1, 1]  # guided requests render alone
+    for name, request in asked.items():
+        assert rendered[name] == in_process(tiny_registry, request), name
 
 
 def test_a_replica_killed_mid_round_is_replaced_by_a_retry_and_the_session_is_intact(pooled, held, tiny_registry,
@@ -237,55 +294,3 @@ def test_a_pool_that_keeps_losing_replicas_fails_the_round_clearly(pooled, held,
     assert failed.status is RoundStatus.FAILED
     assert "lost the replica rendering this round once" in str(failed.error), failed.error
     assert one_try.recent[-1].outcome == "lost"
-
-
-def test_stop_during_a_pooled_render_interrupts_the_round_and_the_replica_stops(pooled, held, store):
-    paused, go_on = threading.Event(), threading.Event()
-    studio = Studio(store, SwappedModels(pooled, wrap_generator=lambda g: PausingGenerator(g, paused, go_on)))
-    session = studio.start_session("alice", BRIEF)
-    ray.get(held.hold.remote(2, 1))  # the replica renders on only once its caller has gone away
-
-    def stop_at_first_step(event) -> None:
-        if isinstance(event, Rendering) and not go_on.is_set():
-            assert paused.wait(30)
-            assert studio.cancel("alice", session.id) is True
-            go_on.set()
-
-    stopped = run_round(studio, "alice", session.id, stop_at_first_step, count=2, steps=4)[-1].round
-    assert stopped.status is RoundStatus.INTERRUPTED
-    pool = pooled.generator()
-    assert pool.recent[-1].outcome == "stopped"
-    report = stop_report(pool, pool.recent[-1].request_id)
-    assert report.replica == pool.recent[-1].replica and report.stopped_at_step == 3  # of 4: it stopped rendering
-
-
-def stop_report(pool: PoolGenerator, request_id: str):
-    """The replica's own account of the stopped render. A call reaches either replica: the one that never had the
-    request answers None at once, the one that had it answers once the render has ended."""
-    for _ in range(50):
-        report = pool._handle.stop_report.remote(request_id, 30.0).result(timeout_s=60)
-        if report is not None:
-            return report
-    raise AssertionError(f"no replica reported stopping {request_id}")
-
-
-def test_compatible_requests_merge_into_one_render_and_each_gets_its_own_pixels(gate, tiny_registry):
-    merging = PoolGenerator(MERGING, TINY)
-    asked = {"cat": RenderRequest("a red cat", (1, 2), width=64, height=64, steps=2),
-             "dog": RenderRequest("a blue dog", (3,), width=64, height=64, steps=2),
-             "guided cat": RenderRequest("a red cat", (1, 2), width=64, height=64, steps=2, guidance=3.0),
-             "guided dog": RenderRequest("a blue dog", (3,), width=64, height=64, steps=2, guidance=3.0)}
-    rendered = {}
-
-    def designer(name: str) -> None:
-        rendered[name] = [image.tobytes() for image in merging.render(asked[name])]
-
-    for pair in (("cat", "dog"), ("guided cat", "guided dog")):
-        threads = [threading.Thread(target=designer, args=(name,)) for name in pair]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-    assert [r.batch_size for r in merging.recent] == [2, 2, 1, 1]  # guided requests render alone
-    for name, request in asked.items():
-        assert rendered[name] == in_process(tiny_registry, request), name
