@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, AsyncIterator
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GATE_NAMESPACE = "dc-generator-pool"  # where a replica looks for its step gate (a named Ray actor)
-GATE_POLL_S = 0.1  # how often a replica held at the gate looks whether its callers went away
+GATE_POLL_S = 0.1
+REMEMBERED_REQUESTS = 1000  # a replica answers `stop_report` for this many of its latest requests  # how often a replica held at the gate looks whether its callers went away
 
 
 # ---------------------------------------------------------------- what a replica streams back
@@ -102,8 +104,8 @@ class GeneratorReplica:
         self._render_batch.set_max_batch_size(max_batch_size)
         self._render_batch.set_batch_wait_timeout_s(batch_wait_s)
         self._gate = ray.get_actor(step_gate, namespace=GATE_NAMESPACE) if step_gate else None
-        self._stops: dict[str, StopReport] = {}
-        self._known: set[str] = set()  # every request id this replica has taken
+        # The last requests this replica took, with how each ended after its caller went away (None: it did not).
+        self._taken: OrderedDict[str, StopReport | None] = OrderedDict()
         self._stopped = asyncio.Event()  # set (and renewed) whenever a stop is recorded
 
     def describe(self) -> dict:
@@ -117,7 +119,9 @@ class GeneratorReplica:
         """Stream `Started`, the step events, then `Rendered`. Cancelled (the caller went away): the render
         stops at its next step unless requests merged with it still want it."""
         job = _Job(request, request_id, asyncio.get_running_loop())
-        self._known.add(request_id)
+        self._taken[request_id] = None
+        while len(self._taken) > REMEMBERED_REQUESTS:
+            self._taken.popitem(last=False)
         yield Started(self.replica, request_id)
         rendering = asyncio.ensure_future(self._render_batch(job))
         try:
@@ -138,16 +142,16 @@ class GeneratorReplica:
         """How the render of `request_id` ended after its caller went away; None when this replica never had
         it, or it is still rendering after `timeout_s`."""
         deadline = asyncio.get_running_loop().time() + timeout_s
-        while request_id not in self._stops:
+        while self._taken.get(request_id) is None:
             left = deadline - asyncio.get_running_loop().time()
-            if request_id not in self._known or left <= 0:
+            if request_id not in self._taken or left <= 0:
                 return None
             event = self._stopped
             try:
                 await asyncio.wait_for(event.wait(), left)
             except asyncio.TimeoutError:
                 return None
-        return self._stops[request_id]
+        return self._taken[request_id]
 
     @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.05)
     async def _render_batch(self, jobs: list[_Job]) -> list[None]:
@@ -207,7 +211,7 @@ class GeneratorReplica:
     def _record_stops(self, jobs: list[_Job], step: int) -> None:
         def record() -> None:
             for job in jobs:
-                self._stops[job.request_id] = StopReport(job.request_id, self.replica, step)
+                self._taken[job.request_id] = StopReport(job.request_id, self.replica, step)
                 log.info("render %s stopped at step %d: its caller went away", job.request_id, step)
             self._stopped.set()
             self._stopped = asyncio.Event()

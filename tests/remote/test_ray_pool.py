@@ -13,7 +13,6 @@ import sys
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 pytest.importorskip("ray.serve")
@@ -23,7 +22,7 @@ from ray import serve  # noqa: E402
 
 from fakes import PausingGenerator, RecordingGenerator, SwappedModels  # noqa: E402
 from pipelines.backends import Backends, RayPool  # noqa: E402
-from pipelines.base import ModelUnavailable, RenderRequest  # noqa: E402
+from pipelines.base import RenderRequest  # noqa: E402
 from pipelines.presets import PRESETS  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
 from pipelines.remote.generator_deployment import GATE_NAMESPACE  # noqa: E402
