@@ -1,7 +1,7 @@
 """Load: many designers at once, each starting a session and running rounds through the API.
 
     python bench/load.py [--clients 16 | --clients 1,2,4,8,16] [--rounds 5] [--queue-size 64] [--gpu-concurrency 2]
-                         [--generator ray:local --replicas 2] [--profile]
+                         [--generator ray:local --replicas 2 | --ray-cluster --replicas 2] [--profile]
 
 Starts `python app.py --preset tiny` on a free loopback port with the given queue size and GPU
 concurrency, runs one warm-up round (the models load), then starts CLIENTS `gradio_client` clients
@@ -40,6 +40,8 @@ from gradio_client.utils import QueueError
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as `python bench/load.py`
 
 from bench.launcher import HOST, studio_process  # noqa: E402
+from bench.load_report import report, table  # noqa: E402
+from bench.ray_cluster import ray_cluster  # noqa: E402
 from bench.studio_cpu import CpuMeter, GilProfile  # noqa: E402
 STARTUP_S = 90
 SAMPLE_EVERY_S = 0.5
@@ -171,7 +173,8 @@ def quarter_growth(samples: list[tuple[float, int]]) -> int:
 
 
 def sweep(counts: list[int], rounds: int, queue_size: int, gpu_concurrency: int, candidates: int, work: Path,
-          run_limit_s: float, extra: tuple[str, ...] = (), profile: bool = False) -> list[dict]:
+          run_limit_s: float, extra: tuple[str, ...] = (), profile: bool = False,
+          pool_pid: int | None = None) -> list[dict]:
     """One studio, warmed once, then a measured load for each client count in turn."""
     with running_studio(work, queue_size, gpu_concurrency, extra) as (url, process, log_file):
         started_rss = rss_bytes(psutil.Process(process.pid))
@@ -183,7 +186,7 @@ def sweep(counts: list[int], rounds: int, queue_size: int, gpu_concurrency: int,
         results = []
         for clients in counts:
             result = measure(url, process.pid, clients, rounds, candidates, run_limit_s,
-                             work / f"pyspy-{clients}.txt" if profile else None)
+                             work / f"pyspy-{clients}.txt" if profile else None, pool_pid)
             log = log_file.read_text(errors="replace")
             results.append({"clients": clients, "rounds_per_client": rounds, "queue_size": queue_size,
                             "gpu_concurrency": gpu_concurrency, "candidates": candidates, "studio_args": list(extra),
@@ -194,7 +197,7 @@ def sweep(counts: list[int], rounds: int, queue_size: int, gpu_concurrency: int,
 
 
 def measure(url: str, pid: int, clients: int, rounds: int, candidates: int, run_limit_s: float,
-            profile_to: Path | None) -> dict:
+            profile_to: Path | None, pool_pid: int | None = None) -> dict:
     """CLIENTS designers at once against the running studio: outcomes, latencies, memory and CPU."""
     samples: list[tuple[float, int]] = []
     stop = threading.Event()
@@ -203,7 +206,7 @@ def measure(url: str, pid: int, clients: int, rounds: int, candidates: int, run_
     meters: dict = {}
 
     def begin() -> None:  # all clients connected, sessions started: the rounds start now, and so do the meters
-        meters.update(began=time.perf_counter(), cpu=CpuMeter(pid),
+        meters.update(began=time.perf_counter(), cpu=CpuMeter(pid), pool=CpuMeter(pool_pid) if pool_pid else None,
                       gil=GilProfile(pid, profile_to) if profile_to else None)
 
     go = threading.Barrier(clients, action=begin, timeout=STARTUP_S)
@@ -222,6 +225,9 @@ def measure(url: str, pid: int, clients: int, rounds: int, candidates: int, run_
         begin()
     wall = time.perf_counter() - meters["began"]
     busy = {**meters["cpu"].stop(), **(meters["gil"].stop() if meters["gil"] else {})}
+    if meters["pool"]:  # the bench's own Ray cluster: every process of it runs under `ray start`
+        pool = meters["pool"].stop()
+        busy["pool_cpu_cores"] = round(pool["studio_cpu_cores"] + pool["children_cpu_cores"], 2)
     stop.set()
     sampler.join()
     done = len(outcomes.latencies)
@@ -234,51 +240,6 @@ def measure(url: str, pid: int, clients: int, rounds: int, candidates: int, run_
         "rss_max_mb": round(max((r for _, r in samples), default=0) / 2**20, 1),
         "rss_growth_mb": round(quarter_growth(samples) / 2**20, 1), "rss_samples": len(samples), **busy,
     }
-
-
-def secs(value) -> str:
-    return "-" if value is None else f"{value:.2f} s"
-
-
-def share(value) -> str:
-    return "-" if value is None else f"{100 * value:.0f} %"
-
-
-def report(result: dict) -> None:
-    print(f"load: {result['clients']} clients x {result['rounds_per_client']} rounds, queue size "
-          f"{result['queue_size']}, GPU concurrency {result['gpu_concurrency']}, {result['candidates']} "
-          f"candidate(s) at 64 px / 2 steps, tiny preset {' '.join(result['studio_args'])}")
-    print(f"rounds: {result['completed']} done, {result['queue_full']} refused as queue full, "
-          f"{result['other_errors']} other errors, {result['starts_refused']} sessions never started "
-          f"({result['wall_s']:.1f} s)")
-    print(f"throughput: {result['rounds_per_s']} rounds/s; latency p50 {secs(result['latency_p50_s'])}, "
-          f"p95 {secs(result['latency_p95_s'])}")
-    print(f"server RSS: {result['rss_start_mb']} MB at start, max {result['rss_max_mb']} MB, "
-          f"growth first to last quarter {result['rss_growth_mb']:+} MB ({result['rss_samples']} samples)")
-    print(f"CPU: studio process {result['studio_cpu_cores']} cores, its child processes "
-          f"{result['children_cpu_cores']} cores, of {result['machine_cores']} (load average "
-          f"{result['load_average_1m']}); GIL held {share(result.get('gil_busy'))}: studio "
-          f"{share(result.get('gil_studio'))}, models {share(result.get('gil_models'))}")
-    for frame, samples in result.get("gil_top_studio") or ():
-        print(f"  studio GIL time: {samples:6d} samples in {frame}")
-    print(f"'database is locked' in the server log: {result['database_locked_in_log']}")
-    for error in result["errors"]:
-        print(f"  error: {error}")
-
-
-TABLE = ("| clients | rounds done | rounds/s | p50 | p95 | studio CPU (cores) | studio CPU s / round | "
-         "child processes' CPU | GIL held: studio / models | load avg |")
-
-
-def table(results: list[dict]) -> None:
-    """One Markdown row per client count: bench/README.md takes it as it is."""
-    print(TABLE)
-    print("|" + "---|" * TABLE.count(" | ") + "---|")
-    for r in results:
-        per_round = r["studio_cpu_cores"] * r["wall_s"] / r["completed"] if r["completed"] else None
-        print(f"| {r['clients']} | {r['completed']} | {r['rounds_per_s']} | {secs(r['latency_p50_s'])} | "
-              f"{secs(r['latency_p95_s'])} | {r['studio_cpu_cores']} | {secs(per_round)} | {r['children_cpu_cores']} | "
-              f"{share(r.get('gil_studio'))} / {share(r.get('gil_models'))} | {r['load_average_1m']} |")
 
 
 def client_counts(text: str) -> list[int]:
@@ -303,15 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generator", default="",
                         help="the studio's --generator, e.g. ray:local (default: in the studio's process)")
     parser.add_argument("--replicas", type=int, default=0, help="the studio's --replicas (with --generator)")
+    parser.add_argument("--ray-cluster", action="store_true",
+                        help="start a Ray cluster of the bench's own (bench/ray_cluster.py) and put the generator there")
     parser.add_argument("--profile", action="store_true",
                         help="sample the studio's GIL with py-spy (bench/studio_cpu.py) while the clients run")
     args = parser.parse_args(argv)
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="load-"))
     work.mkdir(parents=True, exist_ok=True)
-    extra = (("--generator", args.generator) if args.generator else ()) + \
-        (("--replicas", str(args.replicas)) if args.replicas else ())
-    results = sweep(args.clients, args.rounds, args.queue_size, args.gpu_concurrency, args.candidates, work,
-                    args.limit, extra, args.profile)
+    with ray_cluster(work) if args.ray_cluster else contextlib.nullcontext(("", None)) as (address, pool_pid):
+        generator = address or args.generator
+        extra = (("--generator", generator) if generator else ()) + \
+            (("--replicas", str(args.replicas)) if args.replicas else ())
+        results = sweep(args.clients, args.rounds, args.queue_size, args.gpu_concurrency, args.candidates, work,
+                        args.limit, extra, args.profile, pool_pid)
     for result in results:
         report(result)
     if len(results) > 1:
