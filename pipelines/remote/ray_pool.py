@@ -9,10 +9,13 @@ Ray is imported here only when a pool is used: the studio runs without it.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
 import uuid
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -27,7 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RECENT_RENDERS = 16  # how many renders `PoolGenerator.recent` remembers
-DESCRIBE_TIMEOUT_S = 120.0  # the first answer may wait for replicas to load their models
+DESCRIBE_TIMEOUT_S = 120.0
+SIGACTION_BYTES = 512  # room for any libc's `struct sigaction` (152 bytes on x86-64 glibc), copied back untouched  # the first answer may wait for replicas to load their models
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,8 @@ def join_cluster(pool: RayPool) -> None:
     # cluster's nodes need Ray, torch, diffusers and transformers installed, not this project.
     code = {"py_modules": [str(Path(pipelines.__file__).parent)], "excludes": ["__pycache__"]}
     try:
-        if pool.address == "local":  # a cluster of this process's own, reachable from this machine only
-            ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
-                     log_to_driver=False, runtime_env=code)
-        else:
-            ray.init(address=pool.address, log_to_driver=False, runtime_env=code)
+        with keeping_stop_signal():
+            start_driver(pool, code)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:
         raise ModelUnavailable(
             f"Could not join the Ray cluster at {pool.address} for the generator pool ({first_line(err)}): "
@@ -67,6 +68,32 @@ def join_cluster(pool: RayPool) -> None:
             f"--ray-client-server-port=10001`, or run the generator in this process (--generator local). A "
             f"cluster on another machine also needs its token here: RAY_AUTH_TOKEN, or its ~/.ray/auth_token.") \
             from err
+
+
+def start_driver(pool: RayPool, code: dict) -> None:
+    import ray
+
+    if pool.address == "local":  # a cluster of this process's own, reachable from this machine only
+        ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+                 runtime_env=code)
+    else:
+        ray.init(address=pool.address, log_to_driver=False, runtime_env=code)
+
+
+@contextmanager
+def keeping_stop_signal() -> Iterator[None]:
+    """Keep this process's SIGTERM handler through `ray.init`. A Ray driver installs a crash handler for SIGTERM
+    that aborts the process (seen with Ray 2.60: `python app.py` sent SIGTERM exited 134, no drain); the studio's
+    own handler drains the running rounds first. Saved and restored at the C level: `ray.init` may run on a
+    thread other than the main one, where Python's `signal.signal` cannot be called."""
+    libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None
+    saved = ctypes.create_string_buffer(SIGACTION_BYTES)
+    kept = libc is not None and libc.sigaction(signal.SIGTERM, None, saved) == 0
+    try:
+        yield
+    finally:
+        if kept:
+            libc.sigaction(signal.SIGTERM, saved, None)
 
 
 def send_cluster_token() -> None:

@@ -6,11 +6,14 @@ Tiny models have random weights: these tests prove plumbing (streams, stops, ret
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -86,15 +89,35 @@ class StepGate:
         await asyncio.wait_for(rule["all_in"].wait(), HELD_S)
 
 
+@dataclass(frozen=True)
+class Cluster:
+    gate: object  # the StepGate actor
+    sigterm_before: bytes  # this process's SIGTERM handler (C level) before joining, and after
+    sigterm_after: bytes
+
+
 @pytest.fixture(scope="module")
-def gate():
+def cluster() -> Cluster:
     """A local Ray cluster on loopback with the step gate; Serve and Ray are shut down at the end."""
+    before = sigterm_handler()
     join_cluster(POOL)  # as a studio does: a cluster of this process's own, the project's code shipped to it
     try:
-        yield StepGate.options(name=GATE, namespace=GATE_NAMESPACE).remote()
+        yield Cluster(StepGate.options(name=GATE, namespace=GATE_NAMESPACE).remote(), before, sigterm_handler())
     finally:
         serve.shutdown()
         ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def gate(cluster):
+    return cluster.gate
+
+
+def sigterm_handler() -> bytes:
+    """The address of the process's SIGTERM handler, as the C library has it."""
+    action = ctypes.create_string_buffer(512)
+    assert ctypes.CDLL(None).sigaction(signal.SIGTERM, None, action) == 0
+    return action.raw[:ctypes.sizeof(ctypes.c_void_p)]
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +198,11 @@ def test_a_studio_pointed_at_a_cluster_that_is_not_running_is_told_to_start_one(
                           timeout=120).stdout
     assert "Could not join the Ray cluster at ray://127.0.0.1:" in said and "is the cluster running?" in said, said
 
+
+
+def test_joining_the_cluster_leaves_the_studios_stop_signal_handler_in_place(cluster):
+    """A Ray driver's crash handler would turn the studio's SIGTERM (drain the rounds, then exit) into an abort."""
+    assert cluster.sigterm_after == cluster.sigterm_before
 
 
 def test_a_round_through_the_pool_streams_its_steps_and_renders_the_in_process_pixels(pooled, tiny_registry,
