@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     most = max(args.max_replicas or args.replicas, args.replicas)
     pool = RayPool(args.address, args.app_name, args.replicas, most, args.gpus_per_replica, args.cpus_per_replica,
                    args.max_batch_size, args.batch_wait_s)
-    from pipelines.remote.ray_pool import deploy, join_cluster
+    from pipelines.remote.ray_cluster import join_cluster
+    from pipelines.remote.ray_pool import deploy
 
     try:
         join_cluster(pool)

@@ -9,18 +9,14 @@ Ray is imported here only when a pool is used: the studio runs without it.
 """
 from __future__ import annotations
 
-import ctypes
 import logging
-import os
-import signal
 import uuid
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from pipelines.base import (Interrupted, ModelUnavailable, RenderRequest, SpeedOptions, StepCallback, StepEvent)
+from pipelines.base import Interrupted, ModelUnavailable, RenderRequest, SpeedOptions, StepCallback, StepEvent
+from pipelines.remote.ray_cluster import first_line, join_cluster
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -30,8 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RECENT_RENDERS = 16  # how many renders `PoolGenerator.recent` remembers
-DESCRIBE_TIMEOUT_S = 120.0
-SIGACTION_BYTES = 512  # room for any libc's `struct sigaction` (152 bytes on x86-64 glibc), copied back untouched  # the first answer may wait for replicas to load their models
+DESCRIBE_TIMEOUT_S = 120.0  # the first answer may wait for replicas to load their models
 
 
 @dataclass(frozen=True)
@@ -43,71 +38,6 @@ class PoolRender:
     batch_size: int  # requests merged into its render (0: it did not finish)
     attempts: int  # 1, or more when a replica was lost and the request was sent again
     outcome: str  # "rendered" | "stopped" | "lost"
-
-
-def join_cluster(pool: RayPool) -> None:
-    """Connect this process to the pool's Ray cluster, once (a process joins one cluster)."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    if pool.address.startswith("ray://"):
-        send_cluster_token()
-    import pipelines
-
-    # The replicas run this studio's own `pipelines` code, shipped with the job (Serve deployments inherit it): a
-    # cluster's nodes need Ray, torch, diffusers and transformers installed, not this project.
-    code = {"py_modules": [str(Path(pipelines.__file__).parent)], "excludes": ["__pycache__"]}
-    try:
-        with keeping_stop_signal():
-            start_driver(pool, code)
-    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:
-        raise ModelUnavailable(
-            f"Could not join the Ray cluster at {pool.address} for the generator pool ({first_line(err)}): "
-            f"is the cluster running? Start one with `ray start --head --node-ip-address=127.0.0.1 "
-            f"--ray-client-server-port=10001`, or run the generator in this process (--generator local). A "
-            f"cluster on another machine also needs its token here: RAY_AUTH_TOKEN, or its ~/.ray/auth_token.") \
-            from err
-
-
-def start_driver(pool: RayPool, code: dict) -> None:
-    import ray
-
-    if pool.address == "local":  # a cluster of this process's own, reachable from this machine only
-        ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-                 runtime_env=code)
-    else:
-        ray.init(address=pool.address, log_to_driver=False, runtime_env=code)
-
-
-@contextmanager
-def keeping_stop_signal() -> Iterator[None]:
-    """Keep this process's SIGTERM handler through `ray.init`. A Ray driver installs a crash handler for SIGTERM
-    that aborts the process (seen with Ray 2.60: `python app.py` sent SIGTERM exited 134, no drain); the studio's
-    own handler drains the running rounds first. Saved and restored at the C level: `ray.init` may run on a
-    thread other than the main one, where Python's `signal.signal` cannot be called."""
-    libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None
-    saved = ctypes.create_string_buffer(SIGACTION_BYTES)
-    kept = libc is not None and libc.sigaction(signal.SIGTERM, None, saved) == 0
-    try:
-        yield
-    finally:
-        if kept:
-            libc.sigaction(signal.SIGTERM, saved, None)
-
-
-def send_cluster_token() -> None:
-    """Ray Client sends the cluster's token (token auth is on by default) only in token mode, which a driver on the
-    cluster's own machine enters by itself when a token is at hand (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or
-    ~/.ray/auth_token): do the same for Ray Client, with Ray's own function (private in Ray 2.60)."""
-    if "RAY_AUTH_MODE" in os.environ:
-        return
-    try:
-        from ray._private.authentication.authentication_token_setup import \
-            maybe_enable_token_auth_if_token_available
-    except ImportError:  # another Ray: its users set RAY_AUTH_MODE=token themselves
-        return
-    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def pool_handle(pool: RayPool, preset: Preset, speed: SpeedOptions, step_gate: str = ""):
@@ -130,7 +60,13 @@ def deploy(pool: RayPool, preset: Preset, speed: SpeedOptions, step_gate: str = 
     from pipelines.remote.generator_deployment import pool_app
 
     serve.start(proxy_location="Disabled")  # the studio calls through handles: no HTTP port is opened
-    return serve.run(pool_app(preset.name, speed, pool, step_gate), name=pool.app_name, route_prefix=None)
+    try:
+        return serve.run(pool_app(preset.name, speed, pool, step_gate), name=pool.app_name, route_prefix=None)
+    except RuntimeError as err:  # Serve's "Deploying application ... failed": a replica could not start
+        raise ModelUnavailable(
+            f"The generator pool '{pool.app_name}' could not start on {pool.address} ({first_line(err)}). The "
+            f"replicas' logs say why (`serve status`, or the Ray session's logs/serve/ folder); a replica asks for "
+            f"{pool.gpus_per_replica:g} GPU and {pool.cpus_per_replica:g} CPU: does the cluster have them?") from err
 
 
 class PoolGenerator:
@@ -269,8 +205,3 @@ def relayed_stream(relay, request: RenderRequest, request_id: str) -> tuple[Iter
             relay.forget.remote(request_id)
 
     return items(), lambda: relay.cancel.remote(request_id)
-
-
-def first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

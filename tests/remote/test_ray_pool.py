@@ -29,7 +29,8 @@ from pipelines.base import RenderRequest  # noqa: E402
 from pipelines.presets import PRESETS  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
 from pipelines.remote.generator_deployment import GATE_NAMESPACE  # noqa: E402
-from pipelines.remote.ray_pool import PoolGenerator, join_cluster  # noqa: E402
+from pipelines.remote.ray_cluster import join_cluster  # noqa: E402
+from pipelines.remote.ray_pool import PoolGenerator  # noqa: E402
 from studio.core.params import RoundParams  # noqa: E402
 from studio.core.session import RoundStatus  # noqa: E402
 from studio.engine import Studio  # noqa: E402
