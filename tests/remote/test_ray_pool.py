@@ -200,7 +200,6 @@ def test_a_studio_pointed_at_a_cluster_that_is_not_running_is_told_to_start_one(
     assert "Could not join the Ray cluster at ray://127.0.0.1:" in said and "is the cluster running?" in said, said
 
 
-
 def test_joining_the_cluster_leaves_the_studios_stop_signal_handler_in_place(cluster):
     """A Ray driver's crash handler would turn the studio's SIGTERM (drain the rounds, then exit) into an abort."""
     assert cluster.sigterm_after == cluster.sigterm_before
@@ -243,7 +242,7 @@ def test_two_owners_rounds_at_once_render_on_both_replicas(pooled, held, store):
 
 @pytest.mark.parametrize("through", ["stream", "relay"])
 def test_stop_during_a_pooled_render_interrupts_the_round_and_the_replica_stops(pooled, held, store, through):
-    """"relay": as a studio joined through Ray Client reads the replica's stream (pipelines/remote/relay.py)."""
+    """Through the relay as well: how a studio joined through Ray Client reads the replica's stream."""
     pool = pooled.generator() if through == "stream" else PoolGenerator(POOL, TINY, relay=True)
     paused, go_on = threading.Event(), threading.Event()
     studio = Studio(store, SwappedModels(pooled, wrap_generator=lambda _: PausingGenerator(pool, paused, go_on)))
