@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GATE_NAMESPACE = "dc-generator-pool"  # where a replica looks for its step gate (a named Ray actor)
-GATE_POLL_S = 0.1
-REMEMBERED_REQUESTS = 1000  # a replica answers `stop_report` for this many of its latest requests  # how often a replica held at the gate looks whether its callers went away
+GATE_POLL_S = 0.1  # how often a replica held at the gate looks whether its callers went away
+REMEMBERED_REQUESTS = 1000  # a replica answers `stop_report` for this many of its latest requests
 
 
 # ---------------------------------------------------------------- what a replica streams back
