@@ -39,6 +39,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if not (args.address == "auto" or args.address.startswith("ray://")):
+        print(f"error: --address is auto or ray://HOST:PORT, not {args.address!r}: the pool lives on a running "
+              f"cluster (`ray start --head ...`), which outlives this command.", file=sys.stderr)
+        return 2
     most = max(args.max_replicas or args.replicas, args.replicas)
     pool = RayPool(args.address, args.app_name, args.replicas, most, args.gpus_per_replica, args.cpus_per_replica,
                    args.max_batch_size, args.batch_wait_s)
