@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import os
+import queue
 import signal
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -45,11 +47,29 @@ def join_cluster(pool: RayPool) -> None:
 def start_driver(pool: RayPool, code: dict) -> None:
     import ray
 
-    if pool.address == "local":  # a cluster of this process's own, reachable from this machine only
-        ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-                 runtime_env=code)
-    else:
+    if pool.address != "local":
         ray.init(address=pool.address, log_to_driver=False, runtime_env=code)
+        return
+    # A cluster of this process's own, reachable from this machine only. Ray starts its processes (GCS, raylet)
+    # to die with the *thread* that started them (Linux's parent-death signal is per thread): started on the thread
+    # that loads the models (the studio's preload), they died with it, and the studio with them. They are started
+    # on a thread that lives as long as the process.
+    started: queue.Queue = queue.Queue(maxsize=1)
+
+    def keep_cluster() -> None:
+        try:
+            ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+                     runtime_env=code)
+        except BaseException as err:  # handed to the caller, which raises it
+            started.put(err)
+            return
+        started.put(None)
+        threading.Event().wait()  # never set: the cluster's processes live while this thread does
+
+    threading.Thread(target=keep_cluster, name="ray-local-cluster", daemon=True).start()
+    failure = started.get()
+    if failure is not None:
+        raise failure
 
 
 @contextmanager

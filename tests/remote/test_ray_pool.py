@@ -101,7 +101,13 @@ class Cluster:
 def cluster() -> Cluster:
     """A local Ray cluster on loopback with the step gate; Serve and Ray are shut down at the end."""
     before = sigterm_handler()
-    join_cluster(POOL)  # as a studio does: a cluster of this process's own, the project's code shipped to it
+    # As a studio joins: on a thread that loads the models and ends (the preload), to a cluster of this process's
+    # own, the project's code shipped to it. Every test below needs the cluster to outlive that thread.
+    joined = []
+    loading = threading.Thread(target=lambda: joined.append(join_cluster(POOL) or "joined"), name="preload")
+    loading.start()
+    loading.join()
+    assert joined == ["joined"]
     try:
         yield Cluster(StepGate.options(name=GATE, namespace=GATE_NAMESPACE).remote(), before, sigterm_handler())
     finally:
