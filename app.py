@@ -17,6 +17,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 from gradio.utils import get_upload_folder  # noqa: E402
 
+from pipelines import zerogpu  # noqa: E402
 from pipelines.registry import ModelRegistry  # noqa: E402
 from pipelines.safety import NudeNetChecker  # noqa: E402
 from studio.core import limits  # noqa: E402
@@ -40,6 +41,7 @@ log = logging.getLogger("design-collaborator")
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    zerogpu.activate()  # on a ZeroGPU Space: before anything asks torch about CUDA, on this thread
     settings = parse_settings(argv)
     try:
         store = Store(settings.data_dir)
@@ -65,8 +67,13 @@ def main(argv: list[str] | None = None) -> int:
                   blocked_paths=[str(store.db_path), str(settings.data_dir), ".env"], footer_links=["api"],
                   max_file_size=limits.MAX_UPLOAD_BYTES)
 
+    if zerogpu.on_zero_gpu():  # every model loads on this thread, and ZeroGPU hears of them, before the page is up
+        preload(studio.models)
+        studio.models.segmenter()
+        zerogpu.startup()
+
     def started():
-        if settings.preload:  # the page is up: load the models behind it while the designer writes a brief
+        if settings.preload and not zerogpu.on_zero_gpu():  # the page is up: load the models behind it
             threading.Thread(target=preload, args=(studio.models,), daemon=True, name="preload").start()
 
     serve(app, settings.host, settings.port, drain=lambda: studio.shut_down(settings.stop_grace), on_started=started)

@@ -63,7 +63,7 @@ class Backends:
         """Each role's place, for the log and the page ("local" or where)."""
         return {"refiner": self.refiner.base_url if self.refiner else LOCAL,
                 "critic": (self.vlm.base_url if self.vlm else self.local_vlm or "captioner + VQA"),
-                "generator": self.generator.address if self.generator else LOCAL}
+                "generator": (f"on the Ray pool at {self.generator.address}" if self.generator else LOCAL)}
 
 
 def placed(preset: Preset, backends: Backends) -> Preset:

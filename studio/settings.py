@@ -11,6 +11,7 @@ from pathlib import Path
 from pipelines.backends import Backends
 from pipelines.base import DTYPE_NAMES, OFFLOAD_MODES, SpeedOptions
 from pipelines.presets import PRESETS, Preset, get_preset, missing_weights
+from pipelines.zerogpu import on_zero_gpu
 from studio.core.messages import Message
 from studio.engine.running import MAX_STOP_GRACE_S
 from studio.services.sessions import SPACE_DATA_DIR, default_data_dir
@@ -116,6 +117,9 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
                      "use the GPU and, without a signed-in name, nobody's work is safe. Give --auth user:password "
                      "(or --oauth on a Space), or, for a public demo, say so with --allow-anonymous "
                      "(env DC_ALLOW_ANONYMOUS=1).")
+    if args.compile and on_zero_gpu():
+        parser.error("--compile does not work on ZeroGPU: its warm-up runs a model outside a GPU task, and a graph "
+                     "compiled in ZeroGPU's GPU process never comes back. Leave DC_COMPILE unset on this Space.")
     return Settings(preset=args.preset, data_dir=args.data_dir or default_data_dir(), host=args.host,
                     port=args.port, auth=tuple(auth), queue_size=args.queue_size,
                     gpu_concurrency=args.gpu_concurrency,

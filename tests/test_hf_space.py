@@ -234,3 +234,41 @@ def test_zerogpu_refusing_the_call_tells_the_designer_what_to_do():
 
     with pytest.raises(ModelUnavailable, match="No GPU was available after 60s.*try the round again"):
         zerogpu.drive(no_gpu(), {}, "the generator's render")
+
+
+def test_on_zerogpu_compile_is_refused_with_why(monkeypatch, capsys):
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    with pytest.raises(SystemExit):
+        parse_settings(["--compile"])
+    assert "does not work on ZeroGPU" in capsys.readouterr().err
+
+
+def test_a_rounds_model_calls_see_the_context_of_the_request_that_started_it(tiny_registry, tmp_path):
+    """On ZeroGPU, spaces reads the Gradio request (whose GPU quota a call spends) from a context variable: a round's
+    thread must carry the context of the event that started it."""
+    import contextvars
+
+    from fakes import SwappedModels
+    from studio.engine import RoundParams, Studio
+    from studio.services.sessions import Store
+
+    request = contextvars.ContextVar("request", default="none")
+    seen = []
+
+    class Seeing:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def render(self, render_request, on_step=None):
+            seen.append(request.get())
+            return self.inner.render(render_request, on_step)
+
+    with Store(tmp_path / "data") as store:
+        studio = Studio(store, SwappedModels(tiny_registry, wrap_generator=Seeing))
+        session = studio.start_session("alice", "a jazz poster")
+        request.set("alice's request")
+        list(studio.run_round("alice", session.id, "", RoundParams(count=1, width=64, height=64, steps=1)))
+    assert seen == ["alice's request"]

@@ -5,6 +5,7 @@ the rest are stopped through their own Stop flags (`interrupted`, and why), and 
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -114,7 +115,11 @@ class RoundRunner:
                     self._workers.discard(thread)
                     self._changed.notify_all()
 
-        thread = threading.Thread(target=work, daemon=True, name=f"round-{job.session.id[:8]}-{job.round.index}")
+        # The round's thread runs in a copy of the caller's context: a Gradio request's context variables (on a
+        # ZeroGPU Space, whose GPU quota the round's model calls spend) reach the model calls made on it.
+        context = contextvars.copy_context()
+        thread = threading.Thread(target=context.run, args=(work,), daemon=True,
+                                  name=f"round-{job.session.id[:8]}-{job.round.index}")
         with self._lock:
             self._workers.add(thread)
         thread.start()
