@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Callable
 
 from pipelines import tiny
 from pipelines.backends import Backends, placed
-from pipelines.base import (Captioner, Generator, ModelLoadError, Refiner, Scorer, Segmenter, SpeedOptions,
-                            Upscaler, Viewer)
+from pipelines.base import (Captioner, Generator, ModelLoadError, ModelUnavailable, Refiner, Scorer, Segmenter,
+                            SpeedOptions, Upscaler, Viewer)
 from pipelines.critic import ModelCritic
 from pipelines.inprocess import MODEL_CALLS, LocalGenerator, Locked
 from pipelines.ocr import RapidTextReader
@@ -229,11 +229,11 @@ class ModelRegistry:
         # In process, a load holds the device (taken after the load lock, never before it); a server's client (and the
         # pool's tokenizer) does not.
         with self.device_lock if local else nullcontext():
-            model = self._build(role, spec, build)
+            model = self._build(role, spec, build, local)
         self.load_counts[role] += 1
         return model
 
-    def _build(self, role: str, spec: ModelSpec, build: Callable[[], object]):
+    def _build(self, role: str, spec: ModelSpec, build: Callable[[], object], local: bool):
         import torch
 
         self._emit(LoadEvent(role, spec.model_id, "loading"))
@@ -252,7 +252,9 @@ class ModelRegistry:
             raise
         except (OSError, ValueError, ImportError, RuntimeError) as err:
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            error = ModelLoadError(
+            error = ModelUnavailable(
+                f"Could not reach {spec.model_id} ({role}) where it is served: {reason} Is its server running? "
+                f"README, Beyond one machine, says how to start one.") if not local else ModelLoadError(
                 f"Could not load {spec.model_id} ({role}): {reason} "
                 f"If this machine is offline, download the weights where the Hugging Face hub is reachable "
                 f"(`hf download {spec.model_id}`) and point HF_HOME at that cache, or start with "

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pipelines.base import ModelLoadError
+from pipelines.base import ModelLoadError, ModelUnavailable
 from pipelines.presets import PRESETS
 from pipelines.registry import LoadEvent, ModelRegistry
 
@@ -276,3 +276,13 @@ def test_out_of_gpu_memory_the_render_is_retried_in_two_halves_after_freeing_mem
 
     with pytest.raises(OneCandidateTooBig, match="rendering one candidate"):
         render_with_retry(Hopeless(), changed(RenderRequest("a poster", seeds=(1, 2)), seeds=(9,)), None, lambda: None)
+
+
+def test_a_served_model_that_cannot_be_reached_says_so_and_never_asks_for_a_download(fresh_registry):
+    def unreachable():
+        raise ConnectionError("Connection refused")
+
+    with pytest.raises(ModelUnavailable) as raised:
+        fresh_registry._get("refiner", fresh_registry.preset.refiner, unreachable, local=False)
+    assert "Connection refused" in str(raised.value) and "server running" in str(raised.value)
+    assert "hf download" not in str(raised.value) and fresh_registry.loaded() == ()
