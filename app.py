@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def engine(settings: Settings, store: Store) -> tuple[Studio, list]:
     """The engine over the store and the preset's models, and the notes the page shows about where it runs."""
-    preset, notes = choose_preset(settings.preset)
+    preset, notes = choose_preset(settings.preset, settings.backends)
     notes += storage_notes(settings)
     for note in notes:
         log.warning(str(note).replace("**", ""))

@@ -217,13 +217,14 @@ def get_preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-def missing_weights(preset: Preset) -> list[str]:
-    """Model ids of `preset` whose weights are not in the local Hugging Face cache."""
+def missing_weights(preset: Preset, served: tuple[str, ...] = ()) -> list[str]:
+    """Model ids of `preset` whose weights are not in the local Hugging Face cache (roles in `served` run on a
+    server: their weights are its business)."""
     from huggingface_hub import try_to_load_from_cache
 
     missing = []
-    for spec in preset.models.values():
-        if spec.is_tiny:
+    for role, spec in preset.models.items():
+        if spec.is_tiny or role in served:
             continue
         marker = "model_index.json" if spec.family in ("sd", "sdxl", "flux") else "config.json"
         if not isinstance(try_to_load_from_cache(spec.model_id, marker), str):

@@ -187,11 +187,12 @@ def hub_reachable(timeout: float = 2.0) -> bool:
         return False
 
 
-def choose_preset(name: str) -> tuple[Preset, list[Message]]:
-    """The preset to run and the warnings to show: a real preset whose weights can't be had falls back to tiny."""
+def choose_preset(name: str, backends: Backends = Backends()) -> tuple[Preset, list[Message]]:
+    """The preset to run and the warnings to show: a real preset whose weights can't be had falls back to tiny (the
+    weights of a role on an LLM server are not needed here; a generator pool's tokenizer is)."""
     preset = get_preset(name)
     notes = []
-    missing = missing_weights(preset)
+    missing = missing_weights(preset, served=("refiner",) if backends.refiner else ())
     if missing and not hub_reachable():
         notes.append(Message("note.weights_missing", {"preset": preset.name, "missing": ", ".join(missing)}))
         preset = get_preset("tiny")

@@ -69,3 +69,12 @@ def test_a_served_role_is_named_by_its_server_where_the_page_and_each_round_list
     assert models["vlm"].model_id == "gpt-4o at https://api.openai.com/v1"
     assert models["generator"] == PRESETS["tiny"].generator  # the pool serves the preset's own generator
     assert "license" in models["refiner"].license
+
+
+def test_a_refiner_on_a_server_needs_no_weights_of_its_own_here(tmp_path, monkeypatch):
+    from pipelines.presets import missing_weights
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # an empty cache: every real model is missing
+    assert "Qwen/Qwen2.5-0.5B-Instruct" in missing_weights(PRESETS["cpu"])
+    served = missing_weights(PRESETS["cpu"], served=("refiner",))
+    assert "Qwen/Qwen2.5-0.5B-Instruct" not in served and "stabilityai/sd-turbo" in served
