@@ -204,13 +204,18 @@ class ModelRegistry:
         stops (the rest would most likely fail alike): the failure is logged, and the round that needs the
         model reports it to the designer. Each in-process load holds the device lock (`_load`): a round's model
         call never runs beside a load (a call may import lazily too), and a round waits at most one load."""
-        for role in PRELOADED_ROLES:
+        for role in (r for r in PRELOADED_ROLES if r in self.roles):
             load = getattr(self, role)
             try:
                 load()
             except ModelLoadError as err:
                 log.warning("preloading stopped: %s", err)
                 return
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles this registry has: a viewer only where a critic that sees is set (`--vlm-url`, `--vlm-model`)."""
+        return tuple(role for role in ROLES if role != "viewer" or self.preset.vlm is not None)
 
     def loaded(self) -> tuple[str, ...]:
         return tuple(role for role in ROLES if role in self._models)

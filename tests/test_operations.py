@@ -23,7 +23,7 @@ from bench.launcher import free_port
 from fakes import a_bug
 from pipelines.base import ModelLoadError
 from pipelines.presets import PRESETS
-from pipelines.registry import PRELOADED_ROLES, ROLES, ModelRegistry
+from pipelines.registry import ROLES, ModelRegistry
 from studio.core.session import RoundStatus
 from studio.engine import RoundParams, Studio
 from studio.engine.events import Started
@@ -89,7 +89,7 @@ def test_a_round_run_through_the_engine_is_counted_with_its_stages_and_model_loa
         assert metrics["studio_stage_seconds_count", (("stage", stage),)] == calls, stage
         assert metrics["studio_stage_seconds_sum", (("stage", stage),)] >= 0
     assert metrics["studio_stage_seconds_sum", (("stage", "render"),)] > 0
-    for role in PRELOADED_ROLES:  # loaded once each by this round (the critic's captioner and scorer included)
+    for role in ("refiner", "generator", "captioner", "scorer"):  # once each (the critic's captioner, scorer too)
         assert metrics["studio_model_load_seconds_count", (("role", role),)] == 1, role
     # The page's model group is read from Gradio's queue when scraped: nothing waits now.
     assert metrics["studio_queue_waiting", (("group", "gpu"),)] == 0
@@ -177,7 +177,7 @@ def test_healthz_says_ok_then_degraded_when_the_store_cannot_be_read(tmp_path):
         broken = get(url + "healthz")
 
     assert ok[0] == 200
-    assert json.loads(ok[1]) == {"status": "ok", "store": "ok", "models": {role: "not_loaded" for role in ROLES}}
+    assert json.loads(ok[1]) == {"status": "ok", "store": "ok", "models": {role: "not_loaded" for role in ROLES if role != "viewer"}}
     assert broken[0] == 503
     said = json.loads(broken[1])
     assert said["status"] == "degraded" and said["store"].startswith("unavailable: ")

@@ -91,7 +91,7 @@ class Operations:
         with self._lock:
             heard = dict(self._model_states)
         return {role: "loaded" if role in loaded else heard[role] if heard.get(role) in ("loading", "failed")
-                else "not_loaded" for role in ROLES}
+                else "not_loaded" for role in getattr(self.models, "roles", ROLES)}
 
     def health(self) -> tuple[dict, int]:
         """({"status": "ok" | "degraded", "store": ..., "models": {...}}, 200 | 503): degraded when the store cannot

@@ -207,11 +207,12 @@ def test_without_a_preview_decoder_previews_are_the_latents_mapped_to_colour(gen
     from pipelines.generator import latent_previews
 
     events: list[StepEvent] = []
-    previewer, generator.previewer = generator.previewer, None
+    diffusers_generator = generator.inner  # the in-process backend's model, behind its device lock
+    previewer, diffusers_generator.previewer = diffusers_generator.previewer, None
     try:
         generator.render(poster(seeds=(1, 2), steps=2, previews=True), on_step=events.append)
     finally:
-        generator.previewer = previewer
+        diffusers_generator.previewer = previewer
 
     assert type(previewer).__name__ == "AutoencoderTiny"  # the preset's TAESD-class previewer
     assert {preview.size for event in events for preview in event.previews} == {(64 // 8, 64 // 8)}

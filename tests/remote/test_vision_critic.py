@@ -20,7 +20,7 @@ from pipelines.backends import RemoteChat
 from pipelines.base import ChecklistItem, CritiqueRequest, ModelUnavailable
 from pipelines.critic import VIEWER_NOTE_SYSTEM, VIEWER_QUESTION_SYSTEM, ModelCritic, first_lines, verdict
 from pipelines.device import Placement
-from pipelines.presets import PRESETS
+from pipelines.presets import LOCAL_VLM
 from pipelines.prompting import data
 from studio.core.session import RoundStatus
 from studio.engine import RoundParams, Studio
@@ -160,7 +160,7 @@ def test_the_served_and_the_local_vlm_see_the_same_pixels_alike(remote_viewer, l
 
 
 def test_the_local_tiny_viewer_answers_the_checklist_through_the_critic(local_viewer, tiny_registry):
-    assert (type(local_viewer.model).__name__, type(local_viewer.processor).__name__) == PRESETS["quality"].vlm.classes
+    assert (type(local_viewer.model).__name__, type(local_viewer.processor).__name__) == LOCAL_VLM.classes
     viewer = RecordingViewer(local_viewer)
     critic, captioner, refiner = critic_seeing_through(viewer, tiny_registry)
 
