@@ -61,6 +61,14 @@ def data(text: str) -> str:
     return f"<data>{_defang(text)}</data>"
 
 
+def fit_message(user: str, count_tokens: Callable[[str], int], budget: int) -> str:
+    """`user` within `budget` tokens, cut at a word; a <data> quote cut open is closed again."""
+    fitted = fit_words(user, count_tokens, budget)
+    if fitted != user and fitted.count("<data>") > fitted.count("</data>"):
+        fitted = fit_words(user, count_tokens, budget - count_tokens("</data>")) + "</data>"
+    return fitted
+
+
 def _quoted(items) -> str:
     return "\n".join(data(i) for i in items) or "(none)"
 

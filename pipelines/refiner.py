@@ -8,8 +8,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, TextStreamer
 
 from pipelines.base import RefinedPrompt, RefineRequest, TokenCallback
 from pipelines.device import Placement
-from pipelines.language import fit_words
-from pipelines.prompting import refined, system_prompt, user_message
+from pipelines.prompting import fit_message, refined, system_prompt, user_message
 
 # The most of a session the refiner reads for one reply: reading (prefill) time grows with it, and a small
 # model follows a short, relevant context better than a long one. The model's own positions may be fewer.
@@ -67,10 +66,7 @@ class ChatRefiner:
 
     def fit(self, user: str, budget: int) -> str:
         """`user` within `budget` tokens, cut at a word; a <data> quote cut open is closed again."""
-        fitted = fit_words(user, self.count_tokens, budget)
-        if fitted != user and fitted.count("<data>") > fitted.count("</data>"):
-            fitted = fit_words(user, self.count_tokens, budget - self.count_tokens("</data>")) + "</data>"
-        return fitted
+        return fit_message(user, self.count_tokens, budget)
 
     def _generate(self, system: str, users: Sequence[str], max_new_tokens: int, streamer=None) -> list[str]:
         budget = self.user_budget(system, max_new_tokens)  # a text that can't fit is cut at a word, never passed raw

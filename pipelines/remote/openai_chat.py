@@ -13,8 +13,7 @@ from typing import Sequence
 
 from pipelines.backends import RemoteChat
 from pipelines.base import ModelUnavailable, RefinedPrompt, RefineRequest, TokenCallback
-from pipelines.language import fit_words
-from pipelines.prompting import refined, system_prompt, user_message
+from pipelines.prompting import fit_message, refined, system_prompt, user_message
 
 # Sent as the key when the server needs none: the SDK refuses to start without one (vLLM's own convention).
 NO_KEY = "EMPTY"
@@ -103,14 +102,6 @@ def estimate_tokens(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def fit(user: str, budget: int) -> str:
-    """`user` within `budget` estimated tokens, cut at a word; a <data> quote cut open is closed again."""
-    fitted = fit_words(user, estimate_tokens, budget)
-    if fitted != user and fitted.count("<data>") > fitted.count("</data>"):
-        fitted = fit_words(user, estimate_tokens, budget - estimate_tokens("</data>")) + "</data>"
-    return fitted
-
-
 class RemoteRefiner:
     """The `Refiner` Protocol over `/v1/chat/completions`: streamed, greedy, stoppable.
 
@@ -133,7 +124,8 @@ class RemoteRefiner:
         generating, instead of writing a reply nobody reads."""
         import openai  # installed: `openai_client` checked it
 
-        user = fit(user, self.user_budget(system, max_new_tokens))  # a text that can't fit is cut, never sent raw
+        # A text that can't fit is cut at a word, never sent raw.
+        user = fit_message(user, estimate_tokens, self.user_budget(system, max_new_tokens))
         pieces: list[str] = []
         try:
             stream = self.client.chat.completions.create(
