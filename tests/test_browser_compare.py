@@ -26,6 +26,7 @@ def test_a_designer_reproduces_a_candidate_then_compares_two_with_the_slider(des
     expect(page.locator("#status")).to_contain_text("Round 1 done.", timeout=ROUND_MS)
 
     page.locator("#gallery button").first.click()
+    expect(page.locator("#candidate-info")).to_contain_text("candidate 1")  # selected, on the server too
     page.locator("#reproduce").click()
     expect(page.locator("#reproduce-report")).to_contain_text("Identical: all 4096 pixels", timeout=ROUND_MS)
     expect(page.locator("#reproduced img")).to_have_count(1)
@@ -34,6 +35,7 @@ def test_a_designer_reproduces_a_candidate_then_compares_two_with_the_slider(des
     page.locator("#compare-with").click()
     expect(page.locator("#status")).to_contain_text("1.1 is one side")
     page.locator("#gallery button").nth(1).click()
+    expect(page.locator("#candidate-info")).to_contain_text("candidate 2")
     page.locator("#compare-with").click()
     expect(page.locator("#status")).to_contain_text("Comparing 1.1 with 1.2")
 

@@ -25,6 +25,8 @@ def test_a_client_votes_and_comments_through_the_link_and_the_designer_reads_it(
     send(page, BRIEF)
     wait_for_round(page, 1)
     page.locator("#gallery button").nth(1).click()  # candidate 2
+    # The selection has reached the server before Pick is pressed: a Pick sent ahead of it picks nothing.
+    expect(page.locator("#candidate-info")).to_contain_text("candidate 2")
     until_the_server_answered(page, lambda: page.locator("#pick").click())
     page.locator("#review-tab-button").click()
     until_the_server_answered(page, lambda: page.locator("#create-review").click())
