@@ -59,7 +59,6 @@ class LocalGenerator(Locked):
 
     def __init__(self, inner, lock: threading.RLock, free_memory: Callable[[], None]):
         super().__init__(inner, lock, ())
-        self._free_memory = free_memory
         self._render = gpu_task(lambda request, on_step: render_with_retry(inner, request, on_step, free_memory))
 
     def render(self, request: RenderRequest, on_step: StepCallback | None = None) -> list[Image]:
